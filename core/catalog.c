@@ -1,0 +1,201 @@
+/*
+ * catalog.c -- item attributes read from a catalog CSV (see catalog.h).
+ *
+ * Storage is an array indexed by dense item id (items are dense, so this is
+ * both the smallest and the fastest map); the category names are interned in
+ * a dictionary of the catalog's own.  Titles are owned copies.
+ */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "csv.h"
+#include "xsell/catalog.h"
+#include "xsell/dataset.h"
+
+typedef struct cat_entry {
+    int present;
+    int in_stock;
+    uint32_t category;
+    double price;
+    double margin;
+    char *title;
+} cat_entry;
+
+struct xs_catalog {
+    cat_entry *e;
+    uint32_t cap;
+    uint32_t n; /* distinct items present */
+    size_t duplicates;
+    xs_dict *categories;
+};
+
+void xs_catalog_free(xs_catalog *c)
+{
+    if (!c)
+        return;
+    for (uint32_t i = 0; i < c->cap; i++)
+        free(c->e[i].title);
+    free(c->e);
+    xs_dict_free(c->categories);
+    free(c);
+}
+
+static int grow(xs_catalog *c, uint32_t item)
+{
+    if (item < c->cap)
+        return 0;
+    uint32_t cap = c->cap ? c->cap : 1024;
+    while (cap <= item)
+        cap *= 2;
+    cat_entry *e = realloc(c->e, (size_t)cap * sizeof *e);
+    if (!e)
+        return -1;
+    memset(e + c->cap, 0, (size_t)(cap - c->cap) * sizeof *e);
+    c->e = e;
+    c->cap = cap;
+    return 0;
+}
+
+static int parse_bool(const char *s, int *out)
+{
+    if (!strcmp(s, "1") || !strcasecmp(s, "true") || !strcasecmp(s, "yes"))
+        *out = 1;
+    else if (!strcmp(s, "0") || !strcasecmp(s, "false") || !strcasecmp(s, "no"))
+        *out = 0;
+    else
+        return -1;
+    return 0;
+}
+
+enum { C_ITEM, C_CATEGORY, C_PRICE, C_MARGIN, C_IN_STOCK, C_TITLE, C_COUNT };
+static const char *const cat_col[C_COUNT] = {"item",   "category", "price",
+                                             "margin", "in_stock", "title"};
+
+xs_catalog *xs_catalog_load(const char *path, xs_dict *items, xs_error *err)
+{
+    xs_csv csv;
+    if (xs_csv_open(&csv, path, ',', err))
+        return NULL;
+    csv.delim = xs_csv_sniff(&csv);
+    xs_catalog *c = calloc(1, sizeof *c);
+    if (!c || !(c->categories = xs_dict_new()))
+        goto nomem;
+    int rc = xs_csv_next(&csv, err);
+    if (rc < 0)
+        goto fail;
+    if (rc == 0) {
+        xs_error_set(err, XS_ERR_DATA, "%s: empty file (expected a header "
+                     "line)", path);
+        goto fail;
+    }
+    long idx[C_COUNT];
+    size_t ncols = csv.n;
+    for (int r = 0; r < C_COUNT; r++) {
+        idx[r] = -1;
+        for (size_t i = 0; i < csv.n; i++)
+            if (!strcmp(csv.f[i].s, cat_col[r]))
+                idx[r] = (long)i;
+        if (idx[r] < 0 && r <= C_PRICE) {
+            xs_error_set(err, XS_ERR_DATA,
+                         "%s:%zu: missing required column '%s' (a catalog "
+                         "needs item,category,price)", path, csv.line,
+                         cat_col[r]);
+            goto fail;
+        }
+    }
+    while ((rc = xs_csv_next(&csv, err)) == 1) {
+        const xs_csv_field *f = csv.f;
+        if (csv.n != ncols) {
+            xs_error_set(err, XS_ERR_DATA,
+                         "%s:%zu: expected %zu fields as in the header, found "
+                         "%zu", path, csv.line, ncols, csv.n);
+            goto fail;
+        }
+        const xs_csv_field *it = &f[idx[C_ITEM]], *cat = &f[idx[C_CATEGORY]],
+                           *pr = &f[idx[C_PRICE]];
+        if (it->len == 0 || cat->len == 0) {
+            xs_error_set(err, XS_ERR_DATA, "%s:%zu: empty %s", path, csv.line,
+                         it->len == 0 ? "item" : "category");
+            goto fail;
+        }
+        cat_entry ne = {1, 1, 0, NAN, NAN, NULL};
+        if (pr->len == 0 || xs_parse_double(pr->s, pr->len, &ne.price) ||
+            ne.price < 0) {
+            xs_error_set(err, XS_ERR_DATA,
+                         "%s:%zu: bad price '%.40s' (want a number >= 0)", path,
+                         csv.line, pr->s);
+            goto fail;
+        }
+        if (idx[C_MARGIN] >= 0 && f[idx[C_MARGIN]].len > 0 &&
+            xs_parse_double(f[idx[C_MARGIN]].s, f[idx[C_MARGIN]].len,
+                            &ne.margin)) {
+            xs_error_set(err, XS_ERR_DATA, "%s:%zu: bad margin '%.40s'", path,
+                         csv.line, f[idx[C_MARGIN]].s);
+            goto fail;
+        }
+        if (idx[C_IN_STOCK] >= 0 && f[idx[C_IN_STOCK]].len > 0 &&
+            parse_bool(f[idx[C_IN_STOCK]].s, &ne.in_stock)) {
+            xs_error_set(err, XS_ERR_DATA,
+                         "%s:%zu: bad in_stock '%.40s' (want 1/0/true/false)",
+                         path, csv.line, f[idx[C_IN_STOCK]].s);
+            goto fail;
+        }
+        uint32_t item;
+        if (xs_dict_intern(items, it->s, it->len, &item) ||
+            xs_dict_intern(c->categories, cat->s, cat->len, &ne.category) ||
+            grow(c, item))
+            goto nomem;
+        if (idx[C_TITLE] >= 0 && f[idx[C_TITLE]].len > 0 &&
+            !(ne.title = strdup(f[idx[C_TITLE]].s)))
+            goto nomem;
+        cat_entry *e = &c->e[item];
+        if (e->present) {
+            c->duplicates++;
+            free(e->title);
+        } else {
+            c->n++;
+        }
+        *e = ne;
+    }
+    if (rc < 0)
+        goto fail;
+    xs_csv_close(&csv);
+    return c;
+nomem:
+    xs_error_set(err, XS_ERR_NOMEM, "%s: out of memory", path);
+fail:
+    xs_csv_close(&csv);
+    xs_catalog_free(c);
+    return NULL;
+}
+
+int xs_catalog_get(const xs_catalog *c, uint32_t item, xs_item_info *out)
+{
+    if (!c || item >= c->cap || !c->e[item].present)
+        return 0;
+    const cat_entry *e = &c->e[item];
+    out->category = e->category;
+    out->category_name = xs_dict_name(c->categories, e->category);
+    out->price = e->price;
+    out->margin = e->margin;
+    out->in_stock = e->in_stock;
+    out->title = e->title;
+    return 1;
+}
+
+uint32_t xs_catalog_size(const xs_catalog *c)
+{
+    return c ? c->n : 0;
+}
+
+size_t xs_catalog_duplicates(const xs_catalog *c)
+{
+    return c ? c->duplicates : 0;
+}
+
+uint32_t xs_catalog_category(const xs_catalog *c, const char *name)
+{
+    return c ? xs_dict_find(c->categories, name, strlen(name)) : XS_NONE;
+}

@@ -1,0 +1,330 @@
+/*
+ * cmd_recommend.c -- `xsell recommend`: top-k items for a basket from one
+ * plugin, optionally explained.
+ */
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+
+#define MAX_OPTS 64
+
+static void help(FILE *f)
+{
+    fprintf(f,
+            "usage: xsell recommend (--baskets FILE | --events FILE) --items "
+            "a,b,... [options]\n\n"
+            "  --items LIST        the basket or viewed items, comma separated "
+            "(quote names holding commas)\n"
+            "  --customer ID       the customer asking (used by personalised "
+            "plugins)\n"
+            "  --k N               number of items, 1..%d (default 10)\n"
+            "  --plugin NAME       plugin to ask (default copurchase)\n"
+            "  --measure M         copurchase measure: lift, confidence, "
+            "jaccard, cosine, llr, count (default lift)\n"
+            "  --min-support S     ignore pairs with support below S (0..1)\n"
+            "  --min-count N       ignore pairs seen together fewer than N "
+            "times\n"
+            "  --plugin-opt P.K=V  option K=V for plugin P (repeatable)\n"
+            "  --explain           add the evidence of every item\n"
+            "  --format F          table or json (default table)\n\n%s",
+            XS_K_MAX, CLI_DATA_HELP);
+}
+
+/* Splits a comma separated list with optional double quotes, in place.
+ * Returns the number of names, or -1 on a malformed list. */
+static int split_items(char *s, char **out, int max)
+{
+    int n = 0;
+    char *p = s;
+    while (*p) {
+        char *w = p, *start = p;
+        if (*p == '"') {
+            start = w = ++p;
+            for (;;) {
+                if (!*p)
+                    return -1;
+                if (*p == '"') {
+                    if (p[1] == '"') {
+                        *w++ = '"';
+                        p += 2;
+                        continue;
+                    }
+                    p++;
+                    break;
+                }
+                *w++ = *p++;
+            }
+            if (*p && *p != ',')
+                return -1;
+        } else {
+            while (*p && *p != ',')
+                p++;
+            w = p;
+        }
+        int last = *p == '\0';
+        *w = '\0';
+        if (n == max)
+            return -1;
+        if (*start)
+            out[n++] = start;
+        if (!last)
+            p++;
+    }
+    return n;
+}
+
+static void print_json(const xs_engine *e, const xs_rec *recs, size_t n)
+{
+    printf("{\"items\":[");
+    for (size_t i = 0; i < n; i++) {
+        printf(i ? ",{\"item\":" : "{\"item\":");
+        xs_json_string(stdout, xs_engine_item_name(e, recs[i].item));
+        printf(",\"score\":");
+        xs_json_number(stdout, recs[i].score);
+        printf(",\"plugin\":");
+        xs_json_string(stdout, recs[i].plugin);
+        for (uint32_t f = 0; f < recs[i].ev.n; f++) {
+            const xs_evidence_field *ef = &recs[i].ev.f[f];
+            putchar(',');
+            xs_json_string(stdout, ef->key);
+            putchar(':');
+            if (ef->text)
+                xs_json_string(stdout, ef->text);
+            else
+                xs_json_number(stdout, ef->value);
+        }
+        putchar('}');
+    }
+    printf("]}\n");
+}
+
+static void print_table(const xs_engine *e, const xs_rec *recs, size_t n)
+{
+    printf("%4s  %-32s %12s  %s\n", "rank", "item", "score", "plugin");
+    for (size_t i = 0; i < n; i++) {
+        printf("%4zu  %-32s %12.6g  %s", i + 1,
+               xs_engine_item_name(e, recs[i].item), recs[i].score,
+               recs[i].plugin);
+        for (uint32_t f = 0; f < recs[i].ev.n; f++) {
+            const xs_evidence_field *ef = &recs[i].ev.f[f];
+            if (ef->text)
+                printf("  %s=%s", ef->key, ef->text);
+            else
+                printf("  %s=%.6g", ef->key, ef->value);
+        }
+        putchar('\n');
+    }
+    if (n == 0)
+        printf("(no recommendations)\n");
+}
+
+int cmd_recommend(int argc, char **argv)
+{
+    enum { O_ITEMS = OPT_FIRST_FREE, O_CUSTOMER, O_K, O_PLUGIN, O_MEASURE,
+           O_MIN_SUPPORT, O_MIN_COUNT, O_PLUGIN_OPT, O_EXPLAIN, O_FORMAT };
+    static const struct option opts[] = {
+        CLI_DATA_OPTIONS,
+        {"items", required_argument, NULL, O_ITEMS},
+        {"customer", required_argument, NULL, O_CUSTOMER},
+        {"k", required_argument, NULL, O_K},
+        {"plugin", required_argument, NULL, O_PLUGIN},
+        {"measure", required_argument, NULL, O_MEASURE},
+        {"min-support", required_argument, NULL, O_MIN_SUPPORT},
+        {"min-count", required_argument, NULL, O_MIN_COUNT},
+        {"plugin-opt", required_argument, NULL, O_PLUGIN_OPT},
+        {"explain", no_argument, NULL, O_EXPLAIN},
+        {"format", required_argument, NULL, O_FORMAT},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0}};
+    cli_data d = {0};
+    const char *items_arg = NULL, *customer = NULL, *plugin = "copurchase";
+    long k = 10;
+    int explain = 0, format = CLI_TABLE, c;
+    double dv;
+    long lv;
+    /* plugin options, "plugin.key" split into the plugin name and option */
+    char *opt_plugin[MAX_OPTS];
+    xs_option popts[MAX_OPTS];
+    size_t n_popts = 0;
+    int rc = CLI_USAGE;
+    optind = 1;
+    opterr = 0;
+#define ADD_OPT(p, k, v)                                                      \
+    do {                                                                      \
+        if (n_popts == MAX_OPTS) {                                            \
+            cli_fail("recommend", CLI_USAGE, "too many plugin options");      \
+            goto out;                                                         \
+        }                                                                     \
+        opt_plugin[n_popts] = (p);                                            \
+        popts[n_popts].key = (k);                                             \
+        popts[n_popts].value = (v);                                           \
+        n_popts++;                                                            \
+    } while (0)
+    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+        if (cli_data_option(&d, c, optarg))
+            continue;
+        switch (c) {
+        case 'h':
+            help(stdout);
+            rc = CLI_OK;
+            goto out;
+        case O_ITEMS: items_arg = optarg; break;
+        case O_CUSTOMER: customer = optarg; break;
+        case O_PLUGIN: plugin = optarg; break;
+        case O_EXPLAIN: explain = 1; break;
+        case O_K:
+            if (cli_parse_long(optarg, 1, XS_K_MAX, &k)) {
+                cli_fail("recommend", CLI_USAGE,
+                         "--k: want an integer in 1..%d, not '%s'", XS_K_MAX,
+                         optarg);
+                goto out;
+            }
+            break;
+        case O_MEASURE:
+            if (xs_measure_parse(optarg) < 0) {
+                cli_fail("recommend", CLI_USAGE,
+                         "--measure: unknown '%s' (lift, confidence, jaccard, "
+                         "cosine, llr, count)", optarg);
+                goto out;
+            }
+            ADD_OPT(NULL, "measure", optarg);
+            break;
+        case O_MIN_SUPPORT:
+            if (cli_parse_double(optarg, 0, 1, &dv)) {
+                cli_fail("recommend", CLI_USAGE,
+                         "--min-support: want a number in [0, 1], not '%s'",
+                         optarg);
+                goto out;
+            }
+            ADD_OPT(NULL, "min_support", optarg);
+            break;
+        case O_MIN_COUNT:
+            if (cli_parse_long(optarg, 1, 0xFFFFFFFFL, &lv)) {
+                cli_fail("recommend", CLI_USAGE,
+                         "--min-count: want an integer >= 1, not '%s'", optarg);
+                goto out;
+            }
+            ADD_OPT(NULL, "min_count", optarg);
+            break;
+        case O_PLUGIN_OPT: {
+            char *dot = strchr(optarg, '.'), *eq = strchr(optarg, '=');
+            if (!dot || !eq || dot > eq || dot == optarg || eq == dot + 1) {
+                cli_fail("recommend", CLI_USAGE,
+                         "--plugin-opt: want PLUGIN.KEY=VALUE, not '%s'",
+                         optarg);
+                goto out;
+            }
+            *dot = *eq = '\0';
+            ADD_OPT(optarg, dot + 1, eq + 1);
+            break;
+        }
+        case O_FORMAT:
+            if ((format = cli_parse_format(optarg, 1u << CLI_TABLE |
+                                                       1u << CLI_JSON)) < 0) {
+                cli_fail("recommend", CLI_USAGE,
+                         "--format: want table or json, not '%s'", optarg);
+                goto out;
+            }
+            break;
+        default:
+            cli_fail("recommend", CLI_USAGE, "bad option '%s' (see --help)",
+                     argv[optind - 1]);
+            goto out;
+        }
+    }
+#undef ADD_OPT
+    if (optind < argc) {
+        cli_fail("recommend", CLI_USAGE, "unexpected argument '%s'",
+                 argv[optind]);
+        goto out;
+    }
+    if (!items_arg) {
+        cli_fail("recommend", CLI_USAGE, "--items is required (see --help)");
+        goto out;
+    }
+    /* --measure/--min-* are copurchase options: refuse them for others */
+    for (size_t i = 0; i < n_popts; i++)
+        if (!opt_plugin[i] && strcmp(plugin, "copurchase")) {
+            cli_fail("recommend", CLI_USAGE,
+                     "--%s applies to the copurchase plugin; use --plugin-opt "
+                     "%s.KEY=VALUE for '%s'", popts[i].key, plugin, plugin);
+            goto out;
+        }
+    char *items_copy = strdup(items_arg);
+    char **names = calloc(strlen(items_arg) / 2 + 2, sizeof *names);
+    uint32_t *ids = calloc(strlen(items_arg) / 2 + 2, sizeof *ids);
+    xs_engine *e = NULL;
+    xs_context *ctx = NULL;
+    rc = CLI_RUNTIME;
+    if (!items_copy || !names || !ids) {
+        cli_fail("recommend", CLI_RUNTIME, "out of memory");
+        goto done;
+    }
+    int n_names = split_items(items_copy, names, (int)(strlen(items_arg) / 2 + 2));
+    if (n_names <= 0) {
+        rc = cli_fail("recommend", CLI_USAGE,
+                      "--items: want a comma separated list of item ids");
+        goto done;
+    }
+    if ((rc = cli_engine_open("recommend", &d, &e)))
+        goto done;
+    /* this plugin's options only */
+    xs_option mine[MAX_OPTS];
+    size_t n_mine = 0;
+    for (size_t i = 0; i < n_popts; i++)
+        if (!opt_plugin[i] || !strcmp(opt_plugin[i], plugin))
+            mine[n_mine++] = popts[i];
+    xs_error err = {0};
+    if (xs_engine_add_plugin(e, plugin, mine, n_mine, &err)) {
+        rc = cli_fail("recommend", err.code == XS_ERR_NOTFOUND ? CLI_USAGE
+                                                               : CLI_RUNTIME,
+                      "%s", err.msg);
+        goto done;
+    }
+    uint32_t n_ids = 0;
+    for (int i = 0; i < n_names; i++) {
+        uint32_t id = xs_engine_item(e, names[i]);
+        if (id == XS_NONE)
+            fprintf(stderr, "xsell recommend: unknown item '%s' (not in the "
+                    "data); ignored\n", names[i]);
+        else
+            ids[n_ids++] = id;
+    }
+    n_ids = xs_request_items(ids, n_ids);
+    xs_request req = {ids, n_ids, XS_NONE, (uint32_t)k, explain};
+    if (customer) {
+        const xs_dataset *ds = xs_engine_dataset(e);
+        req.customer = ds->has_customer
+                           ? xs_dict_find(ds->customers, customer,
+                                          strlen(customer))
+                           : XS_NONE;
+        if (req.customer == XS_NONE)
+            fprintf(stderr, "xsell recommend: unknown customer '%s'; answering "
+                    "without history\n", customer);
+    }
+    const xs_rec *recs = NULL;
+    size_t n = 0;
+    if (!(ctx = xs_context_new(e))) {
+        cli_fail("recommend", CLI_RUNTIME, "out of memory");
+        goto done;
+    }
+    if (xs_engine_recommend(e, ctx, plugin, &req, &recs, &n, &err)) {
+        rc = cli_fail("recommend", cli_exit_code(err.code), "%s", err.msg);
+        goto done;
+    }
+    if (format == CLI_JSON)
+        print_json(e, recs, n);
+    else
+        print_table(e, recs, n);
+    rc = fflush(stdout) == 0 ? CLI_OK : CLI_RUNTIME;
+done:
+    xs_context_free(ctx);
+    xs_engine_free(e);
+    free(items_copy);
+    free(names);
+    free(ids);
+out:
+    return rc;
+}

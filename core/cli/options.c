@@ -1,0 +1,128 @@
+/*
+ * options.c -- what the subcommands share: error reporting, strict option
+ * value parsing, output formats and opening an engine on the data options.
+ */
+#include <errno.h>
+#include <limits.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+
+int cli_fail(const char *cmd, int code, const char *fmt, ...)
+{
+    va_list ap;
+    fprintf(stderr, "xsell %s: ", cmd);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputc('\n', stderr);
+    return code;
+}
+
+int cli_exit_code(int status)
+{
+    return status == XS_OK ? CLI_OK
+           : status == XS_ERR_USAGE ? CLI_USAGE
+                                    : CLI_RUNTIME;
+}
+
+int cli_parse_long(const char *s, long lo, long hi, long *out)
+{
+    if (!s || !*s)
+        return -1;
+    char *end;
+    errno = 0;
+    long v = strtol(s, &end, 10);
+    if (errno || *end || end == s || v < lo || v > hi)
+        return -1;
+    *out = v;
+    return 0;
+}
+
+int cli_parse_double(const char *s, double lo, double hi, double *out)
+{
+    if (!s || !*s)
+        return -1;
+    char *end;
+    double v = strtod(s, &end);
+    if (*end || end == s || !isfinite(v) || v < lo || v > hi)
+        return -1;
+    *out = v;
+    return 0;
+}
+
+int cli_parse_format(const char *s, unsigned allowed)
+{
+    static const char *const names[] = {"table", "json", "csv"};
+    for (int i = 0; i < 3; i++)
+        if (!strcmp(s, names[i]) && (allowed & (1u << i)))
+            return i;
+    return -1;
+}
+
+int cli_data_option(cli_data *d, int opt, const char *arg)
+{
+    switch (opt) {
+    case OPT_BASKETS: d->baskets = arg; return 1;
+    case OPT_EVENTS: d->events = arg; return 1;
+    case OPT_CATALOG: d->catalog = arg; return 1;
+    case OPT_COLUMNS: d->columns = arg; return 1;
+    case OPT_PLUGIN_DIR: d->plugin_dir = arg; return 1;
+    case OPT_SCOPE: d->scope = arg; return 1;
+    default: return 0;
+    }
+}
+
+int cli_engine_open(const char *cmd, const cli_data *d, xs_engine **out)
+{
+    *out = NULL;
+    if (!d->baskets == !d->events)
+        return cli_fail(cmd, CLI_USAGE,
+                        "give exactly one of --baskets FILE or --events FILE");
+    xs_engine_config cfg = {.plugin_dir = d->plugin_dir, .scope = -1};
+    if (d->scope) {
+        if (!strcmp(d->scope, "basket"))
+            cfg.scope = XS_SCOPE_BASKET;
+        else if (!strcmp(d->scope, "customer"))
+            cfg.scope = XS_SCOPE_CUSTOMER;
+        else if (strcmp(d->scope, "auto"))
+            return cli_fail(cmd, CLI_USAGE,
+                            "--scope: want basket, customer or auto, not '%s'",
+                            d->scope);
+    }
+    if (d->columns && d->baskets)
+        return cli_fail(cmd, CLI_USAGE, "--columns applies to --events only");
+    xs_error err = {0};
+    xs_dataset *ds;
+    if (d->baskets) {
+        ds = xs_dataset_load_baskets(d->baskets, &err);
+    } else {
+        xs_columns cols = {0};
+        if (d->columns && xs_columns_parse(&cols, d->columns, &err)) {
+            xs_columns_free(&cols);
+            return cli_fail(cmd, cli_exit_code(err.code), "%s", err.msg);
+        }
+        ds = xs_dataset_load_events(d->events, &cols, &err);
+        xs_columns_free(&cols);
+    }
+    if (!ds)
+        return cli_fail(cmd, CLI_RUNTIME, "%s", err.msg);
+    xs_catalog *cat = NULL;
+    if (d->catalog && !(cat = xs_catalog_load(d->catalog, ds->items, &err))) {
+        xs_dataset_free(ds);
+        return cli_fail(cmd, CLI_RUNTIME, "%s", err.msg);
+    }
+    if (cat && xs_catalog_duplicates(cat))
+        fprintf(stderr, "xsell %s: %s: %zu repeated items (the last line of "
+                "each wins)\n", cmd, d->catalog, xs_catalog_duplicates(cat));
+    xs_engine *e = xs_engine_new(ds, cat, &cfg, &err);
+    if (!e)
+        return cli_fail(cmd, err.code == XS_ERR_NOTFOUND ? CLI_USAGE
+                                                         : CLI_RUNTIME,
+                        "%s", err.msg);
+    *out = e;
+    return CLI_OK;
+}

@@ -1,0 +1,204 @@
+/*
+ * csv.c -- the CSV record reader (see csv.h).
+ *
+ * Invariant: buf has len + 1 bytes and buf[len] == '\0', so writing the NUL
+ * terminator of the last field never runs past the buffer.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "csv.h"
+
+int xs_csv_open(xs_csv *c, const char *path, char delim, xs_error *err)
+{
+    memset(c, 0, sizeof *c);
+    c->path = path;
+    c->delim = delim ? delim : ',';
+    c->line = c->next_line = 1;
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return xs_error_set(err, XS_ERR_IO, "%s: %s", path, strerror(errno));
+    struct stat st;
+    if (fstat(fileno(f), &st) == 0 && S_ISDIR(st.st_mode)) {
+        fclose(f);
+        return xs_error_set(err, XS_ERR_IO, "%s: is a directory", path);
+    }
+    size_t cap = S_ISREG(st.st_mode) && st.st_size > 0 ? (size_t)st.st_size + 1
+                                                      : 65536;
+    char *buf = malloc(cap);
+    size_t len = 0;
+    for (;;) {
+        if (!buf) {
+            fclose(f);
+            return xs_error_set(err, XS_ERR_NOMEM, "%s: out of memory", path);
+        }
+        len += fread(buf + len, 1, cap - len, f);
+        if (len < cap)
+            break;
+        char *nb = realloc(buf, cap * 2);
+        if (!nb)
+            free(buf);
+        buf = nb;
+        cap *= 2;
+    }
+    if (ferror(f)) {
+        int e = errno;
+        fclose(f);
+        free(buf);
+        return xs_error_set(err, XS_ERR_IO, "%s: read failed: %s", path,
+                            strerror(e));
+    }
+    fclose(f);
+    buf[len] = '\0';
+    c->buf = buf;
+    c->len = len;
+    if (len >= 3 && memcmp(buf, "\xEF\xBB\xBF", 3) == 0)
+        c->pos = 3;
+    return XS_OK;
+}
+
+void xs_csv_close(xs_csv *c)
+{
+    free(c->buf);
+    free(c->f);
+    memset(c, 0, sizeof *c);
+}
+
+static int is_blank_line(const char *p, const char *end)
+{
+    for (; p < end && *p != '\n'; p++)
+        if (*p != '\r' && *p != ' ' && *p != '\t')
+            return 0;
+    return 1;
+}
+
+char xs_csv_sniff(const xs_csv *c)
+{
+    const char *p = c->buf + c->pos, *end = c->buf + c->len;
+    while (p < end && is_blank_line(p, end)) {
+        const char *nl = memchr(p, '\n', (size_t)(end - p));
+        p = nl ? nl + 1 : end;
+    }
+    int tabs = 0, commas = 0;
+    for (; p < end && *p != '\n'; p++) {
+        tabs += *p == '\t';
+        commas += *p == ',';
+    }
+    return tabs && !commas ? '\t' : ',';
+}
+
+static int push_field(xs_csv *c, char *s, size_t len, int quoted)
+{
+    if (c->n == c->cap) {
+        size_t cap = c->cap ? c->cap * 2 : 16;
+        xs_csv_field *f = realloc(c->f, cap * sizeof *f);
+        if (!f)
+            return -1;
+        c->f = f;
+        c->cap = cap;
+    }
+    c->f[c->n].s = s;
+    c->f[c->n].len = len;
+    c->f[c->n].quoted = quoted;
+    c->n++;
+    return 0;
+}
+
+int xs_csv_next(xs_csv *c, xs_error *err)
+{
+    char *buf = c->buf, *end = c->buf + c->len;
+    const char delim = c->delim;
+    c->n = 0;
+    /* skip blank lines */
+    for (;;) {
+        if (c->pos >= c->len)
+            return 0;
+        char *p = buf + c->pos;
+        if (!is_blank_line(p, end))
+            break;
+        char *nl = memchr(p, '\n', (size_t)(end - p));
+        c->pos = nl ? (size_t)(nl + 1 - buf) : c->len;
+        c->next_line++;
+    }
+    c->line = c->next_line;
+    char *p = buf + c->pos;
+    for (;;) {
+        /* one field starts at p */
+        while (p < end && *p == ' ' && delim != ' ')
+            p++;
+        char *start, *stop;
+        int quoted = 0;
+        if (p < end && *p == '"') {
+            quoted = 1;
+            char *w = p; /* write position: content moves left by one+ */
+            start = p;
+            p++;
+            for (;;) {
+                if (p >= end)
+                    return xs_error_set(err, XS_ERR_DATA,
+                                        "%s:%zu: unterminated quoted field",
+                                        c->path, c->line), -1;
+                if (*p == '"') {
+                    if (p + 1 < end && p[1] == '"') {
+                        *w++ = '"';
+                        p += 2;
+                        continue;
+                    }
+                    p++;
+                    break;
+                }
+                if (*p == '\n')
+                    c->next_line++;
+                *w++ = *p++;
+            }
+            stop = w;
+            while (p < end && (*p == ' ' || (*p == '\t' && delim != '\t')))
+                p++;
+            if (p < end && *p != delim && *p != '\n' && *p != '\r')
+                return xs_error_set(err, XS_ERR_DATA,
+                                    "%s:%zu: unexpected text after a quoted "
+                                    "field", c->path, c->line), -1;
+        } else {
+            start = p;
+            while (p < end && *p != delim && *p != '\n' && *p != '\r') {
+                if (*p == '"')
+                    return xs_error_set(err, XS_ERR_DATA,
+                                        "%s:%zu: stray quote inside an "
+                                        "unquoted field", c->path, c->line), -1;
+                p++;
+            }
+            stop = p;
+            while (stop > start && (stop[-1] == ' ' ||
+                                    (stop[-1] == '\t' && delim != '\t')))
+                stop--;
+        }
+        /* p is at a delimiter, CR, LF or the end */
+        char term = p < end ? *p : '\0';
+        if (term == '\r') {
+            if (p + 1 < end && p[1] != '\n')
+                return xs_error_set(err, XS_ERR_DATA,
+                                    "%s:%zu: bare carriage return", c->path,
+                                    c->line), -1;
+            term = '\n';
+            *p++ = '\0'; /* the CR */
+        }
+        *stop = '\0'; /* stop <= p: never beyond the terminator */
+        if (push_field(c, start, (size_t)(stop - start), quoted) < 0)
+            return xs_error_set(err, XS_ERR_NOMEM, "%s: out of memory",
+                                c->path), -1;
+        if (term == delim) {
+            p++;
+            continue;
+        }
+        if (term == '\n') {
+            p++;
+            c->next_line++;
+        }
+        break;
+    }
+    c->pos = (size_t)(p - buf);
+    return 1;
+}

@@ -1,0 +1,50 @@
+/*
+ * csv.h -- a CSV record reader over a whole file held in memory.
+ *
+ * The file is read once into a buffer owned by the reader; fields are
+ * unquoted and NUL-terminated in place.  In-place rewriting never touches
+ * other records, so every field of every record stays valid until
+ * xs_csv_close().
+ *
+ * Accepted: a UTF-8 BOM, LF or CRLF line ends, blank lines (skipped), RFC 4180
+ * quoting (delimiters, quotes as "" and line breaks inside quotes).  Unquoted
+ * fields are trimmed of surrounding spaces.
+ */
+#ifndef XS_CSV_H
+#define XS_CSV_H
+
+#include <stddef.h>
+
+#include "xsell/error.h"
+
+typedef struct xs_csv_field {
+    char *s; /* NUL-terminated */
+    size_t len;
+    int quoted;
+} xs_csv_field;
+
+typedef struct xs_csv {
+    const char *path;
+    char *buf;
+    size_t len, pos;
+    size_t line;     /* line number where the current record starts */
+    size_t next_line;
+    char delim;
+    xs_csv_field *f; /* fields of the current record */
+    size_t n, cap;
+} xs_csv;
+
+/* Reads path whole.  Returns XS_OK, XS_ERR_IO (message names the file) or
+ * XS_ERR_NOMEM.  The reader keeps a pointer to path. */
+int xs_csv_open(xs_csv *c, const char *path, char delim, xs_error *err);
+void xs_csv_close(xs_csv *c);
+
+/* Looks at the first non-blank line and picks tab when it has tabs and no
+ * commas, else comma. */
+char xs_csv_sniff(const xs_csv *c);
+
+/* Reads the next non-blank record into c->f / c->n.  Returns 1 for a record,
+ * 0 at the end, or -1 with err set (unterminated quote, stray quote). */
+int xs_csv_next(xs_csv *c, xs_error *err);
+
+#endif

@@ -1,0 +1,314 @@
+/*
+ * dataset.c -- the event store and its two file loaders.
+ *
+ * Loaders build a fresh dataset and hand it over only when the whole file
+ * has been read without error; on any error the partial dataset is freed, so
+ * callers never see half a file.
+ */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "csv.h"
+#include "xsell/dataset.h"
+
+/* ---- column mapping ------------------------------------------------------ */
+
+int xs_columns_parse(xs_columns *cols, const char *spec, xs_error *err)
+{
+    free(cols->owned);
+    cols->owned = strdup(spec ? spec : "");
+    if (!cols->owned)
+        return xs_error_set(err, XS_ERR_NOMEM, "out of memory");
+    char *save = NULL;
+    for (char *tok = strtok_r(cols->owned, ",", &save); tok;
+         tok = strtok_r(NULL, ",", &save)) {
+        char *eq = strchr(tok, '=');
+        if (!eq || eq == tok || !eq[1])
+            return xs_error_set(err, XS_ERR_USAGE,
+                                "--columns: '%s' is not ROLE=NAME", tok);
+        *eq = '\0';
+        const char *name = eq + 1;
+        if (!strcmp(tok, "customer"))
+            cols->customer = name;
+        else if (!strcmp(tok, "item"))
+            cols->item = name;
+        else if (!strcmp(tok, "timestamp"))
+            cols->timestamp = name;
+        else if (!strcmp(tok, "weight"))
+            cols->weight = name;
+        else if (!strcmp(tok, "price"))
+            cols->price = name;
+        else if (!strcmp(tok, "order"))
+            cols->order = name;
+        else
+            return xs_error_set(err, XS_ERR_USAGE,
+                                "--columns: unknown role '%s' (roles: customer, "
+                                "item, timestamp, weight, price, order)", tok);
+    }
+    return XS_OK;
+}
+
+void xs_columns_free(xs_columns *cols)
+{
+    free(cols->owned);
+    memset(cols, 0, sizeof *cols);
+}
+
+/* ---- the store ----------------------------------------------------------- */
+
+xs_dataset *xs_dataset_new(void)
+{
+    xs_dataset *ds = calloc(1, sizeof *ds);
+    if (!ds)
+        return NULL;
+    ds->items = xs_dict_new();
+    ds->customers = xs_dict_new();
+    if (!ds->items || !ds->customers) {
+        xs_dataset_free(ds);
+        return NULL;
+    }
+    return ds;
+}
+
+void xs_dataset_free(xs_dataset *ds)
+{
+    if (!ds)
+        return;
+    xs_dict_free(ds->items);
+    xs_dict_free(ds->customers);
+    xs_dict_free(ds->orders);
+    free(ds->events);
+    free(ds);
+}
+
+int xs_dataset_push(xs_dataset *ds, const xs_event *ev)
+{
+    if (ds->n_events == ds->cap_events) {
+        size_t cap = ds->cap_events ? ds->cap_events * 2 : 4096;
+        xs_event *e = realloc(ds->events, cap * sizeof *e);
+        if (!e)
+            return -1;
+        ds->events = e;
+        ds->cap_events = cap;
+    }
+    ds->events[ds->n_events++] = *ev;
+    return 0;
+}
+
+/* ---- --baskets ----------------------------------------------------------- */
+
+xs_dataset *xs_dataset_load_baskets(const char *path, xs_error *err)
+{
+    xs_csv c;
+    if (xs_csv_open(&c, path, ',', err))
+        return NULL;
+    xs_dataset *ds = xs_dataset_new();
+    uint32_t *seen = NULL; /* seen[item] = 1 + last basket holding it */
+    uint32_t seen_cap = 0;
+    int rc;
+    if (!ds)
+        goto nomem;
+    while ((rc = xs_csv_next(&c, err)) == 1) {
+        if (ds->n_orders == XS_NONE - 1) {
+            xs_error_set(err, XS_ERR_DATA, "%s:%zu: too many baskets", path,
+                         c.line);
+            goto fail;
+        }
+        uint32_t basket = ds->n_orders++;
+        for (size_t i = 0; i < c.n; i++) {
+            if (c.f[i].len == 0) {
+                xs_error_set(err, XS_ERR_DATA,
+                             "%s:%zu: empty item name in field %zu (stray "
+                             "comma?)", path, c.line, i + 1);
+                goto fail;
+            }
+            xs_event ev = {XS_NONE, 0, basket, 0, 0, 1.0, NAN};
+            if (xs_dict_intern(ds->items, c.f[i].s, c.f[i].len, &ev.item))
+                goto nomem;
+            if (ev.item >= seen_cap) {
+                uint32_t cap = seen_cap ? seen_cap * 2 : 1024;
+                while (cap <= ev.item)
+                    cap *= 2;
+                uint32_t *s = realloc(seen, (size_t)cap * sizeof *s);
+                if (!s)
+                    goto nomem;
+                memset(s + seen_cap, 0, (size_t)(cap - seen_cap) * sizeof *s);
+                seen = s;
+                seen_cap = cap;
+            }
+            if (seen[ev.item] == basket + 1) {
+                ds->duplicates++;
+                continue;
+            }
+            seen[ev.item] = basket + 1;
+            if (xs_dataset_push(ds, &ev))
+                goto nomem;
+        }
+    }
+    if (rc < 0)
+        goto fail;
+    if (ds->n_events == 0) {
+        xs_error_set(err, XS_ERR_DATA, "%s: empty file (no baskets)", path);
+        goto fail;
+    }
+    free(seen);
+    xs_csv_close(&c);
+    return ds;
+nomem:
+    xs_error_set(err, XS_ERR_NOMEM, "%s: out of memory", path);
+fail:
+    free(seen);
+    xs_csv_close(&c);
+    xs_dataset_free(ds);
+    return NULL;
+}
+
+/* ---- --events ------------------------------------------------------------ */
+
+enum { COL_CUSTOMER, COL_ITEM, COL_TIMESTAMP, COL_WEIGHT, COL_PRICE, COL_ORDER,
+       COL_COUNT };
+
+static const char *const col_role[COL_COUNT] = {
+    "customer", "item", "timestamp", "weight", "price", "order"};
+
+/* Writes the header's names, comma separated, into buf for messages. */
+static void header_list(const xs_csv *c, char *buf, size_t len)
+{
+    size_t used = 0;
+    buf[0] = '\0';
+    for (size_t i = 0; i < c->n && used + 1 < len; i++) {
+        int w = snprintf(buf + used, len - used, "%s%s", i ? "," : "",
+                         c->f[i].s);
+        if (w < 0)
+            break;
+        used += (size_t)w;
+    }
+}
+
+xs_dataset *xs_dataset_load_events(const char *path, const xs_columns *cols,
+                                   xs_error *err)
+{
+    static const xs_columns defaults = {0};
+    if (!cols)
+        cols = &defaults;
+    const char *want[COL_COUNT] = {cols->customer, cols->item, cols->timestamp,
+                                   cols->weight, cols->price, cols->order};
+    xs_csv c;
+    if (xs_csv_open(&c, path, ',', err))
+        return NULL;
+    c.delim = xs_csv_sniff(&c);
+    xs_dataset *ds = NULL;
+    int rc = xs_csv_next(&c, err);
+    if (rc < 0)
+        goto fail;
+    if (rc == 0) {
+        xs_error_set(err, XS_ERR_DATA, "%s: empty file (expected a header "
+                     "line)", path);
+        goto fail;
+    }
+    size_t ncols = c.n;
+    long idx[COL_COUNT];
+    for (int r = 0; r < COL_COUNT; r++) {
+        const char *name = want[r] ? want[r] : col_role[r];
+        idx[r] = -1;
+        for (size_t i = 0; i < c.n; i++)
+            if (!strcmp(c.f[i].s, name)) {
+                idx[r] = (long)i;
+                break;
+            }
+        if (idx[r] < 0 && (r <= COL_ITEM || want[r])) {
+            char hdr[256];
+            header_list(&c, hdr, sizeof hdr);
+            xs_error_set(err, XS_ERR_DATA,
+                         "%s:%zu: missing required column '%s'%s%s%s "
+                         "(header: %s)", path, c.line, name,
+                         want[r] ? " (mapped to " : "",
+                         want[r] ? col_role[r] : "", want[r] ? ")" : "", hdr);
+            goto fail;
+        }
+    }
+    ds = xs_dataset_new();
+    if (!ds)
+        goto nomem;
+    ds->has_customer = 1;
+    ds->has_timestamp = idx[COL_TIMESTAMP] >= 0;
+    ds->has_weight = idx[COL_WEIGHT] >= 0;
+    ds->has_price = idx[COL_PRICE] >= 0;
+    if (idx[COL_ORDER] >= 0 && !(ds->orders = xs_dict_new()))
+        goto nomem;
+    while ((rc = xs_csv_next(&c, err)) == 1) {
+        if (c.n != ncols) {
+            xs_error_set(err, XS_ERR_DATA,
+                         "%s:%zu: expected %zu fields as in the header, found "
+                         "%zu", path, c.line, ncols, c.n);
+            goto fail;
+        }
+        const xs_csv_field *f = c.f;
+        xs_event ev = {XS_NONE, 0, XS_NONE, 0, 0, 1.0, NAN};
+        const xs_csv_field *cu = &f[idx[COL_CUSTOMER]], *it = &f[idx[COL_ITEM]];
+        if (cu->len == 0 || it->len == 0) {
+            xs_error_set(err, XS_ERR_DATA, "%s:%zu: empty %s", path, c.line,
+                         cu->len == 0 ? "customer" : "item");
+            goto fail;
+        }
+        if (xs_dict_intern(ds->customers, cu->s, cu->len, &ev.customer) ||
+            xs_dict_intern(ds->items, it->s, it->len, &ev.item))
+            goto nomem;
+        if (idx[COL_TIMESTAMP] >= 0) {
+            const xs_csv_field *t = &f[idx[COL_TIMESTAMP]];
+            if (xs_parse_timestamp(t->s, t->len, &ev.ts)) {
+                xs_error_set(err, XS_ERR_DATA,
+                             "%s:%zu: bad timestamp '%.40s' (want unix seconds "
+                             "or ISO-8601)", path, c.line, t->s);
+                goto fail;
+            }
+        }
+        if (idx[COL_WEIGHT] >= 0) {
+            const xs_csv_field *w = &f[idx[COL_WEIGHT]];
+            if (xs_parse_double(w->s, w->len, &ev.weight) || ev.weight < 0) {
+                xs_error_set(err, XS_ERR_DATA,
+                             "%s:%zu: bad weight '%.40s' (want a number >= 0)",
+                             path, c.line, w->s);
+                goto fail;
+            }
+        }
+        if (idx[COL_PRICE] >= 0) {
+            const xs_csv_field *pr = &f[idx[COL_PRICE]];
+            if (xs_parse_double(pr->s, pr->len, &ev.price) || ev.price < 0) {
+                xs_error_set(err, XS_ERR_DATA,
+                             "%s:%zu: bad price '%.40s' (want a number >= 0)",
+                             path, c.line, pr->s);
+                goto fail;
+            }
+        }
+        if (idx[COL_ORDER] >= 0) {
+            const xs_csv_field *o = &f[idx[COL_ORDER]];
+            if (o->len == 0) {
+                xs_error_set(err, XS_ERR_DATA, "%s:%zu: empty order", path,
+                             c.line);
+                goto fail;
+            }
+            if (xs_dict_intern(ds->orders, o->s, o->len, &ev.order))
+                goto nomem;
+        }
+        if (xs_dataset_push(ds, &ev))
+            goto nomem;
+    }
+    if (rc < 0)
+        goto fail;
+    if (ds->n_events == 0) {
+        xs_error_set(err, XS_ERR_DATA, "%s: no events after the header", path);
+        goto fail;
+    }
+    ds->n_orders = ds->orders ? xs_dict_size(ds->orders) : 0;
+    xs_csv_close(&c);
+    return ds;
+nomem:
+    xs_error_set(err, XS_ERR_NOMEM, "%s: out of memory", path);
+fail:
+    xs_csv_close(&c);
+    xs_dataset_free(ds);
+    return NULL;
+}

@@ -1,0 +1,161 @@
+/*
+ * dict.c -- the string <-> dense id dictionary.
+ *
+ * Entries live in fixed-size blocks so their addresses never move (uthash
+ * links the entries themselves); strings are copied into an arena of large
+ * chunks.  names[] maps id -> string.  One uthash handle (~56 bytes) per
+ * distinct string is the price of the hash; it is paid per item or customer,
+ * never per event or pair.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "xs_uthash.h"
+#include "xsell/dict.h"
+#include "xsell/plugin.h"
+
+#define ENTRY_BLOCK 1024
+#define ARENA_CHUNK (64 * 1024)
+
+typedef struct dict_entry {
+    const char *key;
+    uint32_t len;
+    uint32_t id;
+    UT_hash_handle hh;
+} dict_entry;
+
+typedef struct entry_block {
+    struct entry_block *next;
+    uint32_t used;
+    dict_entry e[ENTRY_BLOCK];
+} entry_block;
+
+typedef struct arena_chunk {
+    struct arena_chunk *next;
+    size_t used, cap;
+    char data[];
+} arena_chunk;
+
+struct xs_dict {
+    dict_entry *head; /* uthash head */
+    entry_block *blocks;
+    arena_chunk *chunks;
+    const char **names;
+    uint32_t n, cap;
+    size_t bytes;
+};
+
+xs_dict *xs_dict_new(void)
+{
+    return calloc(1, sizeof(xs_dict));
+}
+
+void xs_dict_free(xs_dict *d)
+{
+    if (!d)
+        return;
+    HASH_CLEAR(hh, d->head);
+    for (entry_block *b = d->blocks, *nb; b; b = nb) {
+        nb = b->next;
+        free(b);
+    }
+    for (arena_chunk *c = d->chunks, *nc; c; c = nc) {
+        nc = c->next;
+        free(c);
+    }
+    free(d->names);
+    free(d);
+}
+
+static char *arena_copy(xs_dict *d, const char *s, size_t len)
+{
+    arena_chunk *c = d->chunks;
+    if (!c || c->cap - c->used < len + 1) {
+        size_t cap = len + 1 > ARENA_CHUNK ? len + 1 : ARENA_CHUNK;
+        c = malloc(sizeof(arena_chunk) + cap);
+        if (!c)
+            return NULL;
+        c->used = 0;
+        c->cap = cap;
+        c->next = d->chunks;
+        d->chunks = c;
+        d->bytes += sizeof(arena_chunk) + cap;
+    }
+    char *p = c->data + c->used;
+    memcpy(p, s, len);
+    p[len] = '\0';
+    c->used += len + 1;
+    return p;
+}
+
+static dict_entry *entry_alloc(xs_dict *d)
+{
+    entry_block *b = d->blocks;
+    if (!b || b->used == ENTRY_BLOCK) {
+        b = malloc(sizeof(entry_block));
+        if (!b)
+            return NULL;
+        b->used = 0;
+        b->next = d->blocks;
+        d->blocks = b;
+        d->bytes += sizeof(entry_block);
+    }
+    return &b->e[b->used++];
+}
+
+uint32_t xs_dict_find(const xs_dict *d, const char *s, size_t len)
+{
+    dict_entry *e = NULL;
+    HASH_FIND(hh, d->head, s, len, e);
+    return e ? e->id : XS_NONE;
+}
+
+int xs_dict_intern(xs_dict *d, const char *s, size_t len, uint32_t *id)
+{
+    dict_entry *e = NULL;
+    HASH_FIND(hh, d->head, s, len, e);
+    if (e) {
+        *id = e->id;
+        return 0;
+    }
+    if (d->n == XS_NONE - 1 || len > UINT32_MAX)
+        return -1;
+    if (d->n == d->cap) {
+        uint32_t cap = d->cap ? d->cap * 2 : 256;
+        const char **names = realloc(d->names, (size_t)cap * sizeof *names);
+        if (!names)
+            return -1;
+        d->bytes += (size_t)(cap - d->cap) * sizeof *names;
+        d->names = names;
+        d->cap = cap;
+    }
+    char *key = arena_copy(d, s, len);
+    e = key ? entry_alloc(d) : NULL;
+    if (!e)
+        return -1;
+    e->key = key;
+    e->len = (uint32_t)len;
+    e->id = d->n;
+    int hash_oom = 0;
+    HASH_ADD_KEYPTR(hh, d->head, e->key, e->len, e);
+    if (hash_oom)
+        return -1; /* the entry and key stay unused in their blocks */
+    d->names[d->n] = key;
+    *id = d->n++;
+    return 0;
+}
+
+const char *xs_dict_name(const xs_dict *d, uint32_t id)
+{
+    return id < d->n ? d->names[id] : NULL;
+}
+
+uint32_t xs_dict_size(const xs_dict *d)
+{
+    return d->n;
+}
+
+size_t xs_dict_bytes(const xs_dict *d)
+{
+    return d->bytes + HASH_OVERHEAD(hh, d->head);
+}

@@ -1,0 +1,311 @@
+/*
+ * engine.c -- the engine object: data, tables, plugins, requests.
+ *
+ * Ownership: the engine owns the dataset, the catalog, the tables and the
+ * plugin instances.  Contexts belong to their creator (one per thread) and
+ * must be freed before the engine.
+ *
+ * Threads: building (xs_engine_new, use_scope, add_plugin) is single
+ * threaded; xs_engine_recommend only reads engine state and writes its
+ * context, so any number of threads may call it at once.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "engine_internal.h"
+
+/* Orders the events by customer, then time (stable), and records where each
+ * customer's history starts. */
+static int index_history(xs_engine *e)
+{
+    xs_dataset *ds = e->ds;
+    if (!ds->has_customer)
+        return 0;
+    uint32_t nc = xs_dict_size(ds->customers);
+    uint32_t *off = calloc((size_t)nc + 1, sizeof *off);
+    xs_event *sorted = malloc((ds->n_events ? ds->n_events : 1) * sizeof *sorted);
+    if (!off || !sorted || ds->n_events > UINT32_MAX) {
+        free(off);
+        free(sorted);
+        return -1;
+    }
+    for (size_t i = 0; i < ds->n_events; i++)
+        off[ds->events[i].customer + 1]++;
+    for (uint32_t c = 0; c < nc; c++)
+        off[c + 1] += off[c];
+    uint32_t *fill = malloc(((size_t)nc + 1) * sizeof *fill);
+    if (!fill) {
+        free(off);
+        free(sorted);
+        return -1;
+    }
+    memcpy(fill, off, ((size_t)nc + 1) * sizeof *fill);
+    for (size_t i = 0; i < ds->n_events; i++)
+        sorted[fill[ds->events[i].customer]++] = ds->events[i];
+    free(fill);
+    /* insertion sort by time within each customer: histories are short and
+     * usually already in order */
+    for (uint32_t c = 0; c < nc; c++) {
+        xs_event *h = sorted + off[c];
+        uint32_t n = off[c + 1] - off[c];
+        for (uint32_t i = 1; i < n; i++) {
+            xs_event v = h[i];
+            uint32_t j = i;
+            while (j > 0 && h[j - 1].ts > v.ts) {
+                h[j] = h[j - 1];
+                j--;
+            }
+            h[j] = v;
+        }
+    }
+    free(ds->events);
+    ds->events = sorted;
+    ds->cap_events = ds->n_events ? ds->n_events : 1;
+    e->hist_off = off;
+    return 0;
+}
+
+xs_engine *xs_engine_new(xs_dataset *ds, xs_catalog *cat,
+                         const xs_engine_config *cfg, xs_error *err)
+{
+    xs_engine *e = calloc(1, sizeof *e);
+    if (!e) {
+        xs_dataset_free(ds);
+        xs_catalog_free(cat);
+        xs_error_set(err, XS_ERR_NOMEM, "out of memory");
+        return NULL;
+    }
+    e->ds = ds;
+    e->cat = cat;
+    e->host.engine = e;
+    if (cfg)
+        e->cfg = *cfg;
+    else
+        e->cfg.scope = -1;
+    if (e->cfg.threads <= 0) {
+        long n = sysconf(_SC_NPROCESSORS_ONLN);
+        e->cfg.threads = n > 0 ? (int)n : 1;
+    }
+    e->default_scope = e->cfg.scope >= 0 ? e->cfg.scope
+                       : ds->n_orders    ? XS_SCOPE_BASKET
+                                         : XS_SCOPE_CUSTOMER;
+    if (xs_plugin_path_init(&e->path, e->cfg.plugin_dir, err))
+        goto fail;
+    e->cfg.plugin_dir = NULL; /* the caller's string is not ours to keep */
+    if (index_history(e)) {
+        xs_error_set(err, XS_ERR_NOMEM, "out of memory indexing histories");
+        goto fail;
+    }
+    if (xs_engine_use_scope(e, e->default_scope, err))
+        goto fail;
+    return e;
+fail:
+    xs_engine_free(e);
+    return NULL;
+}
+
+void xs_engine_free(xs_engine *e)
+{
+    if (!e)
+        return;
+    for (size_t i = e->n_plugins; i-- > 0;) {
+        e->plugins[i].so.table->destroy(e->plugins[i].state);
+        xs_plugin_so_close(&e->plugins[i].so);
+    }
+    free(e->plugins);
+    for (int s = 0; s < 2; s++) {
+        xs_cooc_free(e->cooc[s]);
+        xs_txns_free(&e->txns[s]);
+    }
+    free(e->hist_off);
+    xs_plugin_path_free(&e->path);
+    xs_dataset_free(e->ds);
+    xs_catalog_free(e->cat);
+    free(e);
+}
+
+const xs_dataset *xs_engine_dataset(const xs_engine *e)
+{
+    return e->ds;
+}
+
+const xs_catalog *xs_engine_catalog(const xs_engine *e)
+{
+    return e->cat;
+}
+
+int xs_engine_default_scope(const xs_engine *e)
+{
+    return e->default_scope;
+}
+
+int xs_engine_use_scope(xs_engine *e, int scope, xs_error *err)
+{
+    if (scope != XS_SCOPE_BASKET && scope != XS_SCOPE_CUSTOMER)
+        return xs_error_set(err, XS_ERR_USAGE, "unknown scope %d", scope);
+    if (e->cooc[scope])
+        return XS_OK;
+    int rc = xs_txns_build(e->ds, scope, &e->txns[scope], err);
+    if (rc)
+        return rc;
+    e->cooc[scope] = xs_cooc_build(&e->txns[scope], xs_dict_size(e->ds->items),
+                                   e->cfg.threads, err);
+    if (!e->cooc[scope]) {
+        xs_txns_free(&e->txns[scope]);
+        return err ? err->code : XS_ERR_NOMEM;
+    }
+    return XS_OK;
+}
+
+const xs_cooc *xs_engine_cooc(const xs_engine *e, int scope)
+{
+    return scope == XS_SCOPE_BASKET || scope == XS_SCOPE_CUSTOMER
+               ? e->cooc[scope]
+               : NULL;
+}
+
+static plugin_instance *find_plugin(const xs_engine *e, const char *name)
+{
+    for (size_t i = 0; i < e->n_plugins; i++)
+        if (!strcmp(e->plugins[i].so.table->name, name))
+            return &e->plugins[i];
+    return NULL;
+}
+
+int xs_engine_add_plugin(xs_engine *e, const char *name, const xs_option *opts,
+                         size_t n_opts, xs_error *err)
+{
+    char file[4096];
+    int rc = xs_plugin_path_resolve(&e->path, name, file, sizeof file, err);
+    if (rc)
+        return rc;
+    plugin_instance pi = {0};
+    if ((rc = xs_plugin_so_open(file, &pi.so, err)))
+        return rc;
+    if (find_plugin(e, pi.so.table->name)) {
+        xs_error_set(err, XS_ERR_USAGE,
+                     "plugin %s: a plugin named '%s' is already loaded", file,
+                     pi.so.table->name);
+        xs_plugin_so_close(&pi.so);
+        return XS_ERR_USAGE;
+    }
+    plugin_instance *grown =
+        realloc(e->plugins, (e->n_plugins + 1) * sizeof *grown);
+    if (!grown) {
+        xs_plugin_so_close(&pi.so);
+        return xs_error_set(err, XS_ERR_NOMEM, "out of memory");
+    }
+    e->plugins = grown;
+    char msg[400] = "";
+    if (pi.so.table->create(&xs_host_api_table, &e->host, opts, n_opts,
+                            &pi.state, msg, sizeof msg)) {
+        xs_error_set(err, XS_ERR_PLUGIN, "plugin %s (%s): %s", file,
+                     pi.so.table->name, msg[0] ? msg : "create failed");
+        xs_plugin_so_close(&pi.so);
+        return XS_ERR_PLUGIN;
+    }
+    e->plugins[e->n_plugins++] = pi;
+    return XS_OK;
+}
+
+size_t xs_engine_plugin_count(const xs_engine *e)
+{
+    return e->n_plugins;
+}
+
+const xs_plugin *xs_engine_plugin(const xs_engine *e, size_t i)
+{
+    return i < e->n_plugins ? e->plugins[i].so.table : NULL;
+}
+
+uint32_t xs_engine_item(const xs_engine *e, const char *name)
+{
+    return xs_dict_find(e->ds->items, name, strlen(name));
+}
+
+const char *xs_engine_item_name(const xs_engine *e, uint32_t item)
+{
+    return xs_dict_name(e->ds->items, item);
+}
+
+/* ---- requests ------------------------------------------------------------ */
+
+xs_context *xs_context_new(xs_engine *e)
+{
+    xs_context *ctx = calloc(1, sizeof *ctx);
+    if (ctx)
+        ctx->engine = e;
+    return ctx;
+}
+
+void xs_context_free(xs_context *ctx)
+{
+    if (!ctx)
+        return;
+    xs_topk_free(&ctx->res.topk);
+    xs_result_scratch_free(&ctx->res);
+    free(ctx->recs);
+    free(ctx);
+}
+
+static int cmp_u32(const void *a, const void *b)
+{
+    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+    return (x > y) - (x < y);
+}
+
+uint32_t xs_request_items(uint32_t *ids, uint32_t n)
+{
+    qsort(ids, n, sizeof *ids, cmp_u32);
+    uint32_t w = 0;
+    for (uint32_t i = 0; i < n; i++)
+        if (w == 0 || ids[i] != ids[w - 1])
+            ids[w++] = ids[i];
+    return w;
+}
+
+int xs_engine_recommend(xs_engine *e, xs_context *ctx, const char *plugin,
+                        const xs_request *req, const xs_rec **out, size_t *n,
+                        xs_error *err)
+{
+    *out = NULL;
+    *n = 0;
+    if (req->k < 1 || req->k > XS_K_MAX)
+        return xs_error_set(err, XS_ERR_USAGE, "k must be 1..%d, not %u",
+                            XS_K_MAX, (unsigned)req->k);
+    const plugin_instance *pi = find_plugin(e, plugin);
+    if (!pi)
+        return xs_error_set(err, XS_ERR_NOTFOUND, "unknown plugin '%s'",
+                            plugin);
+    xs_result *r = &ctx->res;
+    if (xs_topk_reset(&r->topk, req->k))
+        return xs_error_set(err, XS_ERR_NOMEM, "out of memory");
+    xs_result_scratch_reset(r);
+    r->exclude = req->items;
+    r->n_exclude = req->n_items;
+    r->n_items = xs_dict_size(e->ds->items);
+    const xs_plugin *p = pi->so.table;
+    if (p->recommend(pi->state, req, r))
+        return xs_error_set(err, XS_ERR_PLUGIN, "plugin %s failed", p->name);
+    xs_topk_sort(&r->topk);
+    if (r->topk.n > ctx->cap_recs) {
+        xs_rec *recs = realloc(ctx->recs, r->topk.n * sizeof *recs);
+        if (!recs)
+            return xs_error_set(err, XS_ERR_NOMEM, "out of memory");
+        ctx->recs = recs;
+        ctx->cap_recs = r->topk.n;
+    }
+    for (uint32_t i = 0; i < r->topk.n; i++) {
+        xs_rec *rec = &ctx->recs[i];
+        rec->item = r->topk.heap[i].item;
+        rec->score = r->topk.heap[i].score;
+        rec->plugin = p->name;
+        rec->ev.n = 0;
+        if (req->explain && p->explain)
+            p->explain(pi->state, req, rec->item, &rec->ev);
+    }
+    *out = ctx->recs;
+    *n = r->topk.n;
+    return XS_OK;
+}

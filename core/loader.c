@@ -1,0 +1,248 @@
+/*
+ * loader.c -- finding plugin files and opening them safely (loader.h).
+ *
+ * Opening is all-or-nothing: every check happens before the handle is handed
+ * out, and any failure closes the handle again.  Nothing here calls the
+ * plugin beyond xs_plugin_entry(): create() is the engine's business.
+ */
+#include <ctype.h>
+#include <dirent.h>
+#include <dlfcn.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "xsell/loader.h"
+
+#ifndef XS_BUILD_PLUGIN_DIR
+#define XS_BUILD_PLUGIN_DIR ""
+#endif
+#ifndef XS_INSTALL_PLUGIN_DIR
+#define XS_INSTALL_PLUGIN_DIR ""
+#endif
+
+static int valid_name(const char *s)
+{
+    size_t n = 0;
+    if (!s || !*s)
+        return 0;
+    for (; s[n]; n++)
+        if (!(islower((unsigned char)s[n]) || isdigit((unsigned char)s[n]) ||
+              s[n] == '_' || s[n] == '-'))
+            return 0;
+    return n <= 32;
+}
+
+int xs_plugin_so_open(const char *path, xs_plugin_so *so, xs_error *err)
+{
+    memset(so, 0, sizeof *so);
+    struct stat st;
+    if (stat(path, &st) != 0)
+        return xs_error_set(err, XS_ERR_PLUGIN, "plugin %s: %s", path,
+                            strerror(errno));
+    dlerror();
+    void *h = dlopen(path, RTLD_NOW | RTLD_LOCAL);
+    if (!h) {
+        const char *e = dlerror();
+        return xs_error_set(err, XS_ERR_PLUGIN, "plugin %s: cannot load: %s",
+                            path, e ? e : "unknown dlopen error");
+    }
+    dlerror();
+    void *sym = dlsym(h, "xs_plugin_entry");
+    const char *e = dlerror();
+    if (e || !sym) {
+        xs_error_set(err, XS_ERR_PLUGIN,
+                     "plugin %s: no symbol xs_plugin_entry (%s)", path,
+                     e ? e : "null symbol");
+        goto fail;
+    }
+    /* ISO C forbids converting void* to a function pointer; POSIX requires
+     * dlsym's result to allow it.  memcpy keeps -Wpedantic quiet. */
+    xs_plugin_entry_fn entry;
+    memcpy(&entry, &sym, sizeof entry);
+    const xs_plugin *p = entry();
+    if (!p) {
+        xs_error_set(err, XS_ERR_PLUGIN,
+                     "plugin %s: xs_plugin_entry returned NULL", path);
+        goto fail;
+    }
+    if (p->abi != XS_PLUGIN_ABI) {
+        xs_error_set(err, XS_ERR_PLUGIN,
+                     "plugin %s: ABI %u, but this xsell speaks ABI %u "
+                     "(rebuild the plugin against this xsell/plugin.h)",
+                     path, (unsigned)p->abi, (unsigned)XS_PLUGIN_ABI);
+        goto fail;
+    }
+    if (!valid_name(p->name)) {
+        xs_error_set(err, XS_ERR_PLUGIN,
+                     "plugin %s: invalid name (want 1-32 of [a-z0-9_-])", path);
+        goto fail;
+    }
+    if (!p->create || !p->recommend || !p->destroy) {
+        xs_error_set(err, XS_ERR_PLUGIN,
+                     "plugin %s (%s): create, recommend and destroy are "
+                     "required", path, p->name);
+        goto fail;
+    }
+    so->path = strdup(path);
+    if (!so->path) {
+        xs_error_set(err, XS_ERR_NOMEM, "plugin %s: out of memory", path);
+        goto fail;
+    }
+    so->handle = h;
+    so->table = p;
+    return XS_OK;
+fail:
+    dlclose(h);
+    return err ? err->code : XS_ERR_PLUGIN;
+}
+
+void xs_plugin_so_close(xs_plugin_so *so)
+{
+    if (so->handle)
+        dlclose(so->handle);
+    free(so->path);
+    memset(so, 0, sizeof *so);
+}
+
+/* ---- search path --------------------------------------------------------- */
+
+static int add_dir(xs_plugin_path *pp, const char *dir, size_t len)
+{
+    if (len == 0)
+        return 0;
+    char **d = realloc(pp->dirs, (pp->n + 1) * sizeof *d);
+    if (!d)
+        return -1;
+    pp->dirs = d;
+    if (!(d[pp->n] = strndup(dir, len)))
+        return -1;
+    pp->n++;
+    return 0;
+}
+
+int xs_plugin_path_init(xs_plugin_path *pp, const char *plugin_dir,
+                        xs_error *err)
+{
+    memset(pp, 0, sizeof *pp);
+    int bad = 0;
+    if (plugin_dir)
+        bad |= add_dir(pp, plugin_dir, strlen(plugin_dir));
+    const char *env = getenv("XSELL_PLUGIN_PATH");
+    while (env && *env) {
+        const char *colon = strchr(env, ':');
+        size_t len = colon ? (size_t)(colon - env) : strlen(env);
+        bad |= add_dir(pp, env, len);
+        env = colon ? colon + 1 : NULL;
+    }
+    bad |= add_dir(pp, XS_BUILD_PLUGIN_DIR, strlen(XS_BUILD_PLUGIN_DIR));
+    bad |= add_dir(pp, XS_INSTALL_PLUGIN_DIR, strlen(XS_INSTALL_PLUGIN_DIR));
+    if (bad) {
+        xs_plugin_path_free(pp);
+        return xs_error_set(err, XS_ERR_NOMEM, "out of memory");
+    }
+    return XS_OK;
+}
+
+void xs_plugin_path_free(xs_plugin_path *pp)
+{
+    for (size_t i = 0; i < pp->n; i++)
+        free(pp->dirs[i]);
+    free(pp->dirs);
+    memset(pp, 0, sizeof *pp);
+}
+
+int xs_plugin_path_resolve(const xs_plugin_path *pp, const char *name,
+                           char *out, size_t outlen, xs_error *err)
+{
+    struct stat st;
+    if (strchr(name, '/')) {
+        if ((size_t)snprintf(out, outlen, "%s", name) >= outlen)
+            return xs_error_set(err, XS_ERR_USAGE, "plugin path too long");
+        return XS_OK;
+    }
+    if (!valid_name(name))
+        return xs_error_set(err, XS_ERR_USAGE,
+                            "'%s' is not a plugin name (want [a-z0-9_-])",
+                            name);
+    char looked[256] = "";
+    size_t used = 0;
+    for (size_t i = 0; i < pp->n; i++) {
+        if ((size_t)snprintf(out, outlen, "%s/%s.so", pp->dirs[i], name) >=
+            outlen)
+            continue;
+        if (stat(out, &st) == 0 && S_ISREG(st.st_mode))
+            return XS_OK;
+        if (used < sizeof looked) {
+            int w = snprintf(looked + used, sizeof looked - used, "%s%s",
+                             i ? ", " : "", pp->dirs[i]);
+            if (w > 0)
+                used += (size_t)w;
+        }
+    }
+    return xs_error_set(err, XS_ERR_NOTFOUND,
+                        "no plugin '%s' (looked in: %s; see --plugin-dir and "
+                        "XSELL_PLUGIN_PATH)", name, looked);
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+int xs_plugin_path_each(const xs_plugin_path *pp,
+                        int (*fn)(const char *file, void *arg), void *arg)
+{
+    char **seen = NULL;
+    size_t n_seen = 0;
+    int rc = 0;
+    for (size_t i = 0; i < pp->n && rc == 0; i++) {
+        DIR *d = opendir(pp->dirs[i]);
+        if (!d)
+            continue;
+        char **names = NULL;
+        size_t n = 0;
+        struct dirent *de;
+        while ((de = readdir(d))) {
+            size_t len = strlen(de->d_name);
+            if (len < 4 || strcmp(de->d_name + len - 3, ".so"))
+                continue;
+            char **nn = realloc(names, (n + 1) * sizeof *nn);
+            if (!nn)
+                break;
+            names = nn;
+            if ((names[n] = strdup(de->d_name)))
+                n++;
+        }
+        closedir(d);
+        qsort(names, n, sizeof *names, cmp_str);
+        for (size_t j = 0; j < n; j++) {
+            int dup = 0;
+            for (size_t s = 0; s < n_seen; s++)
+                dup |= !strcmp(seen[s], names[j]);
+            if (!dup) {
+                char **ns = realloc(seen, (n_seen + 1) * sizeof *ns);
+                if (ns) {
+                    seen = ns;
+                    seen[n_seen++] = names[j];
+                    names[j] = NULL;
+                }
+                if (rc == 0) {
+                    char file[4096];
+                    const char *base = seen && n_seen ? seen[n_seen - 1] : "";
+                    if (ns && (size_t)snprintf(file, sizeof file, "%s/%s",
+                                               pp->dirs[i], base) < sizeof file)
+                        rc = fn(file, arg);
+                }
+            }
+            free(names[j]);
+        }
+        free(names);
+    }
+    for (size_t s = 0; s < n_seen; s++)
+        free(seen[s]);
+    free(seen);
+    return rc;
+}

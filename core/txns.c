@@ -1,0 +1,131 @@
+/*
+ * txns.c -- grouping events into transactions (CSR), and the uint32 sort
+ * used here and by the co-occurrence build.
+ *
+ * A counting sort by group (order or customer) lays the items out group by
+ * group; each group is then sorted and deduplicated in place and the whole
+ * array compacted, so the result is exactly the set of distinct items of
+ * every group.  Groups without events do not exist (ids come from events).
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "sort_u32.h"
+#include "xsell/cooc.h"
+
+/* One LSD pass over 11 bits at `shift`, from src to dst. */
+static void radix_pass(const uint32_t *src, uint32_t *dst, size_t n, int shift)
+{
+    uint32_t cnt[2048] = {0};
+    for (size_t i = 0; i < n; i++)
+        cnt[(src[i] >> shift) & 2047]++;
+    uint32_t sum = 0;
+    for (size_t i = 0; i < 2048; i++) {
+        uint32_t t = cnt[i];
+        cnt[i] = sum;
+        sum += t;
+    }
+    for (size_t i = 0; i < n; i++)
+        dst[cnt[(src[i] >> shift) & 2047]++] = src[i];
+}
+
+void xs_sort_u32(uint32_t *a, size_t n, uint32_t *tmp)
+{
+    if (n <= 48) {
+        xs_sort_u32_small(a, n);
+        return;
+    }
+    uint32_t max = 0;
+    for (size_t i = 0; i < n; i++)
+        max |= a[i];
+    radix_pass(a, tmp, n, 0);
+    radix_pass(tmp, a, n, 11);
+    if (max >> 22) {
+        radix_pass(a, tmp, n, 22);
+        memcpy(a, tmp, n * sizeof *a);
+    }
+}
+
+void xs_txns_free(xs_txns *t)
+{
+    free(t->off);
+    free(t->items);
+    memset(t, 0, sizeof *t);
+}
+
+int xs_txns_build(const xs_dataset *ds, int scope, xs_txns *out, xs_error *err)
+{
+    memset(out, 0, sizeof *out);
+    uint32_t ngroups;
+    int by_order = scope == XS_SCOPE_BASKET;
+    if (by_order) {
+        if (ds->n_orders == 0)
+            return xs_error_set(err, XS_ERR_NOTFOUND,
+                                "basket scope needs orders: give --baskets or "
+                                "an events file with an order column");
+        ngroups = ds->n_orders;
+    } else if (scope == XS_SCOPE_CUSTOMER) {
+        if (!ds->has_customer)
+            return xs_error_set(err, XS_ERR_NOTFOUND,
+                                "customer scope needs customers: give an "
+                                "events file with a customer column");
+        ngroups = xs_dict_size(ds->customers);
+    } else {
+        return xs_error_set(err, XS_ERR_USAGE, "unknown scope %d", scope);
+    }
+    uint32_t *off = calloc((size_t)ngroups + 1, sizeof *off);
+    uint32_t *items = malloc((ds->n_events ? ds->n_events : 1) * sizeof *items);
+    uint32_t *tmp = NULL;
+    if (!off || !items || ds->n_events > UINT32_MAX - 1)
+        goto nomem;
+    for (size_t i = 0; i < ds->n_events; i++) {
+        uint32_t g = by_order ? ds->events[i].order : ds->events[i].customer;
+        if (g >= ngroups) /* an event without order in a file with orders */
+            continue;
+        off[g + 1]++;
+    }
+    uint32_t maxlen = 0;
+    for (uint32_t g = 0; g < ngroups; g++) {
+        if (off[g + 1] > maxlen)
+            maxlen = off[g + 1];
+        off[g + 1] += off[g];
+    }
+    {
+        uint32_t *fill = malloc((size_t)ngroups * sizeof *fill);
+        if (!fill)
+            goto nomem;
+        memcpy(fill, off, (size_t)ngroups * sizeof *fill);
+        for (size_t i = 0; i < ds->n_events; i++) {
+            uint32_t g = by_order ? ds->events[i].order : ds->events[i].customer;
+            if (g < ngroups)
+                items[fill[g]++] = ds->events[i].item;
+        }
+        free(fill);
+    }
+    tmp = malloc(((size_t)maxlen + 1) * sizeof *tmp);
+    if (!tmp)
+        goto nomem;
+    uint32_t w = 0, start = 0;
+    for (uint32_t g = 0; g < ngroups; g++) {
+        uint32_t end = off[g + 1], n = end - start;
+        uint32_t *a = items + start;
+        xs_sort_u32(a, n, tmp);
+        off[g] = w;
+        for (uint32_t i = 0; i < n; i++)
+            if (i == 0 || a[i] != a[i - 1])
+                items[w++] = a[i];
+        start = end;
+    }
+    off[ngroups] = w;
+    free(tmp);
+    out->n = ngroups;
+    out->off = off;
+    out->items = items;
+    return XS_OK;
+nomem:
+    free(off);
+    free(items);
+    free(tmp);
+    return xs_error_set(err, XS_ERR_NOMEM, "out of memory grouping %zu events",
+                        ds->n_events);
+}

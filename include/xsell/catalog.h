@@ -1,0 +1,37 @@
+/*
+ * xsell/catalog.h -- item attributes: category, price, margin, stock, title.
+ *
+ * The catalog shares the item dictionary of the dataset it describes: items
+ * named only in the catalog are interned there too (they can be recommended
+ * by catalog-driven plugins, never by co-occurrence).  The catalog owns its
+ * category dictionary and titles.
+ *
+ * File: CSV with header; columns item,category,price and optional
+ * margin,in_stock,title.  Price must be a non-negative number; in_stock is
+ * 1/0/true/false/yes/no.  A repeated item: the last line wins, counted in
+ * `duplicates`.
+ */
+#ifndef XSELL_CATALOG_H
+#define XSELL_CATALOG_H
+
+#include "dict.h"
+#include "error.h"
+#include "plugin.h"
+
+typedef struct xs_catalog xs_catalog;
+
+/* Loads path, interning items into `items`.  Returns the catalog (owned by
+ * the caller) or NULL with err set.  On failure `items` may have gained ids,
+ * which is harmless: an id without events or catalog entry is never
+ * recommended. */
+xs_catalog *xs_catalog_load(const char *path, xs_dict *items, xs_error *err);
+void xs_catalog_free(xs_catalog *c);
+
+/* Returns 1 and fills *out when item is in the catalog, else 0. */
+int xs_catalog_get(const xs_catalog *c, uint32_t item, xs_item_info *out);
+uint32_t xs_catalog_size(const xs_catalog *c);
+size_t xs_catalog_duplicates(const xs_catalog *c);
+/* Category id of a name, or XS_NONE. */
+uint32_t xs_catalog_category(const xs_catalog *c, const char *name);
+
+#endif

@@ -1,0 +1,60 @@
+/*
+ * xsell/cooc.h -- transactions and co-occurrence tables.
+ *
+ * Transactions are the item sets that co-occurrence counts over: one per
+ * order (basket scope) or one per customer (customer scope), each sorted and
+ * free of duplicates, stored compressed (CSR).
+ *
+ * A co-occurrence table maps each item (uthash, keyed by item id) to its row:
+ * the item's own support and its neighbours with pair counts, as two compact
+ * sorted arrays carved from one pool.  A pair costs 8 bytes per direction;
+ * the hash handle is paid per item, not per pair.  Built once, read-only
+ * afterwards: lookups are safe from any number of threads.
+ */
+#ifndef XSELL_COOC_H
+#define XSELL_COOC_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "dataset.h"
+#include "error.h"
+#include "plugin.h"
+
+typedef struct xs_txns {
+    uint32_t n;      /* number of transactions */
+    uint32_t *off;   /* n + 1 offsets into items */
+    uint32_t *items; /* sorted, unique within a transaction */
+} xs_txns;
+
+/* Groups the dataset's events into transactions of the given scope.  Returns
+ * XS_OK, or XS_ERR_NOTFOUND when the scope is unavailable (no orders for
+ * basket scope, no customers for customer scope), or XS_ERR_NOMEM. */
+int xs_txns_build(const xs_dataset *ds, int scope, xs_txns *out, xs_error *err);
+void xs_txns_free(xs_txns *t);
+
+typedef struct xs_cooc xs_cooc;
+
+/* Counts every pair of items sharing a transaction.  n_items bounds the item
+ * ids.  Uses up to `threads` threads (0 or 1: one).  Returns the table, owned
+ * by the caller, or NULL with err set. */
+xs_cooc *xs_cooc_build(const xs_txns *t, uint32_t n_items, int threads,
+                       xs_error *err);
+void xs_cooc_free(xs_cooc *c);
+
+/* Returns 1 and fills *out if item has a row (it appears in a transaction). */
+int xs_cooc_row(const xs_cooc *c, uint32_t item, xs_row *out);
+/* Number of transactions holding both a and b (0 when a == b). */
+uint32_t xs_cooc_pair(const xs_cooc *c, uint32_t a, uint32_t b);
+/* Transactions holding item (0 when none or out of range); O(1). */
+uint32_t xs_cooc_support(const xs_cooc *c, uint32_t item);
+/* Transactions counted. */
+uint64_t xs_cooc_transactions(const xs_cooc *c);
+/* Items with a row. */
+uint32_t xs_cooc_items(const xs_cooc *c);
+/* Stored pairs, counting (a,b) and (b,a) separately. */
+uint64_t xs_cooc_pairs(const xs_cooc *c);
+/* Bytes held by the table (pool, rows, hash). */
+size_t xs_cooc_bytes(const xs_cooc *c);
+
+#endif

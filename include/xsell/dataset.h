@@ -1,0 +1,79 @@
+/*
+ * xsell/dataset.h -- purchase events and the loaders that read them.
+ *
+ * A dataset owns its events and the dictionaries of items, customers and
+ * orders.  Loaders either return a complete dataset or NULL with an error:
+ * nothing is ever half-loaded.
+ *
+ *   --baskets FILE   one basket per line, items comma separated; every line is
+ *                    one order of an anonymous customer.
+ *   --events FILE    CSV with a header; columns customer,item and optional
+ *                    timestamp,weight,price,order (names remapped by
+ *                    xs_columns); comma or tab separated, detected from the
+ *                    header line.
+ *
+ * Both accept a UTF-8 BOM, CRLF line ends, blank lines, RFC 4180 quoting.
+ */
+#ifndef XSELL_DATASET_H
+#define XSELL_DATASET_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "dict.h"
+#include "error.h"
+#include "plugin.h"
+
+/* Column names in the events header; NULL means the default name. */
+typedef struct xs_columns {
+    const char *customer;  /* default "customer" */
+    const char *item;      /* default "item" */
+    const char *timestamp; /* default "timestamp" */
+    const char *weight;    /* default "weight" */
+    const char *price;     /* default "price" */
+    const char *order;     /* default "order" */
+    char *owned;           /* storage behind a parsed spec */
+} xs_columns;
+
+/* Parses "customer=userId,item=movieId,weight=rating" into cols, which must be
+ * zero-initialised.  Free with xs_columns_free(). */
+int xs_columns_parse(xs_columns *cols, const char *spec, xs_error *err);
+void xs_columns_free(xs_columns *cols);
+
+typedef struct xs_dataset {
+    xs_dict *items;
+    xs_dict *customers;
+    xs_dict *orders; /* NULL for --baskets: order = line number */
+    xs_event *events;
+    size_t n_events;
+    size_t cap_events;
+    uint32_t n_orders;  /* 0 when the data has no orders */
+    int has_customer;
+    int has_timestamp;
+    int has_weight;
+    int has_price;
+    size_t duplicates; /* repeated item in the same basket line */
+} xs_dataset;
+
+/* An empty dataset with its dictionaries; NULL when out of memory. */
+xs_dataset *xs_dataset_new(void);
+void xs_dataset_free(xs_dataset *ds);
+
+/* Appends one event (ids already interned).  Returns 0 or -1 (memory). */
+int xs_dataset_push(xs_dataset *ds, const xs_event *ev);
+
+/* Loaders.  Return a new dataset owned by the caller, or NULL with err set. */
+xs_dataset *xs_dataset_load_baskets(const char *path, xs_error *err);
+xs_dataset *xs_dataset_load_events(const char *path, const xs_columns *cols,
+                                   xs_error *err);
+
+/* Parses a timestamp: unix seconds (integer or decimal) or ISO-8601
+ * (YYYY-MM-DD, YYYY-MM-DD[T ]hh:mm[:ss[.frac]][Z|+hh:mm|-hh:mm], read as UTC
+ * when no offset is given).  Returns 0 and sets *out, or -1. */
+int xs_parse_timestamp(const char *s, size_t len, int64_t *out);
+
+/* Parses a finite decimal number filling the whole of s[0..len).  Returns 0
+ * or -1. */
+int xs_parse_double(const char *s, size_t len, double *out);
+
+#endif

@@ -1,0 +1,35 @@
+/*
+ * xsell/gen.h -- a deterministic synthetic store for demos, tests and
+ * benchmarks.
+ *
+ * Writes DIR/catalog.csv (item,category,price,margin,in_stock,title) and
+ * DIR/events.csv (customer,item,timestamp,weight,price,order).  The store has
+ * power-law item popularity, per-customer category affinities, complementary
+ * products bought together, repeat purchases and a year of timestamps.  Same
+ * parameters and seed, same bytes.
+ */
+#ifndef XSELL_GEN_H
+#define XSELL_GEN_H
+
+#include <stdint.h>
+
+#include "error.h"
+
+typedef struct xs_gen_params {
+    uint32_t customers; /* >= 1 */
+    uint32_t items;     /* >= 2 */
+    uint32_t orders;    /* >= 1; orders in all, spread over customers */
+    uint64_t seed;
+    int64_t start;      /* unix seconds of the first day; 0: 2025-01-01 */
+    /* Optional output, may be NULL: on success xs_gen_write stores the number
+     * of lines written to events.csv (header excluded) here.  Not owned. */
+    uint64_t *lines_out;
+} xs_gen_params;
+
+/* Creates dir if missing and writes the two files.  Returns XS_OK or an
+ * error (XS_ERR_USAGE for bad parameters -- limits: items <= 10,000,000,
+ * customers and orders <= 100,000,000, start >= 0 -- XS_ERR_IO,
+ * XS_ERR_NOMEM).  Prints nothing. */
+int xs_gen_write(const xs_gen_params *p, const char *dir, xs_error *err);
+
+#endif

@@ -1,0 +1,55 @@
+/*
+ * xsell/loader.h -- finding and opening plugin shared objects.
+ *
+ * Search order for a plugin named NAME (file NAME.so): the --plugin-dir
+ * directory, then each directory of XSELL_PLUGIN_PATH (colon separated), then
+ * the build tree's plugin directory, then the installed one.  A name holding
+ * a '/' is taken as a path.
+ *
+ * Opening uses dlopen(RTLD_NOW | RTLD_LOCAL) and checks the entry symbol, the
+ * ABI number, the name and the mandatory callbacks.  Every failure becomes an
+ * error message that names the file.
+ */
+#ifndef XSELL_LOADER_H
+#define XSELL_LOADER_H
+
+#include <stddef.h>
+
+#include "error.h"
+#include "plugin.h"
+
+typedef struct xs_plugin_so {
+    void *handle;             /* from dlopen */
+    const xs_plugin *table;   /* from xs_plugin_entry() */
+    char *path;               /* owned */
+} xs_plugin_so;
+
+/* Opens and validates path.  On success fills *so (close it with
+ * xs_plugin_so_close); on failure returns XS_ERR_PLUGIN with err set and
+ * leaves nothing open. */
+int xs_plugin_so_open(const char *path, xs_plugin_so *so, xs_error *err);
+void xs_plugin_so_close(xs_plugin_so *so);
+
+typedef struct xs_plugin_path {
+    char **dirs; /* owned, in search order */
+    size_t n;
+} xs_plugin_path;
+
+/* Builds the search path from plugin_dir (may be NULL), XSELL_PLUGIN_PATH and
+ * the defaults. */
+int xs_plugin_path_init(xs_plugin_path *pp, const char *plugin_dir,
+                        xs_error *err);
+void xs_plugin_path_free(xs_plugin_path *pp);
+
+/* Resolves a plugin name (or a path) to a file.  Returns XS_OK with the file
+ * in out, or XS_ERR_NOTFOUND with err listing where it looked. */
+int xs_plugin_path_resolve(const xs_plugin_path *pp, const char *name,
+                           char *out, size_t outlen, xs_error *err);
+
+/* Calls fn for every *.so file in the search path, first directory first,
+ * files sorted by name; a name already seen in an earlier directory is
+ * skipped.  Stops early and returns fn's value when it is non-zero. */
+int xs_plugin_path_each(const xs_plugin_path *pp,
+                        int (*fn)(const char *file, void *arg), void *arg);
+
+#endif

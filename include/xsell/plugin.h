@@ -1,0 +1,233 @@
+/*
+ * xsell/plugin.h -- the plugin ABI.  This header is all a plugin author needs.
+ *
+ * A plugin is a shared object that exports exactly one symbol,
+ * xs_plugin_entry(), returning a pointer to a static xs_plugin table.  The
+ * host loads it with dlopen(RTLD_NOW | RTLD_LOCAL), checks that the table's
+ * abi equals XS_PLUGIN_ABI and that its name is unique, then calls create()
+ * handing over an xs_host_api table: the only way a plugin reaches the
+ * engine's data (SQLite's sqlite3_api_routines and Redis modules are the
+ * model).
+ *
+ * Ids.  Items and customers are interned by the host into dense uint32_t ids
+ * (0 .. item_count-1); XS_NONE means "no such id".  Names are available
+ * through item_name()/item_lookup().
+ *
+ * Threads.  recommend() and explain() may run on several threads at once
+ * against the same state: keep the state read-only while serving.  observe()
+ * is called by the host under its own write discipline, never concurrently
+ * with recommend() on the same state.
+ *
+ * Ownership.  Everything the host API returns (rows, names, history) is owned
+ * by the host and stays valid until the plugin's destroy() or, for data
+ * reached during a request, until that request ends.  Memory from scratch()
+ * lives until the request ends.  The plugin owns its state and frees it in
+ * destroy().
+ *
+ * Compatibility.  XS_PLUGIN_ABI is bumped on any incompatible change of the
+ * structures below.  New host functions are only ever appended to
+ * xs_host_api; `size` tells a plugin how much of the table its host has.
+ */
+#ifndef XSELL_PLUGIN_H
+#define XSELL_PLUGIN_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define XS_PLUGIN_ABI 1
+#define XS_NONE 0xFFFFFFFFu
+
+#if defined(__GNUC__)
+#define XS_EXPORT __attribute__((visibility("default")))
+#define XS_PRINTF(f, a) __attribute__((format(printf, f, a)))
+#else
+#define XS_EXPORT
+#define XS_PRINTF(f, a)
+#endif
+
+typedef struct xs_host xs_host;     /* the engine, as seen by a plugin */
+typedef struct xs_result xs_result; /* one request's bounded result heap */
+
+/* Co-occurrence scope: items bought in the same order, or by the same
+ * customer. */
+enum xs_scope { XS_SCOPE_BASKET = 0, XS_SCOPE_CUSTOMER = 1 };
+
+/* Similarity measures computed from the counts n_ab, n_a, n_b, n. */
+enum xs_measure {
+    XS_MEASURE_COUNT = 0,  /* n_ab */
+    XS_MEASURE_CONFIDENCE, /* P(b|a) = n_ab / n_a */
+    XS_MEASURE_LIFT,       /* n_ab * n / (n_a * n_b) */
+    XS_MEASURE_JACCARD,    /* n_ab / (n_a + n_b - n_ab) */
+    XS_MEASURE_COSINE,     /* n_ab / sqrt(n_a * n_b) */
+    XS_MEASURE_LLR,        /* Dunning's G^2, as Mahout computes it */
+    XS_MEASURE_COUNT_OF
+};
+
+enum xs_log_level { XS_LOG_DEBUG = 0, XS_LOG_INFO, XS_LOG_WARN, XS_LOG_ERROR };
+
+/* One purchase (or rating) event. */
+typedef struct xs_event {
+    uint32_t customer; /* XS_NONE when unknown */
+    uint32_t item;
+    uint32_t order;    /* XS_NONE when unknown */
+    uint32_t reserved;
+    int64_t ts;        /* unix seconds; 0 when unknown */
+    double weight;     /* quantity or rating; 1 by default */
+    double price;      /* unit price; NaN when unknown */
+} xs_event;
+
+/* One row of a co-occurrence table: item `item`, seen in `support`
+ * transactions, co-occurs with nbr[i] in cnt[i] transactions.  nbr is sorted
+ * ascending and never contains `item`. */
+typedef struct xs_row {
+    uint32_t item;
+    uint32_t support;
+    uint32_t n;
+    const uint32_t *nbr;
+    const uint32_t *cnt;
+} xs_row;
+
+/* Catalog attributes of an item.  price/margin are NaN when unknown. */
+typedef struct xs_item_info {
+    uint32_t category;         /* XS_NONE when unknown */
+    const char *category_name; /* NULL when unknown */
+    double price;
+    double margin;
+    int in_stock;              /* 1 unless the catalog says otherwise */
+    const char *title;         /* NULL when unknown */
+} xs_item_info;
+
+/* A plugin option, "key=value" as the user wrote it. */
+typedef struct xs_option {
+    const char *key;
+    const char *value;
+} xs_option;
+
+/* A recommendation request.  items are the basket or viewed page (sorted
+ * ascending, unique, all known); the host never returns them. */
+typedef struct xs_request {
+    const uint32_t *items;
+    uint32_t n_items;
+    uint32_t customer; /* XS_NONE when absent or unknown */
+    uint32_t k;        /* result size, 1 .. XS_K_MAX */
+    int explain;       /* non-zero: explain() will be called on the results */
+} xs_request;
+
+#define XS_K_MAX 1000
+
+/* Evidence for one recommended item: named numbers, or named strings when
+ * `text` is non-NULL (text must outlive the request: host or static). */
+#define XS_EVIDENCE_MAX 12
+typedef struct xs_evidence_field {
+    const char *key;
+    double value;
+    const char *text;
+} xs_evidence_field;
+
+typedef struct xs_evidence {
+    uint32_t n;
+    xs_evidence_field f[XS_EVIDENCE_MAX];
+} xs_evidence;
+
+/* The host API table. */
+typedef struct xs_host_api {
+    uint32_t abi;  /* XS_PLUGIN_ABI of the host */
+    uint32_t size; /* sizeof(xs_host_api) of the host */
+
+    /* Dictionary. */
+    uint32_t (*item_count)(const xs_host *h);
+    const char *(*item_name)(const xs_host *h, uint32_t item);
+    uint32_t (*item_lookup)(const xs_host *h, const char *name);
+    uint32_t (*customer_count)(const xs_host *h);
+
+    /* Co-occurrence.  use_scope() builds the table of a scope if needed; call
+     * it from create(), not while serving.  Returns 0, or -1 when that scope
+     * cannot be had (no order column for basket scope, no customer column
+     * for customer scope).  default_scope() is basket when orders are known
+     * and customer otherwise, unless the user chose. */
+    int (*use_scope)(xs_host *h, int scope);
+    int (*default_scope)(const xs_host *h);
+    uint64_t (*transactions)(const xs_host *h, int scope);
+    /* Fills *out and returns 1 when item has a row, else returns 0. */
+    int (*row)(const xs_host *h, int scope, uint32_t item, xs_row *out);
+    uint32_t (*pair_count)(const xs_host *h, int scope, uint32_t a, uint32_t b);
+    /* Transactions holding item (0 for unknown ids); O(1). */
+    uint32_t (*support)(const xs_host *h, int scope, uint32_t item);
+
+    /* Measures: one implementation shared by host and plugins. */
+    double (*measure)(int measure, uint64_t n_ab, uint64_t n_a, uint64_t n_b,
+                      uint64_t n);
+    int (*measure_parse)(const char *name); /* -1 when unknown */
+    const char *(*measure_name)(int measure);
+
+    /* Catalog.  Returns 1 and fills *out when the item is in the catalog. */
+    int (*item_info)(const xs_host *h, uint32_t item, xs_item_info *out);
+
+    /* Customer history: the customer's events ordered by time. */
+    int (*history)(const xs_host *h, uint32_t customer, const xs_event **ev,
+                   size_t *n);
+
+    /* Results.  push() offers a candidate to the request's bounded heap; it
+     * drops request items, unknown ids and non-finite scores.  Returns 1 if
+     * kept for now, 0 if dropped.  scratch() returns memory that lives until
+     * the request ends (not zeroed), or NULL when out of memory. */
+    int (*push)(xs_result *r, uint32_t item, double score);
+    void *(*scratch)(xs_result *r, size_t bytes);
+
+    /* Logging, to the host's log. */
+    void (*log)(const xs_host *h, int level, const char *fmt, ...)
+        XS_PRINTF(3, 4);
+} xs_host_api;
+
+/* The plugin table. */
+typedef struct xs_plugin {
+    uint32_t abi;            /* must be XS_PLUGIN_ABI */
+    const char *name;        /* unique, [a-z0-9_-], at most 32 chars */
+    const char *version;
+    const char *description; /* one line */
+
+    /* Builds the plugin's state from the host's data and its options.
+     * Returns 0 and sets *state, or non-zero with a message in err.  Unknown
+     * option keys and bad values must be refused. */
+    int (*create)(const xs_host_api *api, xs_host *host, const xs_option *opts,
+                  size_t n_opts, void **state, char *err, size_t errlen);
+
+    /* Scores candidates for req, push()ing them into out.  Returns 0, or
+     * non-zero on an internal failure. */
+    int (*recommend)(void *state, const xs_request *req, xs_result *out);
+
+    /* Optional.  Fills the evidence for one item the plugin recommended. */
+    int (*explain)(void *state, const xs_request *req, uint32_t item,
+                   xs_evidence *ev);
+
+    /* Optional.  New events, already added to the host's tables. */
+    int (*observe)(void *state, const xs_event *ev, size_t n);
+
+    void (*destroy)(void *state);
+} xs_plugin;
+
+typedef const xs_plugin *(*xs_plugin_entry_fn)(void);
+
+/* Each plugin defines this, and exports nothing else. */
+XS_EXPORT const xs_plugin *xs_plugin_entry(void);
+
+/* Helper for plugins: append a field to evidence (ignored when full). */
+static inline void xs_evidence_add(xs_evidence *ev, const char *key,
+                                   double value, const char *text)
+{
+    if (ev->n < XS_EVIDENCE_MAX) {
+        ev->f[ev->n].key = key;
+        ev->f[ev->n].value = value;
+        ev->f[ev->n].text = text;
+        ev->n++;
+    }
+}
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* XSELL_PLUGIN_H */

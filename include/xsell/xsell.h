@@ -1,0 +1,22 @@
+/*
+ * xsell/xsell.h -- the library, all of it.  Plugins need only plugin.h.
+ */
+#ifndef XSELL_H
+#define XSELL_H
+
+#define XSELL_VERSION "0.1.0"
+
+#include "catalog.h"
+#include "cooc.h"
+#include "dataset.h"
+#include "dict.h"
+#include "engine.h"
+#include "error.h"
+#include "gen.h"
+#include "json.h"
+#include "loader.h"
+#include "measure.h"
+#include "plugin.h"
+#include "topk.h"
+
+#endif

@@ -1,0 +1,274 @@
+/*
+ * copurchase.c -- "customers who bought this also bought": scores items by
+ * how strongly they co-occur with the request's items.
+ *
+ * Scoring.  For a request basket B and a candidate c not in B:
+ *
+ *     score(c) = sum over a in B with n_ac >= min_count of  m(a -> c)
+ *
+ * where m is the chosen measure (lift by default) of the rule a -> c.  Items
+ * of B that never co-occur with c contribute nothing, so a candidate linked
+ * to several basket items outranks one linked to a single item of the same
+ * strength.  For a one-item basket the score is exactly m(a -> c).
+ *
+ * min_count is the larger of the min_count option and the absolute count
+ * that min_support demands, ceil(min_support * N), computed as arules does.
+ *
+ * Serving cost: the rows of the basket's items are sorted by neighbour id,
+ * so candidates are produced by a k-way merge of those rows (a small heap of
+ * cursors in request scratch memory): no per-request allocation, no dense
+ * accumulator to clear, O(sum of row lengths x log |B|).
+ *
+ * Options: measure=count|confidence|lift|jaccard|cosine|llr (lift),
+ * min_support=S in [0,1] (0), min_count=N >= 1 (1),
+ * scope=auto|basket|customer (auto: the engine's default scope).
+ *
+ * Explain: support, confidence, lift and count of the rule a -> c for the
+ * basket item a contributing most (named in "from").
+ */
+#include <float.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "xsell/plugin.h"
+
+typedef struct copurchase {
+    const xs_host_api *api;
+    xs_host *host;
+    int measure;
+    int scope;
+    uint32_t min_count;
+    uint64_t n; /* transactions */
+} copurchase;
+
+typedef struct cursor {
+    const uint32_t *nbr, *cnt;
+    uint32_t pos, len;
+    uint32_t support; /* of the basket item */
+} cursor;
+
+static int parse_number(const char *s, double lo, double hi, double *out)
+{
+    char *end;
+    double v = strtod(s, &end);
+    if (end == s || *end || !isfinite(v) || v < lo || v > hi)
+        return -1;
+    *out = v;
+    return 0;
+}
+
+static int cp_create(const xs_host_api *api, xs_host *host,
+                     const xs_option *opts, size_t n_opts, void **state,
+                     char *err, size_t errlen)
+{
+    int measure = XS_MEASURE_LIFT, scope = -1;
+    double min_support = 0, min_count = 1;
+    for (size_t i = 0; i < n_opts; i++) {
+        const char *k = opts[i].key, *v = opts[i].value;
+        if (!strcmp(k, "measure")) {
+            if ((measure = api->measure_parse(v)) < 0) {
+                snprintf(err, errlen, "measure: unknown '%s' (count, "
+                         "confidence, lift, jaccard, cosine, llr)", v);
+                return -1;
+            }
+        } else if (!strcmp(k, "min_support")) {
+            if (parse_number(v, 0, 1, &min_support)) {
+                snprintf(err, errlen, "min_support: want a number in [0, 1], "
+                         "not '%s'", v);
+                return -1;
+            }
+        } else if (!strcmp(k, "min_count")) {
+            if (parse_number(v, 1, 4294967295.0, &min_count) ||
+                min_count != floor(min_count)) {
+                snprintf(err, errlen, "min_count: want an integer >= 1, not "
+                         "'%s'", v);
+                return -1;
+            }
+        } else if (!strcmp(k, "scope")) {
+            if (!strcmp(v, "basket"))
+                scope = XS_SCOPE_BASKET;
+            else if (!strcmp(v, "customer"))
+                scope = XS_SCOPE_CUSTOMER;
+            else if (strcmp(v, "auto")) {
+                snprintf(err, errlen, "scope: want auto, basket or customer, "
+                         "not '%s'", v);
+                return -1;
+            }
+        } else {
+            snprintf(err, errlen, "unknown option '%s' (measure, min_support, "
+                     "min_count, scope)", k);
+            return -1;
+        }
+    }
+    if (scope < 0)
+        scope = api->default_scope(host);
+    if (api->use_scope(host, scope)) {
+        snprintf(err, errlen, "the data has no %s scope",
+                 scope == XS_SCOPE_BASKET ? "basket (order)" : "customer");
+        return -1;
+    }
+    copurchase *cp = calloc(1, sizeof *cp);
+    if (!cp) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    cp->api = api;
+    cp->host = host;
+    cp->measure = measure;
+    cp->scope = scope;
+    cp->n = api->transactions(host, scope);
+    /* arules: absolute support = ceil(n * s * (1 - DBL_EPSILON)) */
+    double abs_support = ceil(min_support * (double)cp->n * (1 - DBL_EPSILON));
+    cp->min_count = (uint32_t)(abs_support > min_count ? abs_support : min_count);
+    if (cp->min_count < 1)
+        cp->min_count = 1;
+    *state = cp;
+    return 0;
+}
+
+static void cp_destroy(void *state)
+{
+    free(state);
+}
+
+/* Score of the rule a -> c. */
+static double rule_score(const copurchase *cp, uint32_t n_ac, uint32_t sup_a,
+                         uint32_t c)
+{
+    uint32_t sup_c = cp->measure == XS_MEASURE_COUNT ||
+                             cp->measure == XS_MEASURE_CONFIDENCE
+                         ? 0
+                         : cp->api->support(cp->host, cp->scope, c);
+    return cp->api->measure(cp->measure, n_ac, sup_a, sup_c, cp->n);
+}
+
+/* Cursor heap ordered by current neighbour id. */
+static uint32_t cur_key(const cursor *c)
+{
+    return c->nbr[c->pos];
+}
+
+static void heap_down(cursor **h, uint32_t n, uint32_t i)
+{
+    cursor *v = h[i];
+    for (;;) {
+        uint32_t l = 2 * i + 1, m = i;
+        uint32_t best = cur_key(v);
+        if (l < n && cur_key(h[l]) < best) {
+            m = l;
+            best = cur_key(h[l]);
+        }
+        if (l + 1 < n && cur_key(h[l + 1]) < best)
+            m = l + 1;
+        if (m == i)
+            break;
+        h[i] = h[m];
+        i = m;
+    }
+    h[i] = v;
+}
+
+static int cp_recommend(void *state, const xs_request *req, xs_result *out)
+{
+    const copurchase *cp = state;
+    const xs_host_api *api = cp->api;
+    if (req->n_items == 0)
+        return 0;
+    if (req->n_items == 1) { /* the common case: stream the row */
+        xs_row row;
+        if (!api->row(cp->host, cp->scope, req->items[0], &row))
+            return 0;
+        for (uint32_t i = 0; i < row.n; i++)
+            if (row.cnt[i] >= cp->min_count)
+                api->push(out, row.nbr[i],
+                          rule_score(cp, row.cnt[i], row.support, row.nbr[i]));
+        return 0;
+    }
+    cursor *cur = api->scratch(out, req->n_items * sizeof *cur);
+    cursor **heap = api->scratch(out, req->n_items * sizeof *heap);
+    if (!cur || !heap)
+        return -1;
+    uint32_t n = 0;
+    for (uint32_t i = 0; i < req->n_items; i++) {
+        xs_row row;
+        if (api->row(cp->host, cp->scope, req->items[i], &row) && row.n) {
+            cur[n] = (cursor){row.nbr, row.cnt, 0, row.n, row.support};
+            heap[n] = &cur[n];
+            n++;
+        }
+    }
+    for (uint32_t i = n / 2; i-- > 0;)
+        heap_down(heap, n, i);
+    while (n > 0) {
+        uint32_t c = cur_key(heap[0]);
+        double score = 0;
+        int any = 0;
+        while (n > 0 && cur_key(heap[0]) == c) {
+            cursor *top = heap[0];
+            uint32_t n_ac = top->cnt[top->pos];
+            if (n_ac >= cp->min_count) {
+                score += rule_score(cp, n_ac, top->support, c);
+                any = 1;
+            }
+            if (++top->pos == top->len)
+                heap[0] = heap[--n];
+            if (n > 0)
+                heap_down(heap, n, 0);
+        }
+        if (any)
+            api->push(out, c, score);
+    }
+    return 0;
+}
+
+static int cp_explain(void *state, const xs_request *req, uint32_t item,
+                      xs_evidence *ev)
+{
+    const copurchase *cp = state;
+    const xs_host_api *api = cp->api;
+    uint32_t best_a = XS_NONE, best_n = 0, best_sup = 0;
+    double best = -INFINITY;
+    for (uint32_t i = 0; i < req->n_items; i++) {
+        uint32_t a = req->items[i];
+        uint32_t n_ac = api->pair_count(cp->host, cp->scope, a, item);
+        if (n_ac < cp->min_count)
+            continue;
+        uint32_t sup_a = api->support(cp->host, cp->scope, a);
+        double s = rule_score(cp, n_ac, sup_a, item);
+        if (s > best) {
+            best = s;
+            best_a = a;
+            best_n = n_ac;
+            best_sup = sup_a;
+        }
+    }
+    if (best_a == XS_NONE)
+        return 0;
+    uint32_t sup_c = api->support(cp->host, cp->scope, item);
+    double n = (double)cp->n;
+    xs_evidence_add(ev, "support", best_n / n, NULL);
+    xs_evidence_add(ev, "confidence", (double)best_n / best_sup, NULL);
+    xs_evidence_add(ev, "lift", best_n * n / ((double)best_sup * sup_c), NULL);
+    xs_evidence_add(ev, "count", best_n, NULL);
+    xs_evidence_add(ev, "from", 0, api->item_name(cp->host, best_a));
+    return 0;
+}
+
+static const xs_plugin copurchase_plugin = {
+    .abi = XS_PLUGIN_ABI,
+    .name = "copurchase",
+    .version = "1.0.0",
+    .description = "items bought together with the basket (lift, confidence, "
+                   "jaccard, cosine, llr or count)",
+    .create = cp_create,
+    .recommend = cp_recommend,
+    .explain = cp_explain,
+    .destroy = cp_destroy,
+};
+
+XS_EXPORT const xs_plugin *xs_plugin_entry(void)
+{
+    return &copurchase_plugin;
+}
