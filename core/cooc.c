@@ -16,31 +16,39 @@
  * The cost is the sum over transactions of |t|^2 / 2 additions.
  *
  * Storage: all rows live in two pool arrays (neighbours, counts: 8 bytes per
- * stored pair and direction); the item -> row map is a uthash table whose
- * entries are one array of row headers, so the hash costs per item, not per
- * pair.  Peak memory during the build is the pools plus U (4 bytes per stored
- * pair and direction).
+ * stored pair and direction).  The item -> row map is a uthash table of row
+ * blocks, one entry per 64 consecutive item ids holding their offsets, plus
+ * a dense support array: about 9 bytes per item, against scipy CSR's 12
+ * (indptr and the diagonal), and nothing per pair.  Build memory: the pools
+ * plus U (4 bytes per stored pair and direction) plus the inverted index;
+ * large arrays come from bigmem.c (huge pages, reserved not touched).
  */
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "bigmem.h"
 #include "sort_u32.h"
 #include "xs_uthash.h"
 #include "xsell/cooc.h"
 
-typedef struct cooc_row {
-    uint32_t item;
-    uint32_t support;
-    uint32_t n;
-    uint64_t off; /* into the pools */
+/* The rows of ROW_BLOCK consecutive item ids: row i of the block spans
+ * pool[base + off[i], base + off[i + 1]).  One hash entry per block keeps
+ * the map under 6 bytes per item while blocks of items without rows (items
+ * known only from the catalog, or outside this scope) cost nothing. */
+#define ROW_BLOCK 64
+typedef struct row_block {
+    uint32_t key; /* item id / ROW_BLOCK */
+    uint64_t base;
+    uint32_t off[ROW_BLOCK + 1];
     UT_hash_handle hh;
-} cooc_row;
+} row_block;
 
 struct xs_cooc {
-    cooc_row *rows;   /* one per item with support, owned */
-    cooc_row *map;    /* uthash head over rows */
+    row_block *blocks; /* array of n_blocks, owned */
+    row_block *map;    /* uthash head over blocks */
+    uint32_t n_blocks;
     uint32_t n_rows;
     uint32_t n_items;
     uint32_t *support; /* dense by item id */
@@ -57,6 +65,8 @@ typedef struct inv_entry {
     uint32_t end; /* end of that transaction in t->items */
 } inv_entry;
 
+/* A worker's output: U rows of the items it took, back to back.  Reserved
+ * for the worst case (address space only), so it never moves. */
 typedef struct upper_buf {
     uint32_t *nbr, *cnt;
     uint64_t n, cap;
@@ -67,13 +77,20 @@ typedef struct build_job {
     const uint64_t *inv_off; /* n_items + 1 */
     const inv_entry *inv;
     uint32_t n_items;
+    int threads;
     _Atomic uint32_t next_block;
     /* per item: where its U lives */
     uint32_t *u_len;
     uint64_t *u_off;
     uint8_t *u_buf; /* index of the upper_buf */
     upper_buf *bufs;
-    _Atomic int failed; /* any worker may set it to 1 */
+    /* step 3 */
+    const uint32_t *deg;   /* lower degree */
+    const uint64_t *start; /* row start in the pools */
+    uint64_t *fill;        /* lower cursor per row */
+    const uint32_t *range; /* threads + 1 row boundaries */
+    uint32_t *nbr, *cnt;   /* the pools */
+    _Atomic int failed;    /* any worker may set it to 1 */
 } build_job;
 
 typedef struct build_worker {
@@ -81,26 +98,7 @@ typedef struct build_worker {
     int id;
 } build_worker;
 
-#define ITEM_BLOCK 256
-
-static int upper_reserve(upper_buf *b, uint64_t more)
-{
-    if (b->n + more <= b->cap)
-        return 0;
-    uint64_t cap = b->cap ? b->cap : 1 << 16;
-    while (cap < b->n + more)
-        cap *= 2;
-    uint32_t *n1 = realloc(b->nbr, cap * sizeof *n1);
-    if (!n1)
-        return -1;
-    b->nbr = n1;
-    uint32_t *c1 = realloc(b->cnt, cap * sizeof *c1);
-    if (!c1)
-        return -1;
-    b->cnt = c1;
-    b->cap = cap;
-    return 0;
-}
+#define ITEM_BLOCK 64
 
 static void *build_upper(void *arg)
 {
@@ -109,9 +107,10 @@ static void *build_upper(void *arg)
     const uint32_t n = job->n_items;
     const uint32_t *items = job->t->items;
     upper_buf *out = &job->bufs[w->id];
-    uint32_t *acc = calloc(n ? n : 1, sizeof *acc);
-    uint32_t *touched = malloc((n ? n : 1) * sizeof *touched);
-    uint32_t *tmp = malloc((n ? n : 1) * sizeof *tmp);
+    size_t vec = (size_t)(n ? n : 1) * sizeof(uint32_t);
+    uint32_t *acc = xs_big_alloc(vec);
+    uint32_t *touched = xs_big_alloc(vec);
+    uint32_t *tmp = xs_big_alloc(vec);
     if (!acc || !touched || !tmp) {
         job->failed = 1;
         goto done;
@@ -131,10 +130,6 @@ static void *build_upper(void *arg)
                     if (acc[c]++ == 0)
                         touched[nt++] = c;
                 }
-            }
-            if (upper_reserve(out, nt)) {
-                job->failed = 1;
-                goto done;
             }
             /* sorted emission: scan the accumulator when dense, else sort */
             uint32_t *dn = out->nbr + out->n, *dc = out->cnt + out->n;
@@ -162,10 +157,70 @@ static void *build_upper(void *arg)
         }
     }
 done:
-    free(acc);
-    free(touched);
-    free(tmp);
+    xs_big_free(acc, vec);
+    xs_big_free(touched, vec);
+    xs_big_free(tmp, vec);
     return NULL;
+}
+
+/* ---- step 3: mirror, in parallel by destination rows --------------------- */
+
+static void *build_mirror(void *arg)
+{
+    build_worker *w = arg;
+    build_job *job = w->job;
+    const uint32_t lo = job->range[w->id], hi = job->range[w->id + 1];
+    if (lo >= hi)
+        return NULL;
+    for (uint32_t a = 0; a < job->n_items; a++) {
+        const upper_buf *b = &job->bufs[job->u_buf[a]];
+        const uint32_t *un = b->nbr + job->u_off[a], *uc = b->cnt + job->u_off[a];
+        uint32_t len = job->u_len[a];
+        if (a >= lo && a < hi) { /* the item's own upper part */
+            uint64_t dst = job->start[a] + job->deg[a];
+            memcpy(job->nbr + dst, un, len * sizeof *un);
+            memcpy(job->cnt + dst, uc, len * sizeof *uc);
+        }
+        if (a + 1 >= hi || len == 0 || un[len - 1] < lo)
+            continue;
+        /* U(a) is sorted: find its members in [lo, hi) */
+        uint32_t l = 0, h = len;
+        while (l < h) {
+            uint32_t mid = l + (h - l) / 2;
+            if (un[mid] < lo)
+                l = mid + 1;
+            else
+                h = mid;
+        }
+        for (uint32_t m = l; m < len && un[m] < hi; m++) {
+            uint64_t p = job->fill[un[m]]++;
+            job->nbr[p] = a;
+            job->cnt[p] = uc[m];
+        }
+    }
+    return NULL;
+}
+
+/* Runs fn on `threads` workers (the caller's thread is worker 0). */
+static void run_workers(build_job *job, void *(*fn)(void *))
+{
+    build_worker workers[64];
+    pthread_t tid[64];
+    int started[64] = {0};
+    for (int i = 0; i < job->threads; i++) {
+        workers[i].job = job;
+        workers[i].id = i;
+    }
+    for (int i = 1; i < job->threads; i++)
+        started[i] = pthread_create(&tid[i], NULL, fn, &workers[i]) == 0;
+    fn(&workers[0]);
+    /* a worker that could not be started runs here, so its share is done */
+    for (int i = 1; i < job->threads; i++)
+        if (!started[i])
+            fn(&workers[i]);
+    for (int i = 1; i < job->threads; i++)
+        if (started[i])
+            pthread_join(tid[i], NULL);
 }
 
 /* ---- the whole build ----------------------------------------------------- */
@@ -175,10 +230,10 @@ void xs_cooc_free(xs_cooc *c)
     if (!c)
         return;
     HASH_CLEAR(hh, c->map);
-    free(c->rows);
+    free(c->blocks);
     free(c->support);
-    free(c->nbr);
-    free(c->cnt);
+    xs_big_free(c->nbr, c->n_pairs * sizeof *c->nbr);
+    xs_big_free(c->cnt, c->n_pairs * sizeof *c->cnt);
     free(c);
 }
 
@@ -190,27 +245,34 @@ xs_cooc *xs_cooc_build(const xs_txns *t, uint32_t n_items, int threads,
     if (threads > 64)
         threads = 64;
     xs_cooc *c = calloc(1, sizeof *c);
-    uint64_t *inv_off = calloc((size_t)n_items + 1, sizeof *inv_off);
+    const size_t nv = (size_t)n_items + 1;
     uint64_t nnz = t->off[t->n];
-    inv_entry *inv = malloc((nnz ? nnz : 1) * sizeof *inv);
+    uint64_t *inv_off = calloc(nv, sizeof *inv_off);
+    inv_entry *inv = xs_big_alloc((nnz ? nnz : 1) * sizeof *inv);
     build_job job = {0};
     upper_buf bufs[64];
     memset(bufs, 0, sizeof bufs);
-    uint64_t *fill = NULL, *start = NULL;
-    uint32_t *deg = NULL;
+    uint64_t *fill = NULL, *start = NULL, bound = 0;
+    uint32_t *deg = NULL, range[65];
     if (!c || !inv_off || !inv)
         goto nomem;
     c->n_txns = t->n;
 
-    /* step 1: invert */
+    /* step 1: invert, and bound the upper pairs by the additions to come */
+    for (uint32_t tx = 0; tx < t->n; tx++) {
+        uint64_t len = t->off[tx + 1] - t->off[tx];
+        bound += len * (len ? len - 1 : 0) / 2;
+    }
+    if (bound > (uint64_t)n_items * (n_items ? n_items - 1 : 0) / 2)
+        bound = (uint64_t)n_items * (n_items ? n_items - 1 : 0) / 2;
     for (uint64_t j = 0; j < nnz; j++)
         inv_off[t->items[j] + 1]++;
     for (uint32_t a = 0; a < n_items; a++)
         inv_off[a + 1] += inv_off[a];
-    fill = malloc(((size_t)n_items + 1) * sizeof *fill);
+    fill = malloc(nv * sizeof *fill);
     if (!fill)
         goto nomem;
-    memcpy(fill, inv_off, ((size_t)n_items + 1) * sizeof *fill);
+    memcpy(fill, inv_off, nv * sizeof *fill);
     for (uint32_t tx = 0; tx < t->n; tx++)
         for (uint32_t j = t->off[tx]; j < t->off[tx + 1]; j++) {
             inv_entry *e = &inv[fill[t->items[j]]++];
@@ -223,35 +285,29 @@ xs_cooc *xs_cooc_build(const xs_txns *t, uint32_t n_items, int threads,
     job.inv_off = inv_off;
     job.inv = inv;
     job.n_items = n_items;
+    job.threads = threads;
     job.bufs = bufs;
-    job.u_len = calloc((size_t)n_items + 1, sizeof *job.u_len);
-    job.u_off = calloc((size_t)n_items + 1, sizeof *job.u_off);
-    job.u_buf = calloc((size_t)n_items + 1, 1);
+    job.u_len = calloc(nv, sizeof *job.u_len);
+    job.u_off = calloc(nv, sizeof *job.u_off);
+    job.u_buf = calloc(nv, 1);
     if (!job.u_len || !job.u_off || !job.u_buf)
         goto nomem;
-    {
-        build_worker workers[64];
-        pthread_t tid[64];
-        int started = 0;
-        for (int i = 0; i < threads; i++) {
-            workers[i].job = &job;
-            workers[i].id = i;
-            if (i > 0 && pthread_create(&tid[i], NULL, build_upper, &workers[i]))
-                break;
-            started = i + 1;
-        }
-        build_upper(&workers[0]);
-        for (int i = 1; i < started; i++)
-            pthread_join(tid[i], NULL);
+    for (int i = 0; i < threads; i++) {
+        bufs[i].cap = bound;
+        bufs[i].nbr = xs_big_alloc((bound ? bound : 1) * sizeof(uint32_t));
+        bufs[i].cnt = xs_big_alloc((bound ? bound : 1) * sizeof(uint32_t));
+        if (!bufs[i].nbr || !bufs[i].cnt)
+            goto nomem;
     }
-    free(inv);
+    run_workers(&job, build_upper);
+    xs_big_free(inv, (nnz ? nnz : 1) * sizeof *inv);
     inv = NULL;
     if (job.failed)
         goto nomem;
 
     /* step 3: mirror into the pools */
-    deg = calloc((size_t)n_items + 1, sizeof *deg); /* lower degree */
-    start = malloc(((size_t)n_items + 1) * sizeof *start);
+    deg = calloc(nv, sizeof *deg); /* lower degree */
+    start = malloc(nv * sizeof *start);
     if (!deg || !start)
         goto nomem;
     uint64_t upper = 0;
@@ -263,56 +319,70 @@ xs_cooc *xs_cooc_build(const xs_txns *t, uint32_t n_items, int threads,
         upper += job.u_len[a];
     }
     c->n_pairs = 2 * upper;
-    c->nbr = malloc((c->n_pairs ? c->n_pairs : 1) * sizeof *c->nbr);
-    c->cnt = malloc((c->n_pairs ? c->n_pairs : 1) * sizeof *c->cnt);
+    c->nbr = xs_big_alloc((c->n_pairs ? c->n_pairs : 1) * sizeof *c->nbr);
+    c->cnt = xs_big_alloc((c->n_pairs ? c->n_pairs : 1) * sizeof *c->cnt);
     if (!c->nbr || !c->cnt)
         goto nomem;
     uint64_t pos = 0;
+    range[0] = 0;
+    int r = 1;
     for (uint32_t a = 0; a < n_items; a++) {
         start[a] = pos;
         fill[a] = pos; /* lower cursor */
         pos += (uint64_t)deg[a] + job.u_len[a];
+        /* balance the mirror by pairs written */
+        while (r < threads && pos * threads >= c->n_pairs * (uint64_t)r)
+            range[r++] = a + 1;
     }
-    for (uint32_t a = 0; a < n_items; a++) {
-        const upper_buf *b = &bufs[job.u_buf[a]];
-        const uint32_t *un = b->nbr + job.u_off[a], *uc = b->cnt + job.u_off[a];
-        uint32_t len = job.u_len[a];
-        for (uint32_t m = 0; m < len; m++) {
-            uint64_t p = fill[un[m]]++;
-            c->nbr[p] = a;
-            c->cnt[p] = uc[m];
-        }
-        uint64_t dst = start[a] + deg[a];
-        memcpy(c->nbr + dst, un, len * sizeof *un);
-        memcpy(c->cnt + dst, uc, len * sizeof *uc);
-    }
-    for (int i = 0; i < 64; i++) {
-        free(bufs[i].nbr);
-        free(bufs[i].cnt);
+    while (r <= threads)
+        range[r++] = n_items;
+    job.deg = deg;
+    job.start = start;
+    job.fill = fill;
+    job.range = range;
+    job.nbr = c->nbr;
+    job.cnt = c->cnt;
+    run_workers(&job, build_mirror);
+    for (int i = 0; i < threads; i++) {
+        xs_big_free(bufs[i].nbr, (bound ? bound : 1) * sizeof(uint32_t));
+        xs_big_free(bufs[i].cnt, (bound ? bound : 1) * sizeof(uint32_t));
         bufs[i].nbr = bufs[i].cnt = NULL;
     }
 
-    /* the item -> row map */
-    uint32_t n_rows = 0;
-    for (uint32_t a = 0; a < n_items; a++)
-        n_rows += inv_off[a + 1] > inv_off[a];
-    c->rows = calloc(n_rows ? n_rows : 1, sizeof *c->rows);
-    c->support = calloc((size_t)n_items + 1, sizeof *c->support);
-    if (!c->rows || !c->support)
+    /* the item -> row map: supports, then one hash entry per block */
+    c->support = calloc(nv, sizeof *c->support);
+    uint32_t n_blocks = 0;
+    for (uint32_t b = 0; b * (uint64_t)ROW_BLOCK < n_items; b++) {
+        uint32_t lo = b * ROW_BLOCK;
+        uint32_t hi = n_items - lo > ROW_BLOCK ? lo + ROW_BLOCK : n_items;
+        n_blocks += inv_off[hi] > inv_off[lo];
+    }
+    c->blocks = calloc(n_blocks ? n_blocks : 1, sizeof *c->blocks);
+    if (!c->support || !c->blocks)
         goto nomem;
     c->n_items = n_items;
     int hash_oom = 0;
-    for (uint32_t a = 0; a < n_items; a++) {
-        uint64_t sup = inv_off[a + 1] - inv_off[a];
-        if (!sup)
+    for (uint32_t b = 0; b * (uint64_t)ROW_BLOCK < n_items; b++) {
+        uint32_t lo = b * ROW_BLOCK;
+        uint32_t hi = n_items - lo > ROW_BLOCK ? lo + ROW_BLOCK : n_items;
+        if (inv_off[hi] == inv_off[lo])
             continue;
-        cooc_row *r = &c->rows[c->n_rows++];
-        r->item = a;
-        r->support = (uint32_t)sup;
-        c->support[a] = (uint32_t)sup;
-        r->n = deg[a] + job.u_len[a];
-        r->off = start[a];
-        HASH_ADD(hh, c->map, item, sizeof r->item, r);
+        row_block *blk = &c->blocks[c->n_blocks++];
+        blk->key = b;
+        blk->base = start[lo];
+        uint64_t end = hi < n_items ? start[hi] : c->n_pairs;
+        if (end - blk->base > UINT32_MAX) {
+            xs_error_set(err, XS_ERR_DATA, "co-occurrence rows too large");
+            goto fail;
+        }
+        for (uint32_t i = 0; i <= ROW_BLOCK; i++)
+            blk->off[i] = (uint32_t)((lo + i < hi ? start[lo + i] : end) -
+                                     blk->base);
+        for (uint32_t a = lo; a < hi; a++) {
+            c->support[a] = (uint32_t)(inv_off[a + 1] - inv_off[a]);
+            c->n_rows += c->support[a] > 0;
+        }
+        HASH_ADD(hh, c->map, key, sizeof blk->key, blk);
         if (hash_oom)
             goto nomem;
     }
@@ -325,12 +395,15 @@ xs_cooc *xs_cooc_build(const xs_txns *t, uint32_t n_items, int threads,
     free(job.u_buf);
     return c;
 nomem:
-    for (int i = 0; i < 64; i++) {
-        free(bufs[i].nbr);
-        free(bufs[i].cnt);
+    xs_error_set(err, XS_ERR_NOMEM, "out of memory building co-occurrence");
+fail:
+    for (int i = 0; i < threads; i++) {
+        xs_big_free(bufs[i].nbr, (bound ? bound : 1) * sizeof(uint32_t));
+        xs_big_free(bufs[i].cnt, (bound ? bound : 1) * sizeof(uint32_t));
+        bufs[i].nbr = bufs[i].cnt = NULL;
     }
     free(inv_off);
-    free(inv);
+    xs_big_free(inv, (nnz ? nnz : 1) * sizeof *inv);
     free(fill);
     free(start);
     free(deg);
@@ -338,39 +411,49 @@ nomem:
     free(job.u_off);
     free(job.u_buf);
     xs_cooc_free(c);
-    xs_error_set(err, XS_ERR_NOMEM, "out of memory building co-occurrence");
     return NULL;
 }
 
 /* ---- reading -------------------------------------------------------------- */
 
-static const cooc_row *find_row(const xs_cooc *c, uint32_t item)
+/* Finds item's row; returns 0 when it has none. */
+static int find_row(const xs_cooc *c, uint32_t item, uint64_t *off,
+                    uint32_t *n)
 {
-    cooc_row *r = NULL;
-    HASH_FIND(hh, c->map, &item, sizeof item, r);
-    return r;
+    if (item >= c->n_items || c->support[item] == 0)
+        return 0;
+    uint32_t key = item / ROW_BLOCK, i = item % ROW_BLOCK;
+    row_block *b = NULL;
+    HASH_FIND(hh, c->map, &key, sizeof key, b);
+    if (!b)
+        return 0;
+    *off = b->base + b->off[i];
+    *n = b->off[i + 1] - b->off[i];
+    return 1;
 }
 
 int xs_cooc_row(const xs_cooc *c, uint32_t item, xs_row *out)
 {
-    const cooc_row *r = find_row(c, item);
-    if (!r)
+    uint64_t off;
+    uint32_t n;
+    if (!find_row(c, item, &off, &n))
         return 0;
     out->item = item;
-    out->support = r->support;
-    out->n = r->n;
-    out->nbr = c->nbr + r->off;
-    out->cnt = c->cnt + r->off;
+    out->support = c->support[item];
+    out->n = n;
+    out->nbr = c->nbr + off;
+    out->cnt = c->cnt + off;
     return 1;
 }
 
 uint32_t xs_cooc_pair(const xs_cooc *c, uint32_t a, uint32_t b)
 {
-    const cooc_row *r = find_row(c, a);
-    if (!r)
+    uint64_t off;
+    uint32_t n;
+    if (!find_row(c, a, &off, &n))
         return 0;
-    const uint32_t *nbr = c->nbr + r->off;
-    uint32_t lo = 0, hi = r->n;
+    const uint32_t *nbr = c->nbr + off;
+    uint32_t lo = 0, hi = n;
     while (lo < hi) {
         uint32_t mid = lo + (hi - lo) / 2;
         if (nbr[mid] < b)
@@ -378,7 +461,7 @@ uint32_t xs_cooc_pair(const xs_cooc *c, uint32_t a, uint32_t b)
         else
             hi = mid;
     }
-    return lo < r->n && nbr[lo] == b ? c->cnt[r->off + lo] : 0;
+    return lo < n && nbr[lo] == b ? c->cnt[off + lo] : 0;
 }
 
 uint32_t xs_cooc_support(const xs_cooc *c, uint32_t item)
@@ -404,6 +487,6 @@ uint64_t xs_cooc_pairs(const xs_cooc *c)
 size_t xs_cooc_bytes(const xs_cooc *c)
 {
     return sizeof *c + c->n_pairs * 2 * sizeof(uint32_t) +
-           (size_t)c->n_rows * sizeof(cooc_row) +
+           (size_t)c->n_blocks * sizeof(row_block) +
            (size_t)c->n_items * sizeof(uint32_t) + HASH_OVERHEAD(hh, c->map);
 }

@@ -1,8 +1,8 @@
 /*
  * csv.c -- the CSV record reader (see csv.h).
  *
- * Invariant: buf has len + 1 bytes and buf[len] == '\0', so writing the NUL
- * terminator of the last field never runs past the buffer.
+ * Invariant: buf has at least len + 1 bytes and buf[len] == '\0', so writing
+ * the NUL terminator of the last field never runs past the buffer.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -10,7 +10,62 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "bigmem.h"
 #include "csv.h"
+
+/* Reads a regular file of known size into huge pages.  Returns 0 when read
+ * whole, 1 when the file changed size meanwhile (caller retries the slow
+ * way), -1 on a read error with errno set. */
+static int read_sized(FILE *f, size_t size, xs_csv *c)
+{
+    size_t cap = size + 2; /* one byte to notice growth, one for the NUL */
+    char *buf = xs_big_alloc(cap);
+    if (!buf) {
+        errno = ENOMEM;
+        return -1;
+    }
+    size_t len = fread(buf, 1, size + 1, f);
+    if (ferror(f)) {
+        xs_big_free(buf, cap);
+        return -1;
+    }
+    if (len != size) {
+        xs_big_free(buf, cap);
+        return 1;
+    }
+    c->buf = buf;
+    c->buf_size = cap;
+    c->len = len;
+    return 0;
+}
+
+/* Reads any stream whole into malloc'd memory. */
+static int read_stream(FILE *f, xs_csv *c)
+{
+    size_t cap = 65536, len = 0;
+    char *buf = malloc(cap);
+    for (;;) {
+        if (!buf) {
+            errno = ENOMEM;
+            return -1;
+        }
+        len += fread(buf + len, 1, cap - len, f);
+        if (ferror(f)) {
+            free(buf);
+            return -1;
+        }
+        if (len < cap)
+            break;
+        char *nb = realloc(buf, cap * 2);
+        if (!nb)
+            free(buf);
+        buf = nb;
+        cap *= 2;
+    }
+    c->buf = buf;
+    c->len = len;
+    return 0;
+}
 
 int xs_csv_open(xs_csv *c, const char *path, char delim, xs_error *err)
 {
@@ -26,43 +81,32 @@ int xs_csv_open(xs_csv *c, const char *path, char delim, xs_error *err)
         fclose(f);
         return xs_error_set(err, XS_ERR_IO, "%s: is a directory", path);
     }
-    size_t cap = S_ISREG(st.st_mode) && st.st_size > 0 ? (size_t)st.st_size + 1
-                                                      : 65536;
-    char *buf = malloc(cap);
-    size_t len = 0;
-    for (;;) {
-        if (!buf) {
-            fclose(f);
-            return xs_error_set(err, XS_ERR_NOMEM, "%s: out of memory", path);
-        }
-        len += fread(buf + len, 1, cap - len, f);
-        if (len < cap)
-            break;
-        char *nb = realloc(buf, cap * 2);
-        if (!nb)
-            free(buf);
-        buf = nb;
-        cap *= 2;
+    int rc = 1;
+    if (S_ISREG(st.st_mode) && st.st_size > 0)
+        rc = read_sized(f, (size_t)st.st_size, c);
+    if (rc == 1) {
+        rewind(f);
+        rc = read_stream(f, c);
     }
-    if (ferror(f)) {
+    if (rc) {
         int e = errno;
         fclose(f);
-        free(buf);
-        return xs_error_set(err, XS_ERR_IO, "%s: read failed: %s", path,
-                            strerror(e));
+        return xs_error_set(err, e == ENOMEM ? XS_ERR_NOMEM : XS_ERR_IO,
+                            "%s: read failed: %s", path, strerror(e));
     }
     fclose(f);
-    buf[len] = '\0';
-    c->buf = buf;
-    c->len = len;
-    if (len >= 3 && memcmp(buf, "\xEF\xBB\xBF", 3) == 0)
+    c->buf[c->len] = '\0';
+    if (c->len >= 3 && memcmp(c->buf, "\xEF\xBB\xBF", 3) == 0)
         c->pos = 3;
     return XS_OK;
 }
 
 void xs_csv_close(xs_csv *c)
 {
-    free(c->buf);
+    if (c->buf_size)
+        xs_big_free(c->buf, c->buf_size);
+    else
+        free(c->buf);
     free(c->f);
     memset(c, 0, sizeof *c);
 }

@@ -26,6 +26,7 @@ typedef struct xs_csv_field {
 typedef struct xs_csv {
     const char *path;
     char *buf;
+    size_t buf_size; /* non-zero: buf came from xs_big_alloc */
     size_t len, pos;
     size_t line;     /* line number where the current record starts */
     size_t next_line;

@@ -238,6 +238,21 @@ xs_dataset *xs_dataset_load_events(const char *path, const xs_columns *cols,
     ds->has_price = idx[COL_PRICE] >= 0;
     if (idx[COL_ORDER] >= 0 && !(ds->orders = xs_dict_new()))
         goto nomem;
+    /* Files are usually grouped by order or customer: remembering the last
+     * string of each id column skips most dictionary lookups. */
+    const char *last_cu = NULL, *last_it = NULL, *last_or = NULL;
+    size_t last_cu_len = 0, last_it_len = 0, last_or_len = 0;
+    uint32_t last_cu_id = XS_NONE, last_it_id = XS_NONE, last_or_id = XS_NONE;
+#define INTERN_CACHED(dict, f, last, last_len, last_id, out)                 \
+    do {                                                                     \
+        if ((f)->len == last_len && last && !memcmp((f)->s, last, last_len)) \
+            *(out) = last_id;                                                \
+        else if (xs_dict_intern(dict, (f)->s, (f)->len, out))                \
+            goto nomem;                                                      \
+        last = (f)->s;                                                       \
+        last_len = (f)->len;                                                 \
+        last_id = *(out);                                                    \
+    } while (0)
     while ((rc = xs_csv_next(&c, err)) == 1) {
         if (c.n != ncols) {
             xs_error_set(err, XS_ERR_DATA,
@@ -253,9 +268,10 @@ xs_dataset *xs_dataset_load_events(const char *path, const xs_columns *cols,
                          cu->len == 0 ? "customer" : "item");
             goto fail;
         }
-        if (xs_dict_intern(ds->customers, cu->s, cu->len, &ev.customer) ||
-            xs_dict_intern(ds->items, it->s, it->len, &ev.item))
-            goto nomem;
+        INTERN_CACHED(ds->customers, cu, last_cu, last_cu_len, last_cu_id,
+                      &ev.customer);
+        INTERN_CACHED(ds->items, it, last_it, last_it_len, last_it_id,
+                      &ev.item);
         if (idx[COL_TIMESTAMP] >= 0) {
             const xs_csv_field *t = &f[idx[COL_TIMESTAMP]];
             if (xs_parse_timestamp(t->s, t->len, &ev.ts)) {
@@ -290,12 +306,13 @@ xs_dataset *xs_dataset_load_events(const char *path, const xs_columns *cols,
                              c.line);
                 goto fail;
             }
-            if (xs_dict_intern(ds->orders, o->s, o->len, &ev.order))
-                goto nomem;
+            INTERN_CACHED(ds->orders, o, last_or, last_or_len, last_or_id,
+                          &ev.order);
         }
         if (xs_dataset_push(ds, &ev))
             goto nomem;
     }
+#undef INTERN_CACHED
     if (rc < 0)
         goto fail;
     if (ds->n_events == 0) {

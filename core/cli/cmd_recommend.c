@@ -102,10 +102,16 @@ static void print_json(const xs_engine *e, const xs_rec *recs, size_t n)
 
 static void print_table(const xs_engine *e, const xs_rec *recs, size_t n)
 {
-    printf("%4s  %-32s %12s  %s\n", "rank", "item", "score", "plugin");
+    const xs_catalog *cat = xs_engine_catalog(e);
+    printf("%4s  %-24s %-24s %12s  %s\n", "rank", "item", cat ? "title" : "",
+           "score", "plugin");
     for (size_t i = 0; i < n; i++) {
-        printf("%4zu  %-32s %12.6g  %s", i + 1,
-               xs_engine_item_name(e, recs[i].item), recs[i].score,
+        xs_item_info info;
+        const char *title = "";
+        if (xs_catalog_get(cat, recs[i].item, &info) && info.title)
+            title = info.title;
+        printf("%4zu  %-24s %-24s %12.6g  %s", i + 1,
+               xs_engine_item_name(e, recs[i].item), title, recs[i].score,
                recs[i].plugin);
         for (uint32_t f = 0; f < recs[i].ev.n; f++) {
             const xs_evidence_field *ef = &recs[i].ev.f[f];
