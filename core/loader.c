@@ -9,6 +9,7 @@
 #include <dirent.h>
 #include <dlfcn.h>
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -167,7 +168,9 @@ int xs_plugin_path_resolve(const xs_plugin_path *pp, const char *name,
         return xs_error_set(err, XS_ERR_USAGE,
                             "'%s' is not a plugin name (want [a-z0-9_-])",
                             name);
-    char looked[256] = "";
+    /* as much of the list as the error message holds; whole directories
+     * only, "..." when some are left out */
+    char looked[400] = "";
     size_t used = 0;
     for (size_t i = 0; i < pp->n; i++) {
         if ((size_t)snprintf(out, outlen, "%s/%s.so", pp->dirs[i], name) >=
@@ -175,11 +178,15 @@ int xs_plugin_path_resolve(const xs_plugin_path *pp, const char *name,
             continue;
         if (stat(out, &st) == 0 && S_ISREG(st.st_mode))
             return XS_OK;
-        if (used < sizeof looked) {
-            int w = snprintf(looked + used, sizeof looked - used, "%s%s",
-                             i ? ", " : "", pp->dirs[i]);
-            if (w > 0)
-                used += (size_t)w;
+        if (used == SIZE_MAX)
+            continue;
+        if (used + strlen(pp->dirs[i]) + 7 < sizeof looked) {
+            used += (size_t)snprintf(looked + used, sizeof looked - used,
+                                     "%s%s", used ? ", " : "", pp->dirs[i]);
+        } else {
+            snprintf(looked + used, sizeof looked - used, "%s...",
+                     used ? ", " : "");
+            used = SIZE_MAX;
         }
     }
     return xs_error_set(err, XS_ERR_NOTFOUND,
@@ -192,57 +199,62 @@ static int cmp_str(const void *a, const void *b)
     return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
+/* The sorted names of the regular *.so files in dir (owned by the caller),
+ * or NULL with *n = 0 when it cannot be read. */
+static char **list_plugins(const char *dir, size_t *n)
+{
+    *n = 0;
+    DIR *d = opendir(dir);
+    if (!d)
+        return NULL;
+    char **names = NULL;
+    struct dirent *de;
+    while ((de = readdir(d))) {
+        size_t len = strlen(de->d_name);
+        char full[4096];
+        struct stat st;
+        if (len < 4 || strcmp(de->d_name + len - 3, ".so") ||
+            (size_t)snprintf(full, sizeof full, "%s/%s", dir, de->d_name) >=
+                sizeof full ||
+            stat(full, &st) != 0 || !S_ISREG(st.st_mode))
+            continue; /* only regular files are plugins */
+        char **nn = realloc(names, (*n + 1) * sizeof *nn);
+        if (!nn)
+            break;
+        names = nn;
+        if ((names[*n] = strdup(de->d_name)))
+            (*n)++;
+    }
+    closedir(d);
+    if (names)
+        qsort(names, *n, sizeof *names, cmp_str);
+    return names;
+}
+
 int xs_plugin_path_each(const xs_plugin_path *pp,
                         int (*fn)(const char *file, void *arg), void *arg)
 {
-    char **seen = NULL;
-    size_t n_seen = 0;
     int rc = 0;
     for (size_t i = 0; i < pp->n && rc == 0; i++) {
-        DIR *d = opendir(pp->dirs[i]);
-        if (!d)
-            continue;
-        char **names = NULL;
-        size_t n = 0;
-        struct dirent *de;
-        while ((de = readdir(d))) {
-            size_t len = strlen(de->d_name);
-            if (len < 4 || strcmp(de->d_name + len - 3, ".so"))
-                continue;
-            char **nn = realloc(names, (n + 1) * sizeof *nn);
-            if (!nn)
-                break;
-            names = nn;
-            if ((names[n] = strdup(de->d_name)))
-                n++;
-        }
-        closedir(d);
-        qsort(names, n, sizeof *names, cmp_str);
+        size_t n;
+        char **names = list_plugins(pp->dirs[i], &n);
         for (size_t j = 0; j < n; j++) {
-            int dup = 0;
-            for (size_t s = 0; s < n_seen; s++)
-                dup |= !strcmp(seen[s], names[j]);
-            if (!dup) {
-                char **ns = realloc(seen, (n_seen + 1) * sizeof *ns);
-                if (ns) {
-                    seen = ns;
-                    seen[n_seen++] = names[j];
-                    names[j] = NULL;
-                }
-                if (rc == 0) {
-                    char file[4096];
-                    const char *base = seen && n_seen ? seen[n_seen - 1] : "";
-                    if (ns && (size_t)snprintf(file, sizeof file, "%s/%s",
-                                               pp->dirs[i], base) < sizeof file)
-                        rc = fn(file, arg);
-                }
-            }
+            /* hidden by a file of the same name in an earlier directory? */
+            int hidden = 0;
+            char file[4096];
+            struct stat st;
+            for (size_t k = 0; k < i && !hidden; k++)
+                hidden = (size_t)snprintf(file, sizeof file, "%s/%s",
+                                          pp->dirs[k], names[j]) <
+                             sizeof file &&
+                         stat(file, &st) == 0 && S_ISREG(st.st_mode);
+            if (!hidden && rc == 0 &&
+                (size_t)snprintf(file, sizeof file, "%s/%s", pp->dirs[i],
+                                 names[j]) < sizeof file)
+                rc = fn(file, arg);
             free(names[j]);
         }
         free(names);
     }
-    for (size_t s = 0; s < n_seen; s++)
-        free(seen[s]);
-    free(seen);
     return rc;
 }

@@ -104,10 +104,13 @@ static int parse_iso(const char *s, size_t len, int64_t *out)
                 int sign = *p++ == '-' ? -1 : 1, oh, om = 0;
                 if (digits(&p, end, 2, &oh))
                     return -1;
-                if (p < end && *p == ':')
-                    p++;
-                if (p < end && digits(&p, end, 2, &om))
+                if (p < end && *p == ':') {
+                    p++; /* a colon promises the minutes */
+                    if (digits(&p, end, 2, &om))
+                        return -1;
+                } else if (p < end && digits(&p, end, 2, &om)) {
                     return -1;
+                }
                 if (oh > 23 || om > 59)
                     return -1;
                 offset = sign * (oh * 3600 + om * 60);

@@ -93,7 +93,7 @@ int cmd_gen(int argc, char **argv)
     optind = 1;
     opterr = 0;
     for (;;) {
-        int c = getopt_long(argc, argv, ":", opts, NULL);
+        int c = getopt_long(argc, argv, ":h", opts, NULL);
         if (c == -1)
             break;
         switch (c) {
@@ -121,6 +121,7 @@ int cmd_gen(int argc, char **argv)
             out = optarg;
             break;
         case OPT_HELP:
+        case 'h':
             gen_usage(stdout);
             return CLI_OK;
         case ':':

@@ -39,7 +39,9 @@ static int split_items(char *s, char **out, int max)
     int n = 0;
     char *p = s;
     while (*p) {
-        char *w = p, *start = p;
+        while (*p == ' ' || *p == '\t') /* as the data loaders do */
+            p++;
+        char *w, *start;
         if (*p == '"') {
             start = w = ++p;
             for (;;) {
@@ -56,12 +58,17 @@ static int split_items(char *s, char **out, int max)
                 }
                 *w++ = *p++;
             }
+            while (*p == ' ' || *p == '\t')
+                p++;
             if (*p && *p != ',')
                 return -1;
         } else {
+            start = p;
             while (*p && *p != ',')
                 p++;
             w = p;
+            while (w > start && (w[-1] == ' ' || w[-1] == '\t'))
+                w--;
         }
         int last = *p == '\0';
         *w = '\0';
@@ -73,6 +80,18 @@ static int split_items(char *s, char **out, int max)
             p++;
     }
     return n;
+}
+
+/* The name plugin options are matched against: the plugin's name, or for a
+ * path the file name without ".so". */
+static void plugin_key(const char *plugin, char *out, size_t len)
+{
+    const char *slash = strrchr(plugin, '/');
+    const char *base = slash ? slash + 1 : plugin;
+    size_t n = strlen(base);
+    if (slash && n > 3 && !strcmp(base + n - 3, ".so"))
+        n -= 3;
+    snprintf(out, len, "%.*s", (int)n, base);
 }
 
 static void print_json(const xs_engine *e, const xs_rec *recs, size_t n)
@@ -250,12 +269,14 @@ int cmd_recommend(int argc, char **argv)
         cli_fail("recommend", CLI_USAGE, "--items is required (see --help)");
         goto out;
     }
+    char key[256];
+    plugin_key(plugin, key, sizeof key);
     /* --measure/--min-* are copurchase options: refuse them for others */
     for (size_t i = 0; i < n_popts; i++)
-        if (!opt_plugin[i] && strcmp(plugin, "copurchase")) {
+        if (!opt_plugin[i] && strcmp(key, "copurchase")) {
             cli_fail("recommend", CLI_USAGE,
                      "--%s applies to the copurchase plugin; use --plugin-opt "
-                     "%s.KEY=VALUE for '%s'", popts[i].key, plugin, plugin);
+                     "%s.KEY=VALUE for '%s'", popts[i].key, key, plugin);
             goto out;
         }
     char *items_copy = strdup(items_arg);
@@ -280,15 +301,17 @@ int cmd_recommend(int argc, char **argv)
     xs_option mine[MAX_OPTS];
     size_t n_mine = 0;
     for (size_t i = 0; i < n_popts; i++)
-        if (!opt_plugin[i] || !strcmp(opt_plugin[i], plugin))
+        if (!opt_plugin[i] || !strcmp(opt_plugin[i], key))
             mine[n_mine++] = popts[i];
     xs_error err = {0};
     if (xs_engine_add_plugin(e, plugin, mine, n_mine, &err)) {
-        rc = cli_fail("recommend", err.code == XS_ERR_NOTFOUND ? CLI_USAGE
-                                                               : CLI_RUNTIME,
-                      "%s", err.msg);
+        /* no such plugin is a runtime error (like a missing data file);
+         * only a malformed name is a usage error */
+        rc = cli_fail("recommend", cli_exit_code(err.code), "%s", err.msg);
         goto done;
     }
+    /* ask it by the name in its table: --plugin may be a path */
+    plugin = xs_engine_plugin(e, xs_engine_plugin_count(e) - 1)->name;
     uint32_t n_ids = 0;
     for (int i = 0; i < n_names; i++) {
         uint32_t id = xs_engine_item(e, names[i]);

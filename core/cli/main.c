@@ -16,8 +16,15 @@ typedef struct command {
 
 static int cmd_version(int argc, char **argv)
 {
-    (void)argc;
-    (void)argv;
+    if (argc > 1 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
+        printf("usage: xsell version\n\nPrints the version of xsell and "
+               "of its plugin ABI.\n");
+        return CLI_OK;
+    }
+    if (argc > 1) {
+        fprintf(stderr, "xsell version: unexpected argument '%s'\n", argv[1]);
+        return CLI_USAGE;
+    }
     printf("xsell %s (plugin ABI %d)\n", XSELL_VERSION, XS_PLUGIN_ABI);
     return CLI_OK;
 }
