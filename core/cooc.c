@@ -184,15 +184,7 @@ static void *build_mirror(void *arg)
         if (a + 1 >= hi || len == 0 || un[len - 1] < lo)
             continue;
         /* U(a) is sorted: find its members in [lo, hi) */
-        uint32_t l = 0, h = len;
-        while (l < h) {
-            uint32_t mid = l + (h - l) / 2;
-            if (un[mid] < lo)
-                l = mid + 1;
-            else
-                h = mid;
-        }
-        for (uint32_t m = l; m < len && un[m] < hi; m++) {
+        for (uint32_t m = xs_lower_bound_u32(un, len, lo); m < len && un[m] < hi; m++) {
             uint64_t p = job->fill[un[m]]++;
             job->nbr[p] = a;
             job->cnt[p] = uc[m];
@@ -452,16 +444,8 @@ uint32_t xs_cooc_pair(const xs_cooc *c, uint32_t a, uint32_t b)
     uint32_t n;
     if (!find_row(c, a, &off, &n))
         return 0;
-    const uint32_t *nbr = c->nbr + off;
-    uint32_t lo = 0, hi = n;
-    while (lo < hi) {
-        uint32_t mid = lo + (hi - lo) / 2;
-        if (nbr[mid] < b)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    return lo < n && nbr[lo] == b ? c->cnt[off + lo] : 0;
+    uint32_t i = xs_lower_bound_u32(c->nbr + off, n, b);
+    return i < n && c->nbr[off + i] == b ? c->cnt[off + i] : 0;
 }
 
 uint32_t xs_cooc_support(const xs_cooc *c, uint32_t item)

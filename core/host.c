@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "engine_internal.h"
+#include "sort_u32.h"
 #include "xsell/measure.h"
 
 static const xs_engine *E(const xs_host *h)
@@ -103,15 +104,8 @@ static int h_history(const xs_host *h, uint32_t customer, const xs_event **ev,
 
 static int is_excluded(const xs_result *r, uint32_t item)
 {
-    uint32_t lo = 0, hi = r->n_exclude;
-    while (lo < hi) {
-        uint32_t mid = lo + (hi - lo) / 2;
-        if (r->exclude[mid] < item)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    return lo < r->n_exclude && r->exclude[lo] == item;
+    uint32_t i = xs_lower_bound_u32(r->exclude, r->n_exclude, item);
+    return i < r->n_exclude && r->exclude[i] == item;
 }
 
 static int h_push(xs_result *r, uint32_t item, double score)

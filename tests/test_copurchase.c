@@ -29,17 +29,8 @@
 
 #include "xsell/xsell.h"
 
-static int failures;
+#include "test_util.h"
 
-#define CHECK(cond, ...)                                                      \
-    do {                                                                      \
-        if (!(cond)) {                                                        \
-            fprintf(stderr, "FAIL %s:%d: ", __FILE__, __LINE__);              \
-            fprintf(stderr, __VA_ARGS__);                                     \
-            fputc('\n', stderr);                                              \
-            failures++;                                                       \
-        }                                                                     \
-    } while (0)
 
 #define N 12.0 /* baskets in the fixture */
 
@@ -57,13 +48,13 @@ static xs_engine *engine_with(xs_dataset *ds, const char *const *opts)
 {
     xs_error err = {0};
     if (!ds && !(ds = xs_dataset_load_baskets(fixture, &err))) {
-        CHECK(0, "load %s: %s", fixture, err.msg);
+        CHECK_MSG(0, "load %s: %s", fixture, err.msg);
         return NULL;
     }
     xs_engine_config cfg = {.plugin_dir = NULL, .scope = -1, .threads = 1};
     xs_engine *e = xs_engine_new(ds, NULL, &cfg, &err);
     if (!e) {
-        CHECK(0, "engine: %s", err.msg);
+        CHECK_MSG(0, "engine: %s", err.msg);
         return NULL;
     }
     xs_option o[8];
@@ -77,7 +68,7 @@ static xs_engine *engine_with(xs_dataset *ds, const char *const *opts)
         o[n].value = eq + 1;
     }
     if (xs_engine_add_plugin(e, "copurchase", o, n, &err)) {
-        CHECK(0, "add copurchase: %s", err.msg);
+        CHECK_MSG(0, "add copurchase: %s", err.msg);
         xs_engine_free(e);
         return NULL;
     }
@@ -126,7 +117,7 @@ static const xs_rec *expect(const char *label, xs_engine *e, xs_context *ctx,
     for (char *t = strtok_r(copy, ",", &save); t && n_ids < 16;
          t = strtok_r(NULL, ",", &save)) {
         ids[n_ids] = xs_engine_item(e, t);
-        CHECK(ids[n_ids] != XS_NONE, "%s: no item '%s'", label, t);
+        CHECK_MSG(ids[n_ids] != XS_NONE, "%s: no item '%s'", label, t);
         n_ids++;
     }
     n_ids = xs_request_items(ids, n_ids);
@@ -135,14 +126,14 @@ static const xs_rec *expect(const char *label, xs_engine *e, xs_context *ctx,
     size_t n = 0;
     xs_error err = {0};
     int rc = xs_engine_recommend(e, ctx, "copurchase", &req, &recs, &n, &err);
-    CHECK(rc == XS_OK, "%s: %s", label, err.msg);
+    CHECK_MSG(rc == XS_OK, "%s: %s", label, err.msg);
     *n_out = n;
     int ok = n == n_w;
     for (size_t i = 0; ok && i < n; i++)
         ok = !strcmp(xs_engine_item_name(e, recs[i].item), w[i].item) &&
              close_to(recs[i].score, w[i].score, rel);
     if (!ok) {
-        CHECK(0, "%s: basket {%s} k=%u gave:", label, basket, (unsigned)k);
+        CHECK_MSG(0, "%s: basket {%s} k=%u gave:", label, basket, (unsigned)k);
         for (size_t i = 0; i < n; i++)
             fprintf(stderr, "   got  %-8s %.17g\n",
                     xs_engine_item_name(e, recs[i].item), recs[i].score);
@@ -151,9 +142,9 @@ static const xs_rec *expect(const char *label, xs_engine *e, xs_context *ctx,
     }
     for (size_t i = 0; i < n; i++) {
         for (uint32_t j = 0; j < n_ids; j++)
-            CHECK(recs[i].item != ids[j], "%s: basket item %s returned", label,
+            CHECK_MSG(recs[i].item != ids[j], "%s: basket item %s returned", label,
                   xs_engine_item_name(e, recs[i].item));
-        CHECK(recs[i].plugin && !strcmp(recs[i].plugin, "copurchase"),
+        CHECK_MSG(recs[i].plugin && !strcmp(recs[i].plugin, "copurchase"),
               "%s: plugin name", label);
     }
     return recs;
@@ -176,17 +167,17 @@ static void expect_explain(const char *label, const xs_engine *e,
     const double *s = evidence(r, "support"), *c = evidence(r, "confidence"),
                  *l = evidence(r, "lift"), *k = evidence(r, "count");
     const char *f = evidence_text(r, "from");
-    CHECK(s && *s == n_ac / N, "%s: %s support %.17g, want %.17g", label, item,
+    CHECK_MSG(s && *s == n_ac / N, "%s: %s support %.17g, want %.17g", label, item,
           s ? *s : NAN, n_ac / N);
-    CHECK(c && *c == n_ac / n_from, "%s: %s confidence %.17g, want %.17g",
+    CHECK_MSG(c && *c == n_ac / n_from, "%s: %s confidence %.17g, want %.17g",
           label, item, c ? *c : NAN, n_ac / n_from);
-    CHECK(l && *l == lift(n_ac, n_from, n_item),
+    CHECK_MSG(l && *l == lift(n_ac, n_from, n_item),
           "%s: %s lift %.17g, want %.17g", label, item, l ? *l : NAN,
           lift(n_ac, n_from, n_item));
-    CHECK(k && *k == n_ac, "%s: %s count %.17g, want %g", label, item,
+    CHECK_MSG(k && *k == n_ac, "%s: %s count %.17g, want %g", label, item,
           k ? *k : NAN, n_ac);
     if (from)
-        CHECK(f && !strcmp(f, from), "%s: %s from '%s', want '%s'", label,
+        CHECK_MSG(f && !strcmp(f, from), "%s: %s from '%s', want '%s'", label,
               item, f ? f : "(none)", from);
 }
 
@@ -197,10 +188,10 @@ static void test_fixture_ids(void)
         return;
     const char *names[] = {"milk", "bread", "yogurt", "jam", "tea", "coffee"};
     for (uint32_t i = 0; i < 6; i++)
-        CHECK(xs_engine_item(e, names[i]) == i, "%s has id %u, want %u",
+        CHECK_MSG(xs_engine_item(e, names[i]) == i, "%s has id %u, want %u",
               names[i], xs_engine_item(e, names[i]), i);
     const xs_cooc *t = xs_engine_cooc(e, xs_engine_default_scope(e));
-    CHECK(t && xs_cooc_transactions(t) == 12, "transactions %llu, want 12",
+    CHECK_MSG(t && xs_cooc_transactions(t) == 12, "transactions %llu, want 12",
           t ? (unsigned long long)xs_cooc_transactions(t) : 0ULL);
     xs_engine_free(e);
 }
@@ -242,7 +233,7 @@ static void test_one_item(void)
         xs_error err = {0};
         int rc = xs_engine_recommend(e, ctx, "copurchase", &req, &recs, &n,
                                      &err);
-        CHECK(rc == XS_OK && n == 0, "empty basket: %d, %zu results", rc, n);
+        CHECK_MSG(rc == XS_OK && n == 0, "empty basket: %d, %zu results", rc, n);
     }
 out:
     xs_context_free(ctx);
@@ -413,7 +404,7 @@ static void test_support_rounding(void)
     for (int t = 0; t < 2; t++) {
         xs_dataset *ds = xs_dataset_new();
         if (!ds) {
-            CHECK(0, "out of memory");
+            CHECK_MSG(0, "out of memory");
             return;
         }
         uint32_t x, y;
@@ -444,11 +435,11 @@ static void test_support_rounding(void)
             xs_error err = {0};
             int rc = xs_engine_recommend(e, ctx, "copurchase", &req, &recs,
                                          &n, &err);
-            CHECK(rc == XS_OK && n == want_n[t],
+            CHECK_MSG(rc == XS_OK && n == want_n[t],
                   "%s on 100 baskets, pair count 7: %zu results, want %zu",
                   opt, n, want_n[t]);
             if (n == 1)
-                CHECK(recs[0].item == y && recs[0].score == 7.0 * 100 / 49,
+                CHECK_MSG(recs[0].item == y && recs[0].score == 7.0 * 100 / 49,
                       "%s: got item %u score %.17g", opt, recs[0].item,
                       recs[0].score);
         }
@@ -471,10 +462,5 @@ int main(void)
     test_baskets();
     test_thresholds();
     test_support_rounding();
-    if (failures) {
-        fprintf(stderr, "test_copurchase: %d failure(s)\n", failures);
-        return 1;
-    }
-    printf("test_copurchase: all passed\n");
-    return 0;
+    return xt_done();
 }

@@ -25,17 +25,8 @@
 
 #include "xsell/xsell.h"
 
-static int failures;
+#include "test_util.h"
 
-#define CHECK(cond, ...)                                                      \
-    do {                                                                      \
-        if (!(cond)) {                                                        \
-            fprintf(stderr, "FAIL %s:%d: ", __FILE__, __LINE__);              \
-            fprintf(stderr, __VA_ARGS__);                                     \
-            fputc('\n', stderr);                                              \
-            failures++;                                                       \
-        }                                                                     \
-    } while (0)
 
 static const char *tp_dir;     /* test plugins */
 static const char *plugin_dir; /* real plugins (build default) */
@@ -93,23 +84,23 @@ static void expect_open_fails(const char *file, ...)
     memset(&so, 0xAB, sizeof so);
     xs_error err = {0};
     int rc = xs_plugin_so_open(path, &so, &err);
-    CHECK(rc == XS_ERR_PLUGIN, "%s: status %d, want XS_ERR_PLUGIN (%d)", file,
+    CHECK_MSG(rc == XS_ERR_PLUGIN, "%s: status %d, want XS_ERR_PLUGIN (%d)", file,
           rc, XS_ERR_PLUGIN);
-    CHECK(err.code == rc, "%s: err.code %d != status %d", file, err.code, rc);
-    CHECK(has(err.msg, path), "%s: message does not name the file: '%s'",
+    CHECK_MSG(err.code == rc, "%s: err.code %d != status %d", file, err.code, rc);
+    CHECK_MSG(has(err.msg, path), "%s: message does not name the file: '%s'",
           file, err.msg);
-    CHECK(so.handle == NULL && so.table == NULL && so.path == NULL,
+    CHECK_MSG(so.handle == NULL && so.table == NULL && so.path == NULL,
           "%s: failed open left *so filled", file);
     va_list ap;
     va_start(ap, file);
     for (const char *n; (n = va_arg(ap, const char *));)
-        CHECK(has(err.msg, n), "%s: message lacks '%s': '%s'", file, n,
+        CHECK_MSG(has(err.msg, n), "%s: message lacks '%s': '%s'", file, n,
               err.msg);
     va_end(ap);
-    CHECK(!is_loaded(path), "%s: still loaded after a failed open", file);
+    CHECK_MSG(!is_loaded(path), "%s: still loaded after a failed open", file);
     /* the same failure without an error buffer must not crash */
     rc = xs_plugin_so_open(path, &so, NULL);
-    CHECK(rc == XS_ERR_PLUGIN, "%s: status %d without err", file, rc);
+    CHECK_MSG(rc == XS_ERR_PLUGIN, "%s: status %d without err", file, rc);
 }
 
 /* The dlerror() text for dlopen(path), as the loader would see it. */
@@ -140,7 +131,7 @@ static void test_open_failures(void)
     for (size_t i = 0; i < 2; i++) {
         dlerror_of(fmt(path, sizeof path, "%s/%s", tp_dir, not_so[i]), e,
                    sizeof e);
-        CHECK(e[0], "%s: dlopen unexpectedly succeeded", not_so[i]);
+        CHECK_MSG(e[0], "%s: dlopen unexpectedly succeeded", not_so[i]);
         expect_open_fails(not_so[i], e, (char *)NULL);
     }
     /* a directory is not a shared object either */
@@ -150,7 +141,7 @@ static void test_open_failures(void)
     /* RTLD_NOW: an unresolved symbol fails at load time, named */
     dlerror_of(fmt(path, sizeof path, "%s/unresolved.so", tp_dir), e,
                sizeof e);
-    CHECK(has(e, "xs_test_symbol_defined_nowhere"),
+    CHECK_MSG(has(e, "xs_test_symbol_defined_nowhere"),
           "dlopen of unresolved.so: unexpected dlerror '%s'", e);
     expect_open_fails("unresolved.so", e, "xs_test_symbol_defined_nowhere",
                       (char *)NULL);
@@ -176,17 +167,17 @@ static void test_open_failures(void)
     xs_error err = {0};
     fmt(path, sizeof path, "%s/testgood.so", tp_dir);
     int rc = xs_plugin_so_open(path, &so, &err);
-    CHECK(rc == XS_OK, "testgood.so: %d %s", rc, err.msg);
+    CHECK_MSG(rc == XS_OK, "testgood.so: %d %s", rc, err.msg);
     if (rc == XS_OK) {
-        CHECK(so.table && so.table->name &&
+        CHECK_MSG(so.table && so.table->name &&
                   !strcmp(so.table->name, "testgood"),
               "testgood.so: wrong table");
-        CHECK(so.path && !strcmp(so.path, path), "testgood.so: path '%s'",
+        CHECK_MSG(so.path && !strcmp(so.path, path), "testgood.so: path '%s'",
               so.path ? so.path : "(null)");
-        CHECK(is_loaded(path), "testgood.so: not loaded while open");
+        CHECK_MSG(is_loaded(path), "testgood.so: not loaded while open");
         xs_plugin_so_close(&so);
-        CHECK(so.handle == NULL && so.path == NULL, "close left *so filled");
-        CHECK(!is_loaded(path), "testgood.so: still loaded after close");
+        CHECK_MSG(so.handle == NULL && so.path == NULL, "close left *so filled");
+        CHECK_MSG(!is_loaded(path), "testgood.so: still loaded after close");
     }
     /* create() failures and the duplicate-named plugin still open fine:
      * those are the engine's business */
@@ -195,7 +186,7 @@ static void test_open_failures(void)
     for (size_t i = 0; i < 3; i++) {
         fmt(path, sizeof path, "%s/%s", tp_dir, fine[i]);
         rc = xs_plugin_so_open(path, &so, &err);
-        CHECK(rc == XS_OK, "%s: %d %s", fine[i], rc, err.msg);
+        CHECK_MSG(rc == XS_OK, "%s: %d %s", fine[i], rc, err.msg);
         if (rc == XS_OK)
             xs_plugin_so_close(&so);
     }
@@ -241,78 +232,78 @@ static void test_search_path(void)
     xs_plugin_path pp;
     xs_error err = {0};
     int rc = xs_plugin_path_init(&pp, d, &err);
-    CHECK(rc == XS_OK, "path_init: %s", err.msg);
+    CHECK_MSG(rc == XS_OK, "path_init: %s", err.msg);
     if (rc)
         return;
-    CHECK(pp.n >= 4, "path has %zu dirs, want >= 4", pp.n);
+    CHECK_MSG(pp.n >= 4, "path has %zu dirs, want >= 4", pp.n);
     if (pp.n >= 4) {
-        CHECK(!strcmp(pp.dirs[0], d), "dirs[0] '%s', want --plugin-dir '%s'",
+        CHECK_MSG(!strcmp(pp.dirs[0], d), "dirs[0] '%s', want --plugin-dir '%s'",
               pp.dirs[0], d);
-        CHECK(!strcmp(pp.dirs[1], a), "dirs[1] '%s', want '%s'", pp.dirs[1],
+        CHECK_MSG(!strcmp(pp.dirs[1], a), "dirs[1] '%s', want '%s'", pp.dirs[1],
               a);
-        CHECK(!strcmp(pp.dirs[2], b), "dirs[2] '%s', want '%s'", pp.dirs[2],
+        CHECK_MSG(!strcmp(pp.dirs[2], b), "dirs[2] '%s', want '%s'", pp.dirs[2],
               b);
-        CHECK(!strcmp(pp.dirs[3], plugin_dir),
+        CHECK_MSG(!strcmp(pp.dirs[3], plugin_dir),
               "dirs[3] '%s', want the build default '%s'", pp.dirs[3],
               plugin_dir);
         for (size_t i = 4; i < pp.n; i++)
-            CHECK(pp.dirs[i][0], "dirs[%zu] is empty", i);
+            CHECK_MSG(pp.dirs[i][0], "dirs[%zu] is empty", i);
     }
 
     /* first directory wins */
     rc = xs_plugin_path_resolve(&pp, "tp", out, sizeof out, &err);
-    CHECK(rc == XS_OK && !strcmp(out, fmt(want, sizeof want, "%s/tp.so", d)),
+    CHECK_MSG(rc == XS_OK && !strcmp(out, fmt(want, sizeof want, "%s/tp.so", d)),
           "resolve tp: %d '%s', want '%s'", rc, out, want);
     rc = xs_plugin_path_resolve(&pp, "only_b", out, sizeof out, &err);
-    CHECK(rc == XS_OK &&
+    CHECK_MSG(rc == XS_OK &&
               !strcmp(out, fmt(want, sizeof want, "%s/only_b.so", b)),
           "resolve only_b: %d '%s', want '%s'", rc, out, want);
     rc = xs_plugin_path_resolve(&pp, "copurchase", out, sizeof out, &err);
-    CHECK(rc == XS_OK &&
+    CHECK_MSG(rc == XS_OK &&
               !strcmp(out, fmt(want, sizeof want, "%s/copurchase.so",
                                plugin_dir)),
           "resolve copurchase: %d '%s', want '%s'", rc, out, want);
     /* a directory named NAME.so is not a plugin file */
     mkdir(fmt(p, sizeof p, "%s/only_dir.so", b), 0755);
     rc = xs_plugin_path_resolve(&pp, "only_dir", out, sizeof out, &err);
-    CHECK(rc == XS_ERR_NOTFOUND, "resolve only_dir: %d, want NOTFOUND", rc);
+    CHECK_MSG(rc == XS_ERR_NOTFOUND, "resolve only_dir: %d, want NOTFOUND", rc);
     rmdir(p);
     /* a name holding '/' is a path, taken as is */
     rc = xs_plugin_path_resolve(&pp, "./some/where.so", out, sizeof out, &err);
-    CHECK(rc == XS_OK && !strcmp(out, "./some/where.so"),
+    CHECK_MSG(rc == XS_OK && !strcmp(out, "./some/where.so"),
           "resolve a path: %d '%s'", rc, out);
     /* unknown name: NOTFOUND, naming the plugin and every place looked */
     rc = xs_plugin_path_resolve(&pp, "nosuch", out, sizeof out, &err);
-    CHECK(rc == XS_ERR_NOTFOUND, "resolve nosuch: %d, want NOTFOUND", rc);
-    CHECK(has(err.msg, "nosuch"), "resolve nosuch: '%s'", err.msg);
+    CHECK_MSG(rc == XS_ERR_NOTFOUND, "resolve nosuch: %d, want NOTFOUND", rc);
+    CHECK_MSG(has(err.msg, "nosuch"), "resolve nosuch: '%s'", err.msg);
     const char *looked[] = {d, a, b, plugin_dir};
     for (size_t i = 0; i < 4; i++)
-        CHECK(has(err.msg, looked[i]),
+        CHECK_MSG(has(err.msg, looked[i]),
               "resolve nosuch: message does not list '%s': '%s'", looked[i],
               err.msg);
     /* not a valid name */
     rc = xs_plugin_path_resolve(&pp, "Bad.Name", out, sizeof out, &err);
-    CHECK(rc == XS_ERR_USAGE && has(err.msg, "Bad.Name"),
+    CHECK_MSG(rc == XS_ERR_USAGE && has(err.msg, "Bad.Name"),
           "resolve Bad.Name: %d '%s'", rc, err.msg);
     rc = xs_plugin_path_resolve(&pp, "", out, sizeof out, &err);
-    CHECK(rc != XS_OK, "resolve '': accepted");
+    CHECK_MSG(rc != XS_OK, "resolve '': accepted");
 
     /* each: first dir first, names sorted, a name seen earlier skipped,
      * only *.so */
     char list[4096] = "";
     rc = xs_plugin_path_each(&pp, collect, list);
-    CHECK(rc == 0, "path_each: %d", rc);
+    CHECK_MSG(rc == 0, "path_each: %d", rc);
     char w[4096];
     fmt(w, sizeof w, "%s/b.so;%s/tp.so;%s/x.so;%s/c.so;%s/only_b.so;%s/z.so;",
         d, d, d, a, b, b);
-    CHECK(!strncmp(list, w, strlen(w)), "path_each order:\n got  %s\n want %s",
+    CHECK_MSG(!strncmp(list, w, strlen(w)), "path_each order:\n got  %s\n want %s",
           list, w);
-    CHECK(!has(list, "notes.txt"), "path_each visits non-.so files");
+    CHECK_MSG(!has(list, "notes.txt"), "path_each visits non-.so files");
     fmt(w, sizeof w, "%s/copurchase.so;", plugin_dir);
-    CHECK(has(list, w), "path_each misses the build default's copurchase");
+    CHECK_MSG(has(list, w), "path_each misses the build default's copurchase");
     int calls = 0;
     rc = xs_plugin_path_each(&pp, stop_at_second, &calls);
-    CHECK(rc == 42 && calls == 2, "path_each: no early stop (%d, %d calls)",
+    CHECK_MSG(rc == 42 && calls == 2, "path_each: no early stop (%d, %d calls)",
           rc, calls);
     xs_plugin_path_free(&pp);
 
@@ -328,10 +319,10 @@ static void test_search_path(void)
         xs_plugin_path lp;
         if (xs_plugin_path_init(&lp, ld, &err) == XS_OK) {
             rc = xs_plugin_path_resolve(&lp, "nosuch", out, sizeof out, &err);
-            CHECK(rc == XS_ERR_NOTFOUND, "long dirs: %d", rc);
+            CHECK_MSG(rc == XS_ERR_NOTFOUND, "long dirs: %d", rc);
             const char *s = strstr(err.msg, "looked in: ");
             const char *e = s ? strstr(s, "; see") : NULL;
-            CHECK(s && e, "long dirs: no list in '%s'", err.msg);
+            CHECK_MSG(s && e, "long dirs: no list in '%s'", err.msg);
             if (s && e) {
                 char names[512];
                 s += strlen("looked in: ");
@@ -346,14 +337,14 @@ static void test_search_path(void)
                         cut = 1;
                         continue;
                     }
-                    CHECK(!cut && i < lp.n && !strcmp(t, lp.dirs[i]),
+                    CHECK_MSG(!cut && i < lp.n && !strcmp(t, lp.dirs[i]),
                           "long dirs: entry %zu '%s' is not dirs[%zu] '%s'",
                           i, t, i, i < lp.n ? lp.dirs[i] : "");
                     listed++;
                 }
-                CHECK(listed >= 3, "long dirs: only %zu listed: %s", listed,
+                CHECK_MSG(listed >= 3, "long dirs: only %zu listed: %s", listed,
                       err.msg);
-                CHECK(listed == lp.n || cut,
+                CHECK_MSG(listed == lp.n || cut,
                       "long dirs: %zu of %zu listed, no '...': %s", listed,
                       lp.n, err.msg);
             }
@@ -364,10 +355,10 @@ static void test_search_path(void)
 
     /* without --plugin-dir, XSELL_PLUGIN_PATH comes first */
     rc = xs_plugin_path_init(&pp, NULL, &err);
-    CHECK(rc == XS_OK, "path_init: %s", err.msg);
+    CHECK_MSG(rc == XS_OK, "path_init: %s", err.msg);
     if (rc == XS_OK) {
         rc = xs_plugin_path_resolve(&pp, "tp", out, sizeof out, &err);
-        CHECK(rc == XS_OK &&
+        CHECK_MSG(rc == XS_OK &&
                   !strcmp(out, fmt(want, sizeof want, "%s/tp.so", a)),
               "resolve tp without --plugin-dir: '%s', want '%s'", out, want);
         xs_plugin_path_free(&pp);
@@ -375,13 +366,13 @@ static void test_search_path(void)
     /* without either, the build default */
     unsetenv("XSELL_PLUGIN_PATH");
     rc = xs_plugin_path_init(&pp, NULL, &err);
-    CHECK(rc == XS_OK, "path_init: %s", err.msg);
+    CHECK_MSG(rc == XS_OK, "path_init: %s", err.msg);
     if (rc == XS_OK) {
-        CHECK(pp.n >= 1 && !strcmp(pp.dirs[0], plugin_dir),
+        CHECK_MSG(pp.n >= 1 && !strcmp(pp.dirs[0], plugin_dir),
               "default path starts with '%s', want '%s'",
               pp.n ? pp.dirs[0] : "", plugin_dir);
         rc = xs_plugin_path_resolve(&pp, "tp", out, sizeof out, &err);
-        CHECK(rc == XS_ERR_NOTFOUND, "tp found without its dirs: '%s'", out);
+        CHECK_MSG(rc == XS_ERR_NOTFOUND, "tp found without its dirs: '%s'", out);
         xs_plugin_path_free(&pp);
     }
 
@@ -400,12 +391,12 @@ static xs_engine *small_engine(const char *pdir)
     xs_error err = {0};
     fmt(path, sizeof path, "%s/cli/small_baskets.csv", data_dir);
     xs_dataset *ds = xs_dataset_load_baskets(path, &err);
-    CHECK(ds, "load %s: %s", path, err.msg);
+    CHECK_MSG(ds, "load %s: %s", path, err.msg);
     if (!ds)
         return NULL;
     xs_engine_config cfg = {.plugin_dir = pdir, .scope = -1, .threads = 1};
     xs_engine *e = xs_engine_new(ds, NULL, &cfg, &err);
-    CHECK(e, "engine: %s", err.msg);
+    CHECK_MSG(e, "engine: %s", err.msg);
     return e;
 }
 
@@ -418,16 +409,16 @@ static int add_expect(xs_engine *e, const char *name, int want, size_t n_opts,
     size_t before = xs_engine_plugin_count(e);
     int rc = xs_engine_add_plugin(e, name, opts, n_opts, &err);
     const char *o = n_opts ? opts[0].key : "";
-    CHECK(rc == want, "add %s (%s=%s): status %d, want %d: %s", name, o,
+    CHECK_MSG(rc == want, "add %s (%s=%s): status %d, want %d: %s", name, o,
           n_opts ? opts[0].value : "", rc, want, err.msg);
     if (rc != XS_OK) {
-        CHECK(xs_engine_plugin_count(e) == before,
+        CHECK_MSG(xs_engine_plugin_count(e) == before,
               "add %s: failed but the plugin count changed", name);
-        CHECK(err.msg[0], "add %s: no message", name);
+        CHECK_MSG(err.msg[0], "add %s: no message", name);
         va_list ap;
         va_start(ap, opts);
         for (const char *n; (n = va_arg(ap, const char *));)
-            CHECK(has(err.msg, n), "add %s (%s): message lacks '%s': '%s'",
+            CHECK_MSG(has(err.msg, n), "add %s (%s): message lacks '%s': '%s'",
                   name, o, n, err.msg);
         va_end(ap);
     }
@@ -457,7 +448,7 @@ static void test_engine_add(void)
     fmt(f, sizeof f, "%s/create_fails.so", tp_dir);
     add_expect(e, f, XS_ERR_PLUGIN, 0, NULL, f,
                "broken: the frobnicator is missing", (char *)NULL);
-    CHECK(!is_loaded(f), "create_fails.so still loaded after failing");
+    CHECK_MSG(!is_loaded(f), "create_fails.so still loaded after failing");
     fmt(f, sizeof f, "%s/create_silent.so", tp_dir);
     add_expect(e, f, XS_ERR_PLUGIN, 0, NULL, f, "create", (char *)NULL);
 
@@ -491,7 +482,7 @@ static void test_engine_add(void)
                           {"min_count", "1"}, {"scope", "basket"}};
         add_expect(e, "copurchase", XS_OK, 4, ok, (char *)NULL);
     }
-    CHECK(xs_engine_plugin_count(e) == 1, "plugin count %zu, want 1",
+    CHECK_MSG(xs_engine_plugin_count(e) == 1, "plugin count %zu, want 1",
           xs_engine_plugin_count(e));
 
     /* duplicate names: the same plugin twice, or another file with the same
@@ -500,20 +491,20 @@ static void test_engine_add(void)
                (char *)NULL);
     fmt(f, sizeof f, "%s/dup_name.so", tp_dir);
     add_expect(e, f, XS_ERR_USAGE, 0, NULL, f, "copurchase", (char *)NULL);
-    CHECK(xs_engine_plugin_count(e) == 1, "plugin count %zu, want 1",
+    CHECK_MSG(xs_engine_plugin_count(e) == 1, "plugin count %zu, want 1",
           xs_engine_plugin_count(e));
-    CHECK(!is_loaded(f), "dup_name.so still loaded after refusal");
+    CHECK_MSG(!is_loaded(f), "dup_name.so still loaded after refusal");
 
     /* a plugin that loads fine from a path, next to copurchase */
     fmt(g, sizeof g, "%s/testgood.so", tp_dir);
     add_expect(e, g, XS_OK, 0, NULL, (char *)NULL);
-    CHECK(xs_engine_plugin_count(e) == 2, "plugin count %zu, want 2",
+    CHECK_MSG(xs_engine_plugin_count(e) == 2, "plugin count %zu, want 2",
           xs_engine_plugin_count(e));
     const xs_plugin *p0 = xs_engine_plugin(e, 0), *p1 = xs_engine_plugin(e, 1);
-    CHECK(p0 && !strcmp(p0->name, "copurchase") && p1 &&
+    CHECK_MSG(p0 && !strcmp(p0->name, "copurchase") && p1 &&
               !strcmp(p1->name, "testgood"),
           "plugins are not copurchase, testgood");
-    CHECK(xs_engine_plugin(e, 2) == NULL, "plugin(2) is not NULL");
+    CHECK_MSG(xs_engine_plugin(e, 2) == NULL, "plugin(2) is not NULL");
 
     /* after all that, the engine still serves */
     xs_context *ctx = xs_context_new(e);
@@ -523,20 +514,20 @@ static void test_engine_add(void)
     size_t n;
     xs_error err = {0};
     int rc = xs_engine_recommend(e, ctx, "copurchase", &req, &recs, &n, &err);
-    CHECK(rc == XS_OK && n == 3, "recommend after failures: %d, %zu: %s", rc,
+    CHECK_MSG(rc == XS_OK && n == 3, "recommend after failures: %d, %zu: %s", rc,
           n, err.msg);
     rc = xs_engine_recommend(e, ctx, "nosuch", &req, &recs, &n, &err);
-    CHECK(rc == XS_ERR_NOTFOUND && has(err.msg, "nosuch"),
+    CHECK_MSG(rc == XS_ERR_NOTFOUND && has(err.msg, "nosuch"),
           "recommend with an unknown plugin: %d '%s'", rc, err.msg);
     req.k = 0;
     rc = xs_engine_recommend(e, ctx, "copurchase", &req, &recs, &n, &err);
-    CHECK(rc == XS_ERR_USAGE, "k = 0: %d", rc);
+    CHECK_MSG(rc == XS_ERR_USAGE, "k = 0: %d", rc);
     req.k = XS_K_MAX + 1;
     rc = xs_engine_recommend(e, ctx, "copurchase", &req, &recs, &n, &err);
-    CHECK(rc == XS_ERR_USAGE, "k = XS_K_MAX + 1: %d", rc);
+    CHECK_MSG(rc == XS_ERR_USAGE, "k = XS_K_MAX + 1: %d", rc);
     xs_context_free(ctx);
     xs_engine_free(e);
-    CHECK(!is_loaded(g), "testgood.so still loaded after xs_engine_free");
+    CHECK_MSG(!is_loaded(g), "testgood.so still loaded after xs_engine_free");
 }
 
 /* The host drops junk whatever a plugin pushes: out-of-range ids, XS_NONE,
@@ -548,7 +539,7 @@ static void test_host_filters(void)
         return;
     xs_error err = {0};
     int rc = xs_engine_add_plugin(e, "testgood", NULL, 0, &err);
-    CHECK(rc == XS_OK, "add testgood by name via plugin_dir: %s", err.msg);
+    CHECK_MSG(rc == XS_OK, "add testgood by name via plugin_dir: %s", err.msg);
     xs_context *ctx = xs_context_new(e);
     if (rc == XS_OK && ctx) {
         uint32_t n_items = (uint32_t)xs_dict_size(xs_engine_dataset(e)->items);
@@ -558,20 +549,20 @@ static void test_host_filters(void)
         const xs_rec *recs;
         size_t n;
         rc = xs_engine_recommend(e, ctx, "testgood", &req, &recs, &n, &err);
-        CHECK(rc == XS_OK, "testgood: %s", err.msg);
-        CHECK(n == n_items - 2, "testgood: %zu results, want %u", n,
+        CHECK_MSG(rc == XS_OK, "testgood: %s", err.msg);
+        CHECK_MSG(n == n_items - 2, "testgood: %zu results, want %u", n,
               n_items - 2);
         uint32_t expect = 0;
         for (size_t i = 0; rc == XS_OK && i < n; i++) {
             while (expect == items[0] || expect == items[1])
                 expect++;
-            CHECK(recs[i].item == expect && recs[i].score == n_items - expect,
+            CHECK_MSG(recs[i].item == expect && recs[i].score == n_items - expect,
                   "testgood result %zu: item %u score %g, want %u", i,
                   recs[i].item, recs[i].score, expect);
-            CHECK(recs[i].plugin && !strcmp(recs[i].plugin, "testgood"),
+            CHECK_MSG(recs[i].plugin && !strcmp(recs[i].plugin, "testgood"),
                   "result %zu: plugin '%s'", i,
                   recs[i].plugin ? recs[i].plugin : "(null)");
-            CHECK(recs[i].ev.n == 2 && recs[i].ev.f[0].value == recs[i].item &&
+            CHECK_MSG(recs[i].ev.n == 2 && recs[i].ev.f[0].value == recs[i].item &&
                       recs[i].ev.f[1].text &&
                       !strcmp(recs[i].ev.f[1].text,
                               xs_engine_item_name(e, recs[i].item)),
@@ -588,7 +579,7 @@ static void test_host_filters(void)
         return;
     xs_option o = {"mode", "fail"};
     rc = xs_engine_add_plugin(e, "testgood", &o, 1, &err);
-    CHECK(rc == XS_OK, "add testgood mode=fail: %s", err.msg);
+    CHECK_MSG(rc == XS_OK, "add testgood mode=fail: %s", err.msg);
     ctx = xs_context_new(e);
     if (rc == XS_OK && ctx) {
         uint32_t milk = xs_engine_item(e, "milk");
@@ -596,9 +587,9 @@ static void test_host_filters(void)
         const xs_rec *recs = NULL;
         size_t n = 99;
         rc = xs_engine_recommend(e, ctx, "testgood", &req, &recs, &n, &err);
-        CHECK(rc == XS_ERR_PLUGIN && has(err.msg, "testgood"),
+        CHECK_MSG(rc == XS_ERR_PLUGIN && has(err.msg, "testgood"),
               "failing recommend: %d '%s'", rc, err.msg);
-        CHECK(n == 0, "failing recommend returned %zu results", n);
+        CHECK_MSG(n == 0, "failing recommend returned %zu results", n);
     }
     /* create() failure message passed through from an option */
     xs_option fc = {"fail_create", "cannot reach the moon"};
@@ -633,10 +624,5 @@ int main(void)
     test_engine_add();
     test_host_filters();
     rmdir(tmp);
-    if (failures) {
-        fprintf(stderr, "test_plugin_loader: %d failure(s)\n", failures);
-        return 1;
-    }
-    printf("test_plugin_loader: all passed\n");
-    return 0;
+    return xt_done();
 }
