@@ -45,7 +45,20 @@ typedef struct row_block {
     UT_hash_handle hh;
 } row_block;
 
+/* A row rewritten by online updates: it replaces the item's row in the
+ * blocks, which stays allocated but unread. */
+typedef struct live_row {
+    uint32_t item;
+    uint32_t n;
+    uint32_t *nbr; /* one allocation: nbr[n] then cnt[n] */
+    uint32_t *cnt;
+    UT_hash_handle hh;
+} live_row;
+
 struct xs_cooc {
+    live_row *live;    /* uthash head over rows rewritten by xs_cooc_update */
+    size_t live_bytes;
+    uint32_t support_cap;
     row_block *blocks; /* array of n_blocks, owned */
     row_block *map;    /* uthash head over blocks */
     uint32_t n_blocks;
@@ -222,6 +235,12 @@ void xs_cooc_free(xs_cooc *c)
     if (!c)
         return;
     HASH_CLEAR(hh, c->map);
+    live_row *lr, *tmp;
+    HASH_ITER(hh, c->live, lr, tmp) {
+        HASH_DEL(c->live, lr);
+        free(lr->nbr);
+        free(lr);
+    }
     free(c->blocks);
     free(c->support);
     xs_big_free(c->nbr, c->n_pairs * sizeof *c->nbr);
@@ -353,6 +372,7 @@ xs_cooc *xs_cooc_build(const xs_txns *t, uint32_t n_items, int threads,
     if (!c->support || !c->blocks)
         goto nomem;
     c->n_items = n_items;
+    c->support_cap = n_items + 1;
     int hash_oom = 0;
     for (uint32_t b = 0; b * (uint64_t)ROW_BLOCK < n_items; b++) {
         uint32_t lo = b * ROW_BLOCK;
@@ -409,43 +429,181 @@ fail:
 /* ---- reading -------------------------------------------------------------- */
 
 /* Finds item's row; returns 0 when it has none. */
-static int find_row(const xs_cooc *c, uint32_t item, uint64_t *off,
-                    uint32_t *n)
+static int find_row(const xs_cooc *c, uint32_t item, const uint32_t **nbr,
+                    const uint32_t **cnt, uint32_t *n)
 {
     if (item >= c->n_items || c->support[item] == 0)
         return 0;
+    if (c->live) {
+        live_row *lr = NULL;
+        HASH_FIND(hh, c->live, &item, sizeof item, lr);
+        if (lr) {
+            *nbr = lr->nbr;
+            *cnt = lr->cnt;
+            *n = lr->n;
+            return 1;
+        }
+    }
     uint32_t key = item / ROW_BLOCK, i = item % ROW_BLOCK;
     row_block *b = NULL;
     HASH_FIND(hh, c->map, &key, sizeof key, b);
-    if (!b)
-        return 0;
-    *off = b->base + b->off[i];
+    if (!b) { /* an item whose first transaction came online */
+        *n = 0;
+        *nbr = *cnt = NULL;
+        return 1;
+    }
+    uint64_t off = b->base + b->off[i];
+    *nbr = c->nbr + off;
+    *cnt = c->cnt + off;
     *n = b->off[i + 1] - b->off[i];
     return 1;
 }
 
 int xs_cooc_row(const xs_cooc *c, uint32_t item, xs_row *out)
 {
-    uint64_t off;
+    const uint32_t *nbr, *cnt;
     uint32_t n;
-    if (!find_row(c, item, &off, &n))
+    if (!find_row(c, item, &nbr, &cnt, &n))
         return 0;
     out->item = item;
     out->support = c->support[item];
     out->n = n;
-    out->nbr = c->nbr + off;
-    out->cnt = c->cnt + off;
+    out->nbr = nbr;
+    out->cnt = cnt;
     return 1;
 }
 
 uint32_t xs_cooc_pair(const xs_cooc *c, uint32_t a, uint32_t b)
 {
-    uint64_t off;
+    const uint32_t *nbr, *cnt;
     uint32_t n;
-    if (!find_row(c, a, &off, &n))
+    if (!find_row(c, a, &nbr, &cnt, &n))
         return 0;
-    uint32_t i = xs_lower_bound_u32(c->nbr + off, n, b);
-    return i < n && c->nbr[off + i] == b ? c->cnt[off + i] : 0;
+    uint32_t i = xs_lower_bound_u32(nbr, n, b);
+    return i < n && nbr[i] == b ? cnt[i] : 0;
+}
+
+/* ---- online updates ------------------------------------------------------- */
+
+static int cmp_inc(const void *x, const void *y)
+{
+    const xs_pair_inc *a = x, *b = y;
+    if (a->a != b->a)
+        return a->a < b->a ? -1 : 1;
+    return (a->b > b->b) - (a->b < b->b);
+}
+
+int xs_cooc_update(xs_cooc *c, uint32_t n_items, const uint32_t *sup,
+                   size_t n_sup, xs_pair_inc *inc, size_t n_inc,
+                   uint64_t new_txns, xs_error *err)
+{
+    /* Phase 1 allocates everything the update needs; phase 2 cannot fail,
+     * so an update is applied whole or not at all. */
+    uint32_t *support = c->support;
+    uint32_t cap = c->support_cap;
+    if (n_items + 1 > cap) {
+        while (cap < n_items + 1)
+            cap = cap < 1024 ? 1024 : cap * 2;
+        support = calloc(cap, sizeof *support);
+        if (!support)
+            return xs_error_set(err, XS_ERR_NOMEM, "out of memory");
+        memcpy(support, c->support, (size_t)c->n_items * sizeof *support);
+    }
+    qsort(inc, n_inc, sizeof *inc, cmp_inc);
+    size_t n_runs = 0;
+    for (size_t i = 0; i < n_inc; i++)
+        n_runs += i == 0 || inc[i].a != inc[i - 1].a;
+    live_row **fresh = calloc(n_runs ? n_runs : 1, sizeof *fresh);
+    if (!fresh)
+        goto nomem;
+    uint64_t new_pairs = 0;
+    size_t r = 0;
+    for (size_t i = 0; i < n_inc; r++) {
+        uint32_t a = inc[i].a;
+        size_t j = i;
+        while (j < n_inc && inc[j].a == a)
+            j++;
+        const uint32_t *on = NULL, *oc = NULL;
+        uint32_t olen = 0;
+        if (a < c->n_items && c->support[a])
+            find_row(c, a, &on, &oc, &olen);
+        live_row *lr = malloc(sizeof *lr);
+        size_t max = (size_t)olen + (j - i);
+        uint32_t *buf = malloc(2 * max * sizeof *buf);
+        if (!lr || !buf) {
+            free(lr);
+            free(buf);
+            goto nomem;
+        }
+        fresh[r] = lr;
+        lr->item = a;
+        lr->nbr = buf;
+        lr->cnt = buf + max;
+        /* merge the old row with the sorted increments */
+        uint32_t n = 0, p = 0;
+        for (size_t k = i; k < j || p < olen;) {
+            uint32_t b;
+            uint32_t add = 0;
+            if (k < j && (p >= olen || inc[k].b <= on[p]))
+                b = inc[k].b;
+            else
+                b = on[p];
+            uint32_t old = p < olen && on[p] == b ? oc[p++] : 0;
+            if (!old)
+                new_pairs++;
+            while (k < j && inc[k].b == b)
+                add += inc[k++].n;
+            lr->nbr[n] = b;
+            lr->cnt[n++] = old + add;
+        }
+        lr->n = n;
+        i = j;
+    }
+    /* phase 2 */
+    if (support != c->support) {
+        free(c->support);
+        c->support = support;
+        c->support_cap = cap;
+    }
+    if (n_items > c->n_items)
+        c->n_items = n_items;
+    for (size_t i = 0; i < n_sup; i++) {
+        c->n_rows += c->support[sup[i]] == 0;
+        c->support[sup[i]]++;
+    }
+    c->n_txns += new_txns;
+    c->n_pairs += new_pairs;
+    for (size_t i = 0; i < n_runs; i++) {
+        live_row *old = NULL, *lr = fresh[i];
+        HASH_FIND(hh, c->live, &lr->item, sizeof lr->item, old);
+        if (old) {
+            HASH_DEL(c->live, old);
+            c->live_bytes -= sizeof *old + 2 * sizeof(uint32_t) * old->n;
+            free(old->nbr);
+            free(old);
+        }
+        int hash_oom = 0;
+        HASH_ADD(hh, c->live, item, sizeof lr->item, lr);
+        if (hash_oom) { /* only the first add can fail: keep the old row */
+            free(lr->nbr);
+            free(lr);
+            continue;
+        }
+        c->live_bytes += sizeof *lr + 2 * sizeof(uint32_t) * lr->n;
+    }
+    free(fresh);
+    return XS_OK;
+nomem:
+    for (size_t i = 0; fresh && i < n_runs; i++)
+        if (fresh[i]) {
+            free(fresh[i]->nbr);
+            free(fresh[i]);
+        }
+    free(fresh);
+    if (support != c->support)
+        free(support);
+    return xs_error_set(err, XS_ERR_NOMEM, "out of memory updating "
+                        "co-occurrence");
 }
 
 uint32_t xs_cooc_support(const xs_cooc *c, uint32_t item)
@@ -472,5 +630,6 @@ size_t xs_cooc_bytes(const xs_cooc *c)
 {
     return sizeof *c + c->n_pairs * 2 * sizeof(uint32_t) +
            (size_t)c->n_blocks * sizeof(row_block) +
-           (size_t)c->n_items * sizeof(uint32_t) + HASH_OVERHEAD(hh, c->map);
+           (size_t)c->support_cap * sizeof(uint32_t) + c->live_bytes +
+           HASH_OVERHEAD(hh, c->map) + HASH_OVERHEAD(hh, c->live);
 }

@@ -9,6 +9,8 @@
  * threaded; xs_engine_recommend only reads engine state and writes its
  * context, so any number of threads may call it at once.
  */
+#define _GNU_SOURCE /* pthread_rwlockattr_setkind_np: writer preference */
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -63,6 +65,7 @@ static int index_history(xs_engine *e)
     ds->events = sorted;
     ds->cap_events = ds->n_events ? ds->n_events : 1;
     e->hist_off = off;
+    e->hist_customers = nc;
     return 0;
 }
 
@@ -79,6 +82,19 @@ xs_engine *xs_engine_new(xs_dataset *ds, xs_catalog *cat,
     e->ds = ds;
     e->cat = cat;
     e->host.engine = e;
+    pthread_rwlockattr_t attr;
+    pthread_rwlockattr_init(&attr);
+    pthread_rwlockattr_setkind_np(&attr,
+                                  PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP);
+    int lock_rc = pthread_rwlock_init(&e->lock, &attr);
+    pthread_rwlockattr_destroy(&attr);
+    if (lock_rc) {
+        xs_dataset_free(ds);
+        xs_catalog_free(cat);
+        free(e);
+        xs_error_set(err, XS_ERR_INTERNAL, "cannot create the engine lock");
+        return NULL;
+    }
     if (cfg)
         e->cfg = *cfg;
     else
@@ -119,6 +135,8 @@ void xs_engine_free(xs_engine *e)
         xs_txns_free(&e->txns[s]);
     }
     free(e->hist_off);
+    xs_engine_live_free(e);
+    pthread_rwlock_destroy(&e->lock);
     xs_plugin_path_free(&e->path);
     xs_dataset_free(e->ds);
     xs_catalog_free(e->cat);
@@ -246,6 +264,7 @@ void xs_context_free(xs_context *ctx)
     xs_topk_free(&ctx->res.topk);
     xs_result_scratch_free(&ctx->res);
     free(ctx->recs);
+    free(ctx->exclude);
     free(ctx);
 }
 
@@ -269,6 +288,40 @@ int xs_engine_recommend(xs_engine *e, xs_context *ctx, const char *plugin,
                         const xs_request *req, const xs_rec **out, size_t *n,
                         xs_error *err)
 {
+    return xs_engine_recommend_excluding(e, ctx, plugin, req, NULL, 0, out, n,
+                                         err);
+}
+
+/* The sorted union of the request's items and the extra exclusions, in
+ * context memory that is reused from request to request. */
+static const uint32_t *exclusions(xs_context *ctx, const xs_request *req,
+                                  const uint32_t *extra, uint32_t n_extra,
+                                  uint32_t *n)
+{
+    if (n_extra == 0) {
+        *n = req->n_items;
+        return req->items;
+    }
+    uint32_t total = req->n_items + n_extra;
+    if (total > ctx->cap_exclude) {
+        uint32_t *v = realloc(ctx->exclude, (size_t)total * sizeof *v);
+        if (!v)
+            return NULL;
+        ctx->exclude = v;
+        ctx->cap_exclude = total;
+    }
+    memcpy(ctx->exclude, req->items, req->n_items * sizeof *req->items);
+    memcpy(ctx->exclude + req->n_items, extra, n_extra * sizeof *extra);
+    *n = xs_request_items(ctx->exclude, total);
+    return ctx->exclude;
+}
+
+int xs_engine_recommend_excluding(xs_engine *e, xs_context *ctx,
+                                  const char *plugin, const xs_request *req,
+                                  const uint32_t *exclude, uint32_t n_exclude,
+                                  const xs_rec **out, size_t *n,
+                                  xs_error *err)
+{
     *out = NULL;
     *n = 0;
     if (req->k < 1 || req->k > XS_K_MAX)
@@ -282,8 +335,9 @@ int xs_engine_recommend(xs_engine *e, xs_context *ctx, const char *plugin,
     if (xs_topk_reset(&r->topk, req->k))
         return xs_error_set(err, XS_ERR_NOMEM, "out of memory");
     xs_result_scratch_reset(r);
-    r->exclude = req->items;
-    r->n_exclude = req->n_items;
+    r->exclude = exclusions(ctx, req, exclude, n_exclude, &r->n_exclude);
+    if (!r->exclude && (req->n_items || n_exclude))
+        return xs_error_set(err, XS_ERR_NOMEM, "out of memory");
     r->n_items = xs_dict_size(e->ds->items);
     const xs_plugin *p = pi->so.table;
     if (p->recommend(pi->state, req, r))
@@ -308,4 +362,40 @@ int xs_engine_recommend(xs_engine *e, xs_context *ctx, const char *plugin,
     *out = ctx->recs;
     *n = r->topk.n;
     return XS_OK;
+}
+
+void xs_engine_read_lock(xs_engine *e)
+{
+    pthread_rwlock_rdlock(&e->lock);
+}
+
+void xs_engine_read_unlock(xs_engine *e)
+{
+    pthread_rwlock_unlock(&e->lock);
+}
+
+void xs_engine_info_get(const xs_engine *e, xs_engine_info *out)
+{
+    const xs_dataset *ds = e->ds;
+    memset(out, 0, sizeof *out);
+    out->customers = ds->has_customer || e->ingested
+                         ? xs_dict_size(ds->customers)
+                         : 0;
+    out->items = xs_dict_size(ds->items);
+    out->ingested = e->ingested;
+    out->events = ds->n_events + e->ingested;
+    size_t bytes = ds->cap_events * sizeof(xs_event) +
+                   xs_dict_bytes(ds->items) + xs_dict_bytes(ds->customers) +
+                   (ds->orders ? xs_dict_bytes(ds->orders) : 0) +
+                   e->live_bytes;
+    for (int s = 0; s < 2; s++) {
+        if (!e->cooc[s])
+            continue;
+        out->transactions[s] = xs_cooc_transactions(e->cooc[s]);
+        out->pairs[s] = xs_cooc_pairs(e->cooc[s]);
+        bytes += xs_cooc_bytes(e->cooc[s]) +
+                 ((size_t)e->txns[s].n + 1 + e->txns[s].off[e->txns[s].n]) *
+                     sizeof(uint32_t);
+    }
+    out->bytes = bytes;
 }

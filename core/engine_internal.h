@@ -1,10 +1,14 @@
 /*
  * engine_internal.h -- the engine's insides, shared by engine.c (life cycle,
- * requests) and host.c (the API table handed to plugins).  Not installed.
+ * requests), host.c (the API table handed to plugins) and ingest.c (online
+ * updates).  Not installed.
  */
 #ifndef XS_ENGINE_INTERNAL_H
 #define XS_ENGINE_INTERNAL_H
 
+#include <pthread.h>
+
+#include "xs_uthash.h"
 #include "xsell/engine.h"
 #include "xsell/topk.h"
 
@@ -18,6 +22,24 @@ typedef struct plugin_instance {
     void *state;
 } plugin_instance;
 
+/* The items of one transaction (order or customer) touched by ingest:
+ * copied from the built transactions on first touch, then kept here. */
+typedef struct live_group {
+    uint32_t group;
+    uint32_t n, cap;
+    uint32_t *items; /* sorted */
+    UT_hash_handle hh;
+} live_group;
+
+/* A customer's history once ingest has added to it: the built history plus
+ * the new events, by time. */
+typedef struct live_history {
+    uint32_t customer;
+    size_t n, cap;
+    xs_event *ev;
+    UT_hash_handle hh;
+} live_history;
+
 struct xs_engine {
     xs_dataset *ds;
     xs_catalog *cat;
@@ -27,11 +49,21 @@ struct xs_engine {
     xs_cooc *cooc[2];
     uint32_t *hist_off; /* customer -> first event (events sorted by
                            customer, then time); NULL without customers */
+    uint32_t hist_customers; /* customers covered by hist_off */
     xs_host host;
     xs_plugin_path path;
     plugin_instance *plugins;
     size_t n_plugins;
+    /* online ingest (ingest.c), guarded by lock */
+    pthread_rwlock_t lock;
+    live_group *groups[2]; /* per scope */
+    live_history *history;
+    uint64_t ingested;
+    size_t live_bytes;
 };
+
+/* Frees the ingest overlays (ingest.c). */
+void xs_engine_live_free(xs_engine *e);
 
 /* Per-request result sink (a plugin's xs_result). */
 typedef struct scratch_chunk {
@@ -54,6 +86,8 @@ struct xs_context {
     xs_result res;
     xs_rec *recs;
     uint32_t cap_recs;
+    uint32_t *exclude; /* request items + extra exclusions, sorted */
+    uint32_t cap_exclude;
 };
 
 extern const xs_host_api xs_host_api_table;

@@ -95,7 +95,16 @@ static int h_history(const xs_host *h, uint32_t customer, const xs_event **ev,
     const xs_engine *e = E(h);
     *ev = NULL;
     *n = 0;
-    if (!e->hist_off || customer >= xs_dict_size(e->ds->customers))
+    if (e->history) { /* ingest added to it */
+        live_history *lh = NULL;
+        HASH_FIND(hh, e->history, &customer, sizeof customer, lh);
+        if (lh) {
+            *ev = lh->ev;
+            *n = lh->n;
+            return 1;
+        }
+    }
+    if (!e->hist_off || customer >= e->hist_customers)
         return 0;
     *ev = e->ds->events + e->hist_off[customer];
     *n = e->hist_off[customer + 1] - e->hist_off[customer];

@@ -1,71 +1,14 @@
 /*
  * cmd_rules.c -- `xsell rules`: every pairwise association rule a -> b with
  * support >= S and confidence >= C, with the values arules' apriori gives
- * for rules of length 2 (minlen = maxlen = 2).
- *
- * Thresholds follow arules exactly: the minimum pair count is
- * ceil(S * N * (1 - DBL_EPSILON)) and a rule passes when its confidence is at
- * least C - 1e-12.
+ * for rules of length 2 (minlen = maxlen = 2).  The mining is xs_rules_find
+ * (core/rules.c); this file parses options and prints.
  */
-#include <float.h>
 #include <getopt.h>
-#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cli.h"
-
-typedef struct rule {
-    uint32_t lhs, rhs, count;
-    double support, confidence, lift;
-} rule;
-
-enum { SORT_LIFT, SORT_CONFIDENCE, SORT_SUPPORT, SORT_COUNT, SORT_NAME };
-
-/* Ties (and --sort name) order by lhs name, then rhs name. */
-static int by_name(const xs_engine *e, const rule *a, const rule *b)
-{
-    int c = strcmp(xs_engine_item_name(e, a->lhs), xs_engine_item_name(e, b->lhs));
-    return c ? c
-             : strcmp(xs_engine_item_name(e, a->rhs),
-                      xs_engine_item_name(e, b->rhs));
-}
-
-static void sort_rules(rule *r, size_t n, int key, const xs_engine *e)
-{
-    /* bottom-up merge sort: qsort has no context for the name tie-break */
-    if (n < 2)
-        return;
-    rule *tmp = malloc(n * sizeof *tmp);
-    if (!tmp)
-        return; /* unsorted output is still correct output */
-    for (size_t width = 1; width < n; width *= 2) {
-        for (size_t lo = 0; lo < n; lo += 2 * width) {
-            size_t mid = lo + width < n ? lo + width : n;
-            size_t hi = lo + 2 * width < n ? lo + 2 * width : n;
-            size_t i = lo, j = mid, k = lo;
-            while (i < mid && j < hi) {
-                const rule *a = &r[i], *b = &r[j];
-                double ka = 0, kb = 0;
-                switch (key) {
-                case SORT_LIFT: ka = a->lift; kb = b->lift; break;
-                case SORT_CONFIDENCE: ka = a->confidence; kb = b->confidence; break;
-                case SORT_SUPPORT:
-                case SORT_COUNT: ka = a->count; kb = b->count; break;
-                default: break;
-                }
-                int take_b = kb > ka || (kb == ka && by_name(e, b, a) < 0);
-                tmp[k++] = take_b ? r[j++] : r[i++];
-            }
-            while (i < mid)
-                tmp[k++] = r[i++];
-            while (j < hi)
-                tmp[k++] = r[j++];
-        }
-        memcpy(r, tmp, n * sizeof *r);
-    }
-    free(tmp);
-}
 
 static void help(FILE *f)
 {
@@ -98,9 +41,7 @@ int cmd_rules(int argc, char **argv)
         {NULL, 0, NULL, 0}};
     cli_data d = {0};
     double min_support = 0.1, min_conf = 0.8;
-    int sort = SORT_LIFT, format = CLI_CSV, c;
-    static const char *const sort_names[] = {"lift", "confidence", "support",
-                                             "count", "name"};
+    int sort = XS_RULES_BY_LIFT, format = CLI_CSV, c;
     optind = 1;
     opterr = 0;
     while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
@@ -123,11 +64,7 @@ int cmd_rules(int argc, char **argv)
                                 "not '%s'", optarg);
             break;
         case O_SORT:
-            sort = -1;
-            for (int i = 0; i < 5; i++)
-                if (!strcmp(optarg, sort_names[i]))
-                    sort = i;
-            if (sort < 0)
+            if ((sort = xs_rule_sort_parse(optarg)) < 0)
                 return cli_fail("rules", CLI_USAGE,
                                 "--sort: want lift, confidence, support, count "
                                 "or name, not '%s'", optarg);
@@ -152,48 +89,18 @@ int cmd_rules(int argc, char **argv)
         return rc;
     const xs_cooc *t = xs_engine_cooc(e, xs_engine_default_scope(e));
     uint64_t n = xs_cooc_transactions(t);
-    double abs = ceil(min_support * (double)n * (1 - DBL_EPSILON));
-    uint32_t min_count = abs < 1 ? 1 : (uint32_t)abs;
-    rule *rules = NULL;
-    size_t n_rules = 0, cap = 0;
-    uint32_t n_items = xs_dict_size(xs_engine_dataset(e)->items);
-    for (uint32_t a = 0; a < n_items; a++) {
-        xs_row row;
-        if (!xs_cooc_row(t, a, &row))
-            continue;
-        for (uint32_t i = 0; i < row.n; i++) {
-            uint32_t cnt = row.cnt[i];
-            if (cnt < min_count)
-                continue;
-            double conf = (double)cnt / row.support;
-            if (conf < min_conf - 1e-12)
-                continue;
-            if (n_rules == cap) {
-                cap = cap ? cap * 2 : 1024;
-                rule *nr = realloc(rules, cap * sizeof *nr);
-                if (!nr) {
-                    free(rules);
-                    xs_engine_free(e);
-                    return cli_fail("rules", CLI_RUNTIME, "out of memory");
-                }
-                rules = nr;
-            }
-            uint32_t b = row.nbr[i];
-            rule *r = &rules[n_rules++];
-            r->lhs = a;
-            r->rhs = b;
-            r->count = cnt;
-            r->support = (double)cnt / (double)n;
-            r->confidence = conf;
-            r->lift = xs_measure(XS_MEASURE_LIFT, cnt, row.support,
-                                 xs_cooc_support(t, b), n);
-        }
+    xs_rule *rules;
+    size_t n_rules;
+    xs_error err = {0};
+    if (xs_rules_find(t, xs_engine_dataset(e)->items, min_support, min_conf,
+                      sort, &rules, &n_rules, &err)) {
+        xs_engine_free(e);
+        return cli_fail("rules", CLI_RUNTIME, "%s", err.msg);
     }
-    sort_rules(rules, n_rules, sort, e);
     if (format == CLI_JSON) {
         printf("{\"transactions\":%llu,\"rules\":[", (unsigned long long)n);
         for (size_t i = 0; i < n_rules; i++) {
-            const rule *r = &rules[i];
+            const xs_rule *r = &rules[i];
             printf(i ? ",\n{\"lhs\":" : "\n{\"lhs\":");
             xs_json_string(stdout, xs_engine_item_name(e, r->lhs));
             printf(",\"rhs\":");
@@ -210,7 +117,7 @@ int cmd_rules(int argc, char **argv)
     } else if (format == CLI_CSV) {
         printf("lhs,rhs,support,confidence,lift,count\n");
         for (size_t i = 0; i < n_rules; i++) {
-            const rule *r = &rules[i];
+            const xs_rule *r = &rules[i];
             char s[40], cf[40], l[40];
             xs_format_double(s, sizeof s, r->support);
             xs_format_double(cf, sizeof cf, r->confidence);
@@ -224,7 +131,7 @@ int cmd_rules(int argc, char **argv)
         printf("%-28s %-28s %10s %10s %8s %7s\n", "lhs", "rhs", "support",
                "confidence", "lift", "count");
         for (size_t i = 0; i < n_rules; i++) {
-            const rule *r = &rules[i];
+            const xs_rule *r = &rules[i];
             printf("%-28s %-28s %10.6f %10.6f %8.4f %7u\n",
                    xs_engine_item_name(e, r->lhs),
                    xs_engine_item_name(e, r->rhs), r->support, r->confidence,

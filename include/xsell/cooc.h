@@ -5,11 +5,14 @@
  * order (basket scope) or one per customer (customer scope), each sorted and
  * free of duplicates, stored compressed (CSR).
  *
- * A co-occurrence table maps each item (uthash, keyed by item id) to its row:
- * the item's own support and its neighbours with pair counts, as two compact
- * sorted arrays carved from one pool.  A pair costs 8 bytes per direction;
- * the hash handle is paid per item, not per pair.  Built once, read-only
- * afterwards: lookups are safe from any number of threads.
+ * A co-occurrence table maps each item to its row: the item's own support
+ * and its neighbours with pair counts, as two compact sorted arrays carved
+ * from one pool.  A pair costs 8 bytes per direction; the map is a uthash
+ * table of 64-item row blocks, so the hash costs under 6 bytes per item and
+ * nothing per pair.  Built once, read-only
+ * afterwards except through xs_cooc_update (online ingest), which rewrites
+ * the rows it touches into a second uthash map that shadows the first;
+ * lookups are safe from any number of threads between updates.
  */
 #ifndef XSELL_COOC_H
 #define XSELL_COOC_H
@@ -56,5 +59,21 @@ uint32_t xs_cooc_items(const xs_cooc *c);
 uint64_t xs_cooc_pairs(const xs_cooc *c);
 /* Bytes held by the table (pool, rows, hash). */
 size_t xs_cooc_bytes(const xs_cooc *c);
+
+/* One increment of the directed pair (a, b) by n. */
+typedef struct xs_pair_inc {
+    uint32_t a, b, n;
+} xs_pair_inc;
+
+/* Applies online updates: n_items is the new number of item ids (never
+ * less than before), sup[] lists items gaining one transaction (repeat an
+ * item to count it twice), inc[] the pair increments in both directions
+ * (reordered in place), new_txns the transactions that did not exist.  Rows
+ * touched are rewritten whole into a uthash map of live rows that shadows
+ * the built rows.  All or nothing: on XS_ERR_NOMEM the table is unchanged.
+ * Not safe against concurrent readers: the caller holds the write lock. */
+int xs_cooc_update(xs_cooc *c, uint32_t n_items, const uint32_t *sup,
+                   size_t n_sup, xs_pair_inc *inc, size_t n_inc,
+                   uint64_t new_txns, xs_error *err);
 
 #endif

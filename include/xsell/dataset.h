@@ -48,6 +48,8 @@ typedef struct xs_dataset {
     size_t n_events;
     size_t cap_events;
     uint32_t n_orders;  /* 0 when the data has no orders */
+    uint32_t order_base; /* order id of orders dict entry 0 (non-zero when
+                            --baskets data gains named orders online) */
     int has_customer;
     int has_timestamp;
     int has_weight;

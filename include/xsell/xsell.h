@@ -17,6 +17,7 @@
 #include "loader.h"
 #include "measure.h"
 #include "plugin.h"
+#include "rules.h"
 #include "topk.h"
 
 #endif

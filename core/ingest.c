@@ -1,0 +1,326 @@
+/*
+ * ingest.c -- applying new events to a running engine.
+ *
+ * A batch goes through three steps, in this order, so that it is applied
+ * whole or not at all:
+ *   1. validate every event (no lock held): any bad field refuses the batch;
+ *   2. journal it (the engine config's hook: where a write-ahead log makes
+ *      the batch durable before anyone is told it was accepted);
+ *   3. apply it under the engine's write lock: intern new ids, work out the
+ *      new pairs per built scope against the transactions they join, update
+ *      the co-occurrence tables (xs_cooc_update), the customers' histories,
+ *      then tell every plugin (observe).
+ *
+ * Transactions touched online are kept in a uthash map per scope (group id
+ * -> sorted items), seeded from the built transactions on first touch, so a
+ * later event of the same order pairs with everything the order already
+ * holds.  Memory grows with what is touched; nothing here is compacted yet.
+ */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "engine_internal.h"
+#include "sort_u32.h"
+#include "xsell/measure.h"
+
+void xs_engine_live_free(xs_engine *e)
+{
+    for (int s = 0; s < 2; s++) {
+        live_group *g, *tmp;
+        HASH_ITER(hh, e->groups[s], g, tmp) {
+            HASH_DEL(e->groups[s], g);
+            free(g->items);
+            free(g);
+        }
+    }
+    live_history *h, *tmp;
+    HASH_ITER(hh, e->history, h, tmp) {
+        HASH_DEL(e->history, h);
+        free(h->ev);
+        free(h);
+    }
+}
+
+static int check_id(const char *s, uint32_t len, size_t i, const char *what,
+                    xs_error *err)
+{
+    if (!s || len == 0)
+        return xs_error_set(err, XS_ERR_USAGE, "events[%zu].%s: empty", i,
+                            what);
+    if (len > XS_ID_MAX)
+        return xs_error_set(err, XS_ERR_USAGE,
+                            "events[%zu].%s: longer than %d bytes", i, what,
+                            XS_ID_MAX);
+    return XS_OK;
+}
+
+static int validate(const xs_ingest_event *ev, size_t n, xs_error *err)
+{
+    if (n > XS_INGEST_MAX)
+        return xs_error_set(err, XS_ERR_USAGE,
+                            "%zu events in one batch (at most %d)", n,
+                            XS_INGEST_MAX);
+    for (size_t i = 0; i < n; i++) {
+        int rc;
+        if ((rc = check_id(ev[i].customer, ev[i].customer_len, i, "customer",
+                           err)) ||
+            (rc = check_id(ev[i].item, ev[i].item_len, i, "item", err)) ||
+            (ev[i].order &&
+             (rc = check_id(ev[i].order, ev[i].order_len, i, "order", err))))
+            return rc;
+        if (!isfinite(ev[i].weight) || ev[i].weight < 0)
+            return xs_error_set(err, XS_ERR_USAGE,
+                                "events[%zu].qty: want a number >= 0", i);
+        if (!isnan(ev[i].price) && (!isfinite(ev[i].price) || ev[i].price < 0))
+            return xs_error_set(err, XS_ERR_USAGE,
+                                "events[%zu].price: want a number >= 0", i);
+    }
+    return XS_OK;
+}
+
+/* Growable arrays for the batch's increments. */
+typedef struct inc_list {
+    xs_pair_inc *v;
+    size_t n, cap;
+} inc_list;
+
+static int inc_push(inc_list *l, uint32_t a, uint32_t b)
+{
+    if (l->n + 2 > l->cap) {
+        size_t cap = l->cap ? l->cap * 2 : 256;
+        xs_pair_inc *v = realloc(l->v, cap * sizeof *v);
+        if (!v)
+            return -1;
+        l->v = v;
+        l->cap = cap;
+    }
+    l->v[l->n++] = (xs_pair_inc){a, b, 1};
+    l->v[l->n++] = (xs_pair_inc){b, a, 1};
+    return 0;
+}
+
+typedef struct u32_list {
+    uint32_t *v;
+    size_t n, cap;
+} u32_list;
+
+static int u32_push(u32_list *l, uint32_t x)
+{
+    if (l->n == l->cap) {
+        size_t cap = l->cap ? l->cap * 2 : 64;
+        uint32_t *v = realloc(l->v, cap * sizeof *v);
+        if (!v)
+            return -1;
+        l->v = v;
+        l->cap = cap;
+    }
+    l->v[l->n++] = x;
+    return 0;
+}
+
+/* The live items of a group, created from the built transactions (or
+ * empty) on first touch.  *is_new tells whether the group existed before. */
+static live_group *group_get(xs_engine *e, int scope, uint32_t g, int *is_new)
+{
+    live_group *lg = NULL;
+    HASH_FIND(hh, e->groups[scope], &g, sizeof g, lg);
+    *is_new = 0;
+    if (lg)
+        return lg;
+    const xs_txns *t = &e->txns[scope];
+    uint32_t n = g < t->n ? t->off[g + 1] - t->off[g] : 0;
+    *is_new = n == 0;
+    lg = calloc(1, sizeof *lg);
+    if (!lg)
+        return NULL;
+    lg->group = g;
+    lg->cap = n + 4;
+    lg->items = malloc(lg->cap * sizeof *lg->items);
+    if (!lg->items) {
+        free(lg);
+        return NULL;
+    }
+    if (n)
+        memcpy(lg->items, t->items + t->off[g], n * sizeof *lg->items);
+    lg->n = n;
+    int hash_oom = 0;
+    HASH_ADD(hh, e->groups[scope], group, sizeof lg->group, lg);
+    if (hash_oom) {
+        free(lg->items);
+        free(lg);
+        return NULL;
+    }
+    e->live_bytes += sizeof *lg + lg->cap * sizeof *lg->items;
+    return lg;
+}
+
+/* Adds item to its group in one scope, recording new pairs and support. */
+static int scope_add(xs_engine *e, int scope, uint32_t g, uint32_t item,
+                     inc_list *inc, u32_list *sup, uint64_t *new_txns)
+{
+    int is_new;
+    live_group *lg = group_get(e, scope, g, &is_new);
+    if (!lg)
+        return -1;
+    uint32_t pos = xs_lower_bound_u32(lg->items, lg->n, item);
+    if (pos < lg->n && lg->items[pos] == item)
+        return 0; /* already in this transaction: counts once */
+    if (lg->n == lg->cap) {
+        uint32_t cap = lg->cap * 2;
+        uint32_t *v = realloc(lg->items, cap * sizeof *v);
+        if (!v)
+            return -1;
+        e->live_bytes += (cap - lg->cap) * sizeof *v;
+        lg->items = v;
+        lg->cap = cap;
+    }
+    for (uint32_t i = 0; i < lg->n; i++)
+        if (inc_push(inc, item, lg->items[i]))
+            return -1;
+    if (u32_push(sup, item))
+        return -1;
+    memmove(lg->items + pos + 1, lg->items + pos,
+            (lg->n - pos) * sizeof *lg->items);
+    lg->items[pos] = item;
+    lg->n++;
+    *new_txns += is_new;
+    return 0;
+}
+
+static int history_add(xs_engine *e, const xs_event *ev)
+{
+    live_history *h = NULL;
+    HASH_FIND(hh, e->history, &ev->customer, sizeof ev->customer, h);
+    if (!h) {
+        h = calloc(1, sizeof *h);
+        if (!h)
+            return -1;
+        h->customer = ev->customer;
+        size_t n = 0;
+        const xs_event *base = NULL;
+        if (e->hist_off && ev->customer < e->hist_customers) {
+            base = e->ds->events + e->hist_off[ev->customer];
+            n = e->hist_off[ev->customer + 1] - e->hist_off[ev->customer];
+        }
+        h->cap = n + 8;
+        h->ev = malloc(h->cap * sizeof *h->ev);
+        if (!h->ev) {
+            free(h);
+            return -1;
+        }
+        if (n)
+            memcpy(h->ev, base, n * sizeof *h->ev);
+        h->n = n;
+        int hash_oom = 0;
+        HASH_ADD(hh, e->history, customer, sizeof h->customer, h);
+        if (hash_oom) {
+            free(h->ev);
+            free(h);
+            return -1;
+        }
+        e->live_bytes += sizeof *h + h->cap * sizeof *h->ev;
+    }
+    if (h->n == h->cap) {
+        size_t cap = h->cap * 2;
+        xs_event *v = realloc(h->ev, cap * sizeof *v);
+        if (!v)
+            return -1;
+        e->live_bytes += (cap - h->cap) * sizeof *v;
+        h->ev = v;
+        h->cap = cap;
+    }
+    size_t i = h->n++; /* keep time order; new events are usually latest */
+    while (i > 0 && h->ev[i - 1].ts > ev->ts) {
+        h->ev[i] = h->ev[i - 1];
+        i--;
+    }
+    h->ev[i] = *ev;
+    return 0;
+}
+
+static int intern(xs_dict *d, const char *s, uint32_t len, uint32_t *id)
+{
+    return xs_dict_intern(d, s, len, id);
+}
+
+int xs_engine_ingest(xs_engine *e, const xs_ingest_event *ev, size_t n,
+                     xs_error *err)
+{
+    int rc = validate(ev, n, err);
+    if (rc)
+        return rc;
+    if (e->cfg.journal && (rc = e->cfg.journal(e->cfg.journal_arg, ev, n, err)))
+        return rc;
+    xs_event *dense = malloc((n ? n : 1) * sizeof *dense);
+    inc_list inc[2] = {{0}};
+    u32_list sup[2] = {{0}};
+    uint64_t new_txns[2] = {0, 0};
+    if (!dense)
+        return xs_error_set(err, XS_ERR_NOMEM, "out of memory");
+    pthread_rwlock_wrlock(&e->lock);
+    xs_dataset *ds = e->ds;
+    rc = XS_OK;
+    for (size_t i = 0; i < n && rc == XS_OK; i++) {
+        xs_event *d = &dense[i];
+        *d = (xs_event){XS_NONE, 0, XS_NONE, 0, ev[i].ts, ev[i].weight,
+                        ev[i].price};
+        if (intern(ds->customers, ev[i].customer, ev[i].customer_len,
+                   &d->customer) ||
+            intern(ds->items, ev[i].item, ev[i].item_len, &d->item)) {
+            rc = XS_ERR_NOMEM;
+            break;
+        }
+        if (ev[i].order) {
+            if (!ds->orders) { /* --baskets data: named orders follow lines */
+                ds->orders = xs_dict_new();
+                ds->order_base = ds->n_orders;
+            }
+            uint32_t o;
+            if (!ds->orders ||
+                intern(ds->orders, ev[i].order, ev[i].order_len, &o)) {
+                rc = XS_ERR_NOMEM;
+                break;
+            }
+            d->order = ds->order_base + o;
+            if (d->order + 1 > ds->n_orders)
+                ds->n_orders = d->order + 1;
+        }
+        for (int s = 0; s < 2; s++) {
+            if (!e->cooc[s])
+                continue;
+            uint32_t g = s == XS_SCOPE_BASKET ? d->order : d->customer;
+            if (g != XS_NONE &&
+                scope_add(e, s, g, d->item, &inc[s], &sup[s], &new_txns[s])) {
+                rc = XS_ERR_NOMEM;
+                break;
+            }
+        }
+        if (rc == XS_OK && history_add(e, d))
+            rc = XS_ERR_NOMEM;
+    }
+    /* Out of memory part way is the one failure left after validation.  The
+     * counts are then not updated, but ids interned and the live
+     * transactions and histories of the events before stay ahead of them:
+     * the error says "internal", not "refused". */
+    uint32_t n_items = xs_dict_size(ds->items);
+    for (int s = 0; s < 2 && rc == XS_OK; s++)
+        if (e->cooc[s])
+            rc = xs_cooc_update(e->cooc[s], n_items, sup[s].v, sup[s].n,
+                                inc[s].v, inc[s].n, new_txns[s], err);
+    if (rc == XS_OK) {
+        e->ingested += n;
+        for (size_t p = 0; p < e->n_plugins; p++)
+            if (e->plugins[p].so.table->observe)
+                e->plugins[p].so.table->observe(e->plugins[p].state, dense, n);
+    }
+    pthread_rwlock_unlock(&e->lock);
+    for (int s = 0; s < 2; s++) {
+        free(inc[s].v);
+        free(sup[s].v);
+    }
+    free(dense);
+    if (rc == XS_ERR_NOMEM)
+        return xs_error_set(err, XS_ERR_NOMEM, "out of memory applying events");
+    return rc;
+}
