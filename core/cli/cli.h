@@ -18,6 +18,8 @@ int cmd_rules(int argc, char **argv);
 int cmd_recommend(int argc, char **argv);
 int cmd_plugins(int argc, char **argv);
 int cmd_gen(int argc, char **argv);
+int cmd_serve(int argc, char **argv);
+int cmd_query(int argc, char **argv);
 
 /* Data options shared by every command that reads purchase data. */
 typedef struct cli_data {

@@ -32,6 +32,8 @@ static int cmd_version(int argc, char **argv)
 static const command commands[] = {
     {"recommend", cmd_recommend, "recommend items for a basket"},
     {"rules", cmd_rules, "print pairwise association rules (as arules)"},
+    {"serve", cmd_serve, "serve recommendations over ZeroMQ + msgpack"},
+    {"query", cmd_query, "send one request to a server, print the reply"},
     {"plugins", cmd_plugins, "list the plugins xsell can load"},
     {"gen", cmd_gen, "write a synthetic store (catalog and events)"},
     {"version", cmd_version, "print the version"},

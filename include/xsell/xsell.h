@@ -18,6 +18,7 @@
 #include "measure.h"
 #include "plugin.h"
 #include "rules.h"
+#include "server.h"
 #include "topk.h"
 
 #endif

@@ -1,0 +1,50 @@
+/*
+ * protocol.h -- the wire protocol: one msgpack request in, one msgpack
+ * reply out (docs/protocol.md).  Transport-free, so it is tested without
+ * sockets; the server calls it from its worker threads.
+ *
+ * A handler belongs to one thread: it owns the reply buffer, the engine
+ * context and scratch arrays, all reused from request to request.
+ */
+#ifndef XS_PROTOCOL_H
+#define XS_PROTOCOL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "stats.h"
+#include "xsell/engine.h"
+
+#define XS_MAX_ITEMS 1000  /* items or exclude entries in one recommend */
+#define XS_MAX_DEPTH 8     /* msgpack nesting accepted */
+#define XS_MAX_RULES 10000 /* rules in one reply */
+
+/* What all handlers share; owned by the server. */
+typedef struct xs_protocol_shared {
+    xs_engine *engine;
+    const char *default_plugin; /* for requests without "plugin" */
+    xs_stats **stats;           /* every worker's counters, for "stats" */
+    int n_stats;
+    double started;             /* monotonic seconds at start */
+} xs_protocol_shared;
+
+typedef struct xs_protocol xs_protocol;
+
+xs_protocol *xs_protocol_new(const xs_protocol_shared *sh);
+void xs_protocol_free(xs_protocol *p);
+
+/* Handles one request.  *reply points at the reply (owned by p, valid until
+ * the next call).  Returns the op (XS_OP_INVALID when unreadable) and sets
+ * *failed when the reply is an error. */
+int xs_protocol_handle(xs_protocol *p, const void *req, size_t len,
+                       const char **reply, size_t *reply_len, int *failed);
+
+/* An error reply without a request (transport-level problems such as a
+ * multi-frame message). */
+void xs_protocol_error(xs_protocol *p, const char *code, const char *msg,
+                       const char **reply, size_t *reply_len);
+
+/* Monotonic clock in seconds. */
+double xs_now(void);
+
+#endif
