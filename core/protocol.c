@@ -24,13 +24,13 @@
 
 enum field_id {
     F_OP, F_ITEMS, F_CUSTOMER, F_K, F_PLUGIN, F_EXCLUDE, F_EXPLAIN, F_EVENTS,
-    F_MIN_SUPPORT, F_MIN_CONFIDENCE, F_LIMIT, F_SORT, F_SCOPE, F_COUNT
+    F_MIN_SUPPORT, F_MIN_CONFIDENCE, F_LIMIT, F_SORT, F_SCOPE, F_ID, F_COUNT
 };
 
 static const char *const field_names[F_COUNT] = {
     "op",          "items",          "customer", "k",    "plugin",
     "exclude",     "explain",        "events",   "min_support",
-    "min_confidence", "limit",       "sort",     "scope"};
+    "min_confidence", "limit",       "sort",     "scope", "id"};
 
 /* Bytes for integer ids turned into strings: three per event at most. */
 #define ID_TEXT 24
@@ -49,6 +49,8 @@ struct xs_protocol {
     xs_ingest_event *events; /* XS_INGEST_MAX, on first ingest */
     char *id_text;           /* 3 * XS_INGEST_MAX * ID_TEXT */
     char err[256];
+    const uint8_t *id; /* the request's "id" value, echoed in the reply */
+    size_t id_len;
 };
 
 double xs_now(void)
@@ -100,12 +102,21 @@ static void pack_strn(msgpack_packer *pk, const char *s, uint32_t n)
     msgpack_pack_str_body(pk, s, n);
 }
 
-static void pack_ok(msgpack_packer *pk, uint32_t n_more)
+/* Starts a reply map of n entries plus "ok" and the echoed "id". */
+static void pack_head(xs_protocol *p, uint32_t n, int ok)
 {
-    msgpack_pack_map(pk, n_more + 1);
-    pack_str(pk, "ok");
-    msgpack_pack_true(pk);
+    msgpack_pack_map(&p->pk, n + 1 + (p->id != NULL));
+    pack_str(&p->pk, "ok");
+    if (ok)
+        msgpack_pack_true(&p->pk);
+    else
+        msgpack_pack_false(&p->pk);
+    if (p->id) {
+        pack_str(&p->pk, "id");
+        msgpack_sbuffer_write(&p->buf, (const char *)p->id, p->id_len);
+    }
 }
+
 
 /* Replaces whatever was packed with an error reply; returns -1. */
 static int fail(xs_protocol *p, const char *code, const char *fmt, ...)
@@ -117,9 +128,7 @@ static int fail(xs_protocol *p, const char *code, const char *fmt, ...)
     vsnprintf(p->err, sizeof p->err, fmt, ap);
     va_end(ap);
     msgpack_sbuffer_clear(&p->buf);
-    msgpack_pack_map(&p->pk, 2);
-    pack_str(&p->pk, "ok");
-    msgpack_pack_false(&p->pk);
+    pack_head(p, 1, 0);
     pack_str(&p->pk, "error");
     msgpack_pack_map(&p->pk, 2);
     pack_str(&p->pk, "code");
@@ -132,6 +141,7 @@ static int fail(xs_protocol *p, const char *code, const char *fmt, ...)
 void xs_protocol_error(xs_protocol *p, const char *code, const char *msg,
                        const char **reply, size_t *reply_len)
 {
+    p->id = NULL;
     fail(p, code, "%s", msg);
     *reply = p->buf.data;
     *reply_len = p->buf.size;
@@ -312,7 +322,7 @@ static int op_recommend(xs_protocol *p)
                     "%s", err.msg);
     }
     msgpack_packer *pk = &p->pk;
-    pack_ok(pk, p->n_unknown ? 2 : 1);
+    pack_head(p, p->n_unknown ? 2 : 1, 1);
     pack_str(pk, "items");
     msgpack_pack_array(pk, n);
     for (size_t i = 0; i < n; i++) {
@@ -422,7 +432,7 @@ static int op_ingest(xs_protocol *p)
     if (xs_engine_ingest(p->sh->engine, p->events, n, &err))
         return fail(p, err.code == XS_ERR_USAGE ? "bad_request" : "internal",
                     "%s", err.msg);
-    pack_ok(&p->pk, 1);
+    pack_head(p, 1, 1);
     pack_str(&p->pk, "accepted");
     msgpack_pack_uint32(&p->pk, n);
     return 0;
@@ -476,7 +486,7 @@ static int op_rules(xs_protocol *p)
     }
     size_t shown = n < (size_t)limit ? n : (size_t)limit;
     msgpack_packer *pk = &p->pk;
-    pack_ok(pk, 3);
+    pack_head(p, 3, 1);
     pack_str(pk, "transactions");
     msgpack_pack_uint64(pk, xs_cooc_transactions(c));
     pack_str(pk, "total");
@@ -525,7 +535,7 @@ static int op_stats(xs_protocol *p)
     xs_engine_info_get(p->sh->engine, &info);
     xs_engine_read_unlock(p->sh->engine);
     msgpack_packer *pk = &p->pk;
-    pack_ok(pk, 10);
+    pack_head(p, 10, 1);
     pack_str(pk, "uptime_s");
     msgpack_pack_double(pk, xs_now() - p->sh->started);
     pack_str(pk, "requests");
@@ -579,7 +589,7 @@ static int op_stats(xs_protocol *p)
 
 static int op_health(xs_protocol *p)
 {
-    pack_ok(&p->pk, 2);
+    pack_head(p, 2, 1);
     pack_str(&p->pk, "status");
     pack_str(&p->pk, "serving");
     pack_str(&p->pk, "uptime_s");
@@ -591,7 +601,7 @@ static int op_plugins(xs_protocol *p)
 {
     const xs_engine *e = p->sh->engine;
     size_t n = xs_engine_plugin_count(e);
-    pack_ok(&p->pk, 2);
+    pack_head(p, 2, 1);
     pack_str(&p->pk, "default");
     pack_str(&p->pk, p->sh->default_plugin);
     pack_str(&p->pk, "plugins");
@@ -626,6 +636,7 @@ static int parse_request(xs_protocol *p, const void *req, size_t len, int *op)
         return fail(p, "bad_request", "a request is a map, not %s",
                     xs_mp_type_name(xs_mp_type(&m)));
     memset(p->has, 0, sizeof p->has);
+    p->id = NULL;
     for (uint32_t i = 0; i < n; i++) {
         const char *key;
         uint32_t klen;
@@ -643,6 +654,14 @@ static int parse_request(xs_protocol *p, const void *req, size_t len, int *op)
             p->field[f] = m;
         } /* unknown fields are ignored: newer clients may send more */
         xs_mp_skip(&m, XS_MAX_DEPTH); /* checked above: cannot fail */
+        if (f == F_ID) { /* echo a string or integer id of sane size */
+            int t = xs_mp_type(&p->field[F_ID]);
+            size_t id_len = (size_t)(m.p - p->field[F_ID].p);
+            if ((t == XS_MP_STR || t == XS_MP_INT) && id_len <= 256) {
+                p->id = p->field[F_ID].p;
+                p->id_len = id_len;
+            }
+        }
     }
     if (!p->has[F_OP])
         return fail(p, "bad_request", "missing field 'op'");
