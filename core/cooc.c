@@ -611,6 +611,16 @@ uint32_t xs_cooc_support(const xs_cooc *c, uint32_t item)
     return item < c->n_items ? c->support[item] : 0;
 }
 
+const uint32_t *xs_cooc_support_array(const xs_cooc *c)
+{
+    return c->support;
+}
+
+uint32_t xs_cooc_support_count(const xs_cooc *c)
+{
+    return c->n_items;
+}
+
 uint64_t xs_cooc_transactions(const xs_cooc *c)
 {
     return c->n_txns;

@@ -84,6 +84,13 @@ static uint32_t h_support(const xs_host *h, int scope, uint32_t item)
     return c ? xs_cooc_support(c, item) : 0;
 }
 
+static const uint32_t *h_supports(const xs_host *h, int scope, uint32_t *n)
+{
+    const xs_cooc *c = table(h, scope);
+    *n = c ? xs_cooc_support_count(c) : 0;
+    return c ? xs_cooc_support_array(c) : NULL;
+}
+
 static int h_item_info(const xs_host *h, uint32_t item, xs_item_info *out)
 {
     return out ? xs_catalog_get(E(h)->cat, item, out) : 0;
@@ -123,6 +130,13 @@ static int h_push(xs_result *r, uint32_t item, double score)
         r->dropped++;
         return 0;
     }
+    /* most candidates lose to the worst kept: refuse them before the
+     * exclusion search */
+    const xs_topk *t = &r->topk;
+    if (t->n == t->k && t->k &&
+        (score < t->heap[0].score ||
+         (score == t->heap[0].score && item > t->heap[0].item)))
+        return 0;
     if (r->n_exclude && is_excluded(r, item))
         return 0;
     return xs_topk_push(&r->topk, item, score);
@@ -213,4 +227,5 @@ const xs_host_api xs_host_api_table = {
     .push = h_push,
     .scratch = h_scratch,
     .log = h_log,
+    .supports = h_supports,
 };

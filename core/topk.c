@@ -9,11 +9,6 @@
 
 #include "xsell/topk.h"
 
-int xs_scored_before(const xs_scored *a, const xs_scored *b)
-{
-    return a->score > b->score || (a->score == b->score && a->item < b->item);
-}
-
 int xs_topk_reset(xs_topk *t, uint32_t k)
 {
     if (k > t->cap) {

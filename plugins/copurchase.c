@@ -15,9 +15,12 @@
  * that min_support demands, ceil(min_support * N), computed as arules does.
  *
  * Serving cost: the rows of the basket's items are sorted by neighbour id,
- * so candidates are produced by a k-way merge of those rows (a small heap of
- * cursors in request scratch memory): no per-request allocation, no dense
- * accumulator to clear, O(sum of row lengths x log |B|).
+ * so candidates are produced by a k-way merge of those rows (cursors in
+ * request scratch memory, scanned for baskets up to 8 items, in a heap
+ * beyond): no per-request allocation, no dense accumulator to clear, one
+ * pass over the rows.  Supports come as one array per request and the
+ * measure is inlined (xs_measure_value), so the loop makes no calls but the
+ * push.
  *
  * Options: measure=count|confidence|lift|jaccard|cosine|llr (lift),
  * min_support=S in [0,1] (0), min_count=N >= 1 (1),
@@ -133,18 +136,16 @@ static void cp_destroy(void *state)
     free(state);
 }
 
-/* Score of the rule a -> c. */
-static double rule_score(const copurchase *cp, uint32_t n_ac, uint32_t sup_a,
-                         uint32_t c)
+/* Score of the rule a -> c, given the supports array of the scope. */
+static inline double rule_score(const copurchase *cp, uint32_t n_ac,
+                                uint32_t sup_a, uint32_t c,
+                                const uint32_t *sup, uint32_t n_sup)
 {
-    uint32_t sup_c = cp->measure == XS_MEASURE_COUNT ||
-                             cp->measure == XS_MEASURE_CONFIDENCE
-                         ? 0
-                         : cp->api->support(cp->host, cp->scope, c);
-    return cp->api->measure(cp->measure, n_ac, sup_a, sup_c, cp->n);
+    return xs_measure_value(cp->measure, n_ac, sup_a, c < n_sup ? sup[c] : 0,
+                            cp->n);
 }
 
-/* Cursor heap ordered by current neighbour id. */
+/* Cursor heap ordered by current neighbour id (for large baskets). */
 static uint32_t cur_key(const cursor *c)
 {
     return c->nbr[c->pos];
@@ -170,10 +171,17 @@ static void heap_down(cursor **h, uint32_t n, uint32_t i)
     h[i] = v;
 }
 
+/* Baskets up to this size merge their rows by scanning the cursors; larger
+ * ones keep the cursors in a heap. */
+#define SCAN_MERGE_MAX 8
+
 static int cp_recommend(void *state, const xs_request *req, xs_result *out)
 {
     const copurchase *cp = state;
     const xs_host_api *api = cp->api;
+    uint32_t n_sup;
+    const uint32_t *sup = api->supports(cp->host, cp->scope, &n_sup);
+    const uint32_t minc = cp->min_count;
     if (req->n_items == 0)
         return 0;
     if (req->n_items == 1) { /* the common case: stream the row */
@@ -181,9 +189,10 @@ static int cp_recommend(void *state, const xs_request *req, xs_result *out)
         if (!api->row(cp->host, cp->scope, req->items[0], &row))
             return 0;
         for (uint32_t i = 0; i < row.n; i++)
-            if (row.cnt[i] >= cp->min_count)
+            if (row.cnt[i] >= minc)
                 api->push(out, row.nbr[i],
-                          rule_score(cp, row.cnt[i], row.support, row.nbr[i]));
+                          rule_score(cp, row.cnt[i], row.support, row.nbr[i],
+                                     sup, n_sup));
         return 0;
     }
     cursor *cur = api->scratch(out, req->n_items * sizeof *cur);
@@ -199,6 +208,35 @@ static int cp_recommend(void *state, const xs_request *req, xs_result *out)
             n++;
         }
     }
+    if (n <= SCAN_MERGE_MAX) {
+        while (n > 0) {
+            uint32_t c = UINT32_MAX;
+            for (uint32_t i = 0; i < n; i++)
+                if (cur_key(&cur[i]) < c)
+                    c = cur_key(&cur[i]);
+            double score = 0;
+            int any = 0;
+            for (uint32_t i = 0; i < n;) {
+                cursor *q = &cur[i];
+                if (cur_key(q) == c) {
+                    uint32_t n_ac = q->cnt[q->pos];
+                    if (n_ac >= minc) {
+                        score += rule_score(cp, n_ac, q->support, c, sup,
+                                            n_sup);
+                        any = 1;
+                    }
+                    if (++q->pos == q->len) { /* row done: drop it */
+                        cur[i] = cur[--n];
+                        continue;
+                    }
+                }
+                i++;
+            }
+            if (any)
+                api->push(out, c, score);
+        }
+        return 0;
+    }
     for (uint32_t i = n / 2; i-- > 0;)
         heap_down(heap, n, i);
     while (n > 0) {
@@ -208,8 +246,8 @@ static int cp_recommend(void *state, const xs_request *req, xs_result *out)
         while (n > 0 && cur_key(heap[0]) == c) {
             cursor *top = heap[0];
             uint32_t n_ac = top->cnt[top->pos];
-            if (n_ac >= cp->min_count) {
-                score += rule_score(cp, n_ac, top->support, c);
+            if (n_ac >= minc) {
+                score += rule_score(cp, n_ac, top->support, c, sup, n_sup);
                 any = 1;
             }
             if (++top->pos == top->len)
@@ -236,7 +274,8 @@ static int cp_explain(void *state, const xs_request *req, uint32_t item,
         if (n_ac < cp->min_count)
             continue;
         uint32_t sup_a = api->support(cp->host, cp->scope, a);
-        double s = rule_score(cp, n_ac, sup_a, item);
+        uint32_t sup_c = api->support(cp->host, cp->scope, item);
+        double s = xs_measure_value(cp->measure, n_ac, sup_a, sup_c, cp->n);
         if (s > best) {
             best = s;
             best_a = a;

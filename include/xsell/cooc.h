@@ -51,6 +51,10 @@ int xs_cooc_row(const xs_cooc *c, uint32_t item, xs_row *out);
 uint32_t xs_cooc_pair(const xs_cooc *c, uint32_t a, uint32_t b);
 /* Transactions holding item (0 when none or out of range); O(1). */
 uint32_t xs_cooc_support(const xs_cooc *c, uint32_t item);
+/* The support array (indexed by item id, xs_cooc_support_count entries);
+ * valid until the next xs_cooc_update. */
+const uint32_t *xs_cooc_support_array(const xs_cooc *c);
+uint32_t xs_cooc_support_count(const xs_cooc *c);
 /* Transactions counted. */
 uint64_t xs_cooc_transactions(const xs_cooc *c);
 /* Items with a row. */

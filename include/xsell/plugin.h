@@ -31,6 +31,7 @@
 #ifndef XSELL_PLUGIN_H
 #define XSELL_PLUGIN_H
 
+#include <math.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -181,6 +182,12 @@ typedef struct xs_host_api {
     /* Logging, to the host's log. */
     void (*log)(const xs_host *h, int level, const char *fmt, ...)
         XS_PRINTF(3, 4);
+
+    /* The support of every item of a scope as one array indexed by item id
+     * (*n entries), for loops that would otherwise call support() per
+     * candidate.  Valid until the request ends; NULL when the scope has no
+     * table. */
+    const uint32_t *(*supports)(const xs_host *h, int scope, uint32_t *n);
 } xs_host_api;
 
 /* The plugin table. */
@@ -214,6 +221,51 @@ typedef const xs_plugin *(*xs_plugin_entry_fn)(void);
 
 /* Each plugin defines this, and exports nothing else. */
 XS_EXPORT const xs_plugin *xs_plugin_entry(void);
+
+/* The measures, inline so hot loops pay no call: the host's measure() is
+ * this same function.  For the rule a -> b over n transactions: count n_ab;
+ * confidence n_ab / n_a; lift n_ab n / (n_a n_b); jaccard n_ab / (n_a + n_b
+ * - n_ab); cosine n_ab / sqrt(n_a n_b); llr Dunning's G^2 of the 2x2 table,
+ * as Mahout's LogLikelihood computes it.  Degenerate inputs give 0. */
+static inline double xs_xlogx_(double x)
+{
+    return x == 0 ? 0.0 : x * log(x);
+}
+
+static inline double xs_llr_value(uint64_t k11, uint64_t k12, uint64_t k21,
+                                  uint64_t k22)
+{
+    double a = (double)k11, b = (double)k12, c = (double)k21, d = (double)k22;
+    double row = xs_xlogx_(a + b + c + d) - xs_xlogx_(a + b) - xs_xlogx_(c + d);
+    double col = xs_xlogx_(a + b + c + d) - xs_xlogx_(a + c) - xs_xlogx_(b + d);
+    double mat = xs_xlogx_(a + b + c + d) - xs_xlogx_(a) - xs_xlogx_(b) -
+                 xs_xlogx_(c) - xs_xlogx_(d);
+    return row + col < mat ? 0.0 : 2.0 * (row + col - mat); /* round-off */
+}
+
+static inline double xs_measure_value(int measure, uint64_t n_ab, uint64_t n_a,
+                                      uint64_t n_b, uint64_t n)
+{
+    double ab = (double)n_ab, a = (double)n_a, b = (double)n_b;
+    switch (measure) {
+    case XS_MEASURE_COUNT:
+        return ab;
+    case XS_MEASURE_CONFIDENCE:
+        return n_a ? ab / a : 0.0;
+    case XS_MEASURE_LIFT:
+        return n_a && n_b ? ab * (double)n / (a * b) : 0.0;
+    case XS_MEASURE_JACCARD:
+        return n_a + n_b > n_ab ? ab / (a + b - ab) : 0.0;
+    case XS_MEASURE_COSINE:
+        return n_a && n_b ? ab / sqrt(a * b) : 0.0;
+    case XS_MEASURE_LLR:
+        if (n_ab > n_a || n_ab > n_b || n_a + n_b - n_ab > n)
+            return 0.0; /* inconsistent counts */
+        return xs_llr_value(n_ab, n_a - n_ab, n_b - n_ab, n - n_a - n_b + n_ab);
+    default:
+        return 0.0;
+    }
+}
 
 /* Helper for plugins: append a field to evidence (ignored when full). */
 static inline void xs_evidence_add(xs_evidence *ev, const char *key,

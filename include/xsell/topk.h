@@ -33,6 +33,9 @@ int xs_topk_push(xs_topk *t, uint32_t item, double score);
  * the next reset. */
 void xs_topk_sort(xs_topk *t);
 /* 1 when a ranks before b. */
-int xs_scored_before(const xs_scored *a, const xs_scored *b);
+static inline int xs_scored_before(const xs_scored *a, const xs_scored *b)
+{
+    return a->score > b->score || (a->score == b->score && a->item < b->item);
+}
 
 #endif
