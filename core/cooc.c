@@ -65,6 +65,7 @@ struct xs_cooc {
     uint32_t n_rows;
     uint32_t n_items;
     uint32_t *support; /* dense by item id */
+    uint32_t *version; /* dense by item id: bumped when a row is rewritten */
     uint32_t *nbr;    /* pools */
     uint32_t *cnt;
     uint64_t n_pairs; /* directed */
@@ -243,6 +244,7 @@ void xs_cooc_free(xs_cooc *c)
     }
     free(c->blocks);
     free(c->support);
+    free(c->version);
     xs_big_free(c->nbr, c->n_pairs * sizeof *c->nbr);
     xs_big_free(c->cnt, c->n_pairs * sizeof *c->cnt);
     free(c);
@@ -362,6 +364,7 @@ xs_cooc *xs_cooc_build(const xs_txns *t, uint32_t n_items, int threads,
 
     /* the item -> row map: supports, then one hash entry per block */
     c->support = calloc(nv, sizeof *c->support);
+    c->version = calloc(nv, sizeof *c->version);
     uint32_t n_blocks = 0;
     for (uint32_t b = 0; b * (uint64_t)ROW_BLOCK < n_items; b++) {
         uint32_t lo = b * ROW_BLOCK;
@@ -369,7 +372,7 @@ xs_cooc *xs_cooc_build(const xs_txns *t, uint32_t n_items, int threads,
         n_blocks += inv_off[hi] > inv_off[lo];
     }
     c->blocks = calloc(n_blocks ? n_blocks : 1, sizeof *c->blocks);
-    if (!c->support || !c->blocks)
+    if (!c->support || !c->version || !c->blocks)
         goto nomem;
     c->n_items = n_items;
     c->support_cap = n_items + 1;
@@ -499,15 +502,20 @@ int xs_cooc_update(xs_cooc *c, uint32_t n_items, const uint32_t *sup,
 {
     /* Phase 1 allocates everything the update needs; phase 2 cannot fail,
      * so an update is applied whole or not at all. */
-    uint32_t *support = c->support;
+    uint32_t *support = c->support, *version = c->version;
     uint32_t cap = c->support_cap;
     if (n_items + 1 > cap) {
         while (cap < n_items + 1)
             cap = cap < 1024 ? 1024 : cap * 2;
         support = calloc(cap, sizeof *support);
-        if (!support)
+        version = calloc(cap, sizeof *version);
+        if (!support || !version) {
+            free(support);
+            free(version);
             return xs_error_set(err, XS_ERR_NOMEM, "out of memory");
+        }
         memcpy(support, c->support, (size_t)c->n_items * sizeof *support);
+        memcpy(version, c->version, (size_t)c->n_items * sizeof *version);
     }
     qsort(inc, n_inc, sizeof *inc, cmp_inc);
     size_t n_runs = 0;
@@ -562,7 +570,9 @@ int xs_cooc_update(xs_cooc *c, uint32_t n_items, const uint32_t *sup,
     /* phase 2 */
     if (support != c->support) {
         free(c->support);
+        free(c->version);
         c->support = support;
+        c->version = version;
         c->support_cap = cap;
     }
     if (n_items > c->n_items)
@@ -589,6 +599,7 @@ int xs_cooc_update(xs_cooc *c, uint32_t n_items, const uint32_t *sup,
             free(lr);
             continue;
         }
+        c->version[lr->item]++;
         c->live_bytes += sizeof *lr + 2 * sizeof(uint32_t) * lr->n;
     }
     free(fresh);
@@ -600,8 +611,10 @@ nomem:
             free(fresh[i]);
         }
     free(fresh);
-    if (support != c->support)
+    if (support != c->support) {
         free(support);
+        free(version);
+    }
     return xs_error_set(err, XS_ERR_NOMEM, "out of memory updating "
                         "co-occurrence");
 }
@@ -614,6 +627,11 @@ uint32_t xs_cooc_support(const xs_cooc *c, uint32_t item)
 const uint32_t *xs_cooc_support_array(const xs_cooc *c)
 {
     return c->support;
+}
+
+const uint32_t *xs_cooc_version_array(const xs_cooc *c)
+{
+    return c->version;
 }
 
 uint32_t xs_cooc_support_count(const xs_cooc *c)
@@ -640,6 +658,6 @@ size_t xs_cooc_bytes(const xs_cooc *c)
 {
     return sizeof *c + c->n_pairs * 2 * sizeof(uint32_t) +
            (size_t)c->n_blocks * sizeof(row_block) +
-           (size_t)c->support_cap * sizeof(uint32_t) + c->live_bytes +
+           (size_t)c->support_cap * 2 * sizeof(uint32_t) + c->live_bytes +
            HASH_OVERHEAD(hh, c->map) + HASH_OVERHEAD(hh, c->live);
 }

@@ -91,6 +91,14 @@ static const uint32_t *h_supports(const xs_host *h, int scope, uint32_t *n)
     return c ? xs_cooc_support_array(c) : NULL;
 }
 
+static const uint32_t *h_row_versions(const xs_host *h, int scope,
+                                      uint32_t *n)
+{
+    const xs_cooc *c = table(h, scope);
+    *n = c ? xs_cooc_support_count(c) : 0;
+    return c ? xs_cooc_version_array(c) : NULL;
+}
+
 static int h_item_info(const xs_host *h, uint32_t item, xs_item_info *out)
 {
     return out ? xs_catalog_get(E(h)->cat, item, out) : 0;
@@ -228,4 +236,5 @@ const xs_host_api xs_host_api_table = {
     .scratch = h_scratch,
     .log = h_log,
     .supports = h_supports,
+    .row_versions = h_row_versions,
 };

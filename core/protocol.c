@@ -45,6 +45,7 @@ struct xs_protocol {
     uint32_t ids[XS_MAX_ITEMS];
     uint32_t exclude[XS_MAX_ITEMS];
     struct { const char *s; uint32_t len; } unknown[XS_MAX_ITEMS];
+    char unknown_text[XS_MAX_ITEMS][ID_TEXT]; /* unknown integer ids */
     uint32_t n_unknown;
     xs_ingest_event *events; /* XS_INGEST_MAX, on first ingest */
     char *id_text;           /* 3 * XS_INGEST_MAX * ID_TEXT */
@@ -127,6 +128,12 @@ static int fail(xs_protocol *p, const char *code, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(p->err, sizeof p->err, fmt, ap);
     va_end(ap);
+    /* Messages quote request bytes (an unknown op or plugin, cut to a few
+     * dozen bytes): keep them ASCII, so that they are valid UTF-8 strings
+     * any client can decode. */
+    for (char *c = p->err; *c; c++)
+        if ((unsigned char)*c >= 0x80)
+            *c = '?';
     msgpack_sbuffer_clear(&p->buf);
     pack_head(p, 1, 0);
     pack_str(&p->pk, "error");
@@ -240,7 +247,9 @@ static int read_id_array(xs_protocol *p, int f, uint32_t *ids, uint32_t *n,
         uint32_t id = xs_dict_find(ds->items, s, len);
         if (id != XS_NONE)
             ids[(*n)++] = id;
-        else if (record_unknown && s != text) { /* names in the message */
+        else if (record_unknown) { /* names in the message, or integers */
+            if (s == text)
+                s = memcpy(p->unknown_text[p->n_unknown], text, len);
             p->unknown[p->n_unknown].s = s;
             p->unknown[p->n_unknown++].len = len;
         }
@@ -278,7 +287,7 @@ static int op_recommend(xs_protocol *p)
     }
     char name[64];
     if (plugin) {
-        if (plugin_len >= sizeof name)
+        if (plugin_len >= sizeof name || memchr(plugin, '\0', plugin_len))
             return fail(p, "unknown_plugin", "unknown plugin");
         memcpy(name, plugin, plugin_len);
         name[plugin_len] = '\0';
@@ -456,7 +465,8 @@ static int op_rules(xs_protocol *p)
         char name[16];
         snprintf(name, sizeof name, "%.*s", (int)(sort_len < 15 ? sort_len : 15),
                  sort_s);
-        if (sort_len >= 15 || (sort = xs_rule_sort_parse(name)) < 0)
+        if (sort_len >= 15 || memchr(sort_s, '\0', sort_len) ||
+            (sort = xs_rule_sort_parse(name)) < 0)
             return fail(p, "bad_request", "sort: want lift, confidence, "
                         "support, count or name");
     }
@@ -626,6 +636,7 @@ static int op_plugins(xs_protocol *p)
 static int parse_request(xs_protocol *p, const void *req, size_t len, int *op)
 {
     *op = XS_OP_INVALID;
+    p->id = NULL; /* never the previous request's (its bytes are freed) */
     if (xs_mp_check(req, len, XS_MAX_DEPTH))
         return fail(p, "bad_request", "not one msgpack value (or nested "
                     "deeper than %d)", XS_MAX_DEPTH);

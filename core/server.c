@@ -8,6 +8,9 @@
  * without copying (zmq_msg_t), counting requests in flight; the DEALER
  * spreads them round-robin over the workers.  Each worker owns a protocol
  * handler (reply buffer, engine context) and answers one request at a time.
+ * With one worker (--threads 1) there is no proxy: the worker serves the
+ * ROUTER directly on the caller's thread, which saves two thread hand-offs
+ * per request (bench/RESULTS.md measures both).
  *
  * Stopping: xs_server_stop() writes a byte to a pipe the proxy loop polls.
  * The loop then stops reading the ROUTER, keeps passing replies back until
@@ -161,20 +164,23 @@ void xs_server_stop(xs_server *s)
 }
 
 /* Receives one whole message into msgs (at most MAX_FRAMES kept, the rest
- * counted and dropped).  Returns the frame count, or -1 on ETERM/error. */
-static int recv_message(void *sock, zmq_msg_t *msgs, int *kept)
+ * counted and dropped).  Returns the frame count, 0 when flags has
+ * ZMQ_DONTWAIT and nothing is waiting, or -1 on ETERM/error. */
+static int recv_message(void *sock, zmq_msg_t *msgs, int *kept, int flags)
 {
     int n = 0;
     *kept = 0;
     for (;;) {
         zmq_msg_t m;
         zmq_msg_init(&m);
-        if (zmq_msg_recv(&m, sock, 0) < 0) {
+        /* only the first frame may be waited for: the rest are there */
+        if (zmq_msg_recv(&m, sock, n == 0 ? flags : 0) < 0) {
+            int e = errno;
             zmq_msg_close(&m);
             for (int i = 0; i < *kept; i++)
                 zmq_msg_close(&msgs[i]);
             *kept = 0;
-            return -1;
+            return n == 0 && e == EAGAIN ? 0 : -1;
         }
         int more = zmq_msg_more(&m);
         if (*kept < MAX_FRAMES)
@@ -185,6 +191,44 @@ static int recv_message(void *sock, zmq_msg_t *msgs, int *kept)
         if (!more)
             return n;
     }
+}
+
+/* Receives one request from sock, answers it on sock.  Returns 0 when one
+ * was served, 1 when none was waiting (flags ZMQ_DONTWAIT), -1 on ETERM or
+ * another socket error. */
+static int serve_one(worker *w, void *sock, int flags)
+{
+    zmq_msg_t f[MAX_FRAMES];
+    int kept, n = recv_message(sock, f, &kept, flags);
+    if (n <= 0)
+        return n == 0 ? 1 : -1;
+    double t0 = xs_now();
+    /* envelope: identity, then an optional empty delimiter */
+    int env = 1;
+    if (kept >= 2 && zmq_msg_size(&f[1]) == 0 && n >= 3)
+        env = 2;
+    const char *reply;
+    size_t reply_len;
+    int op = XS_OP_INVALID, failed = 1;
+    if (n == env + 1) {
+        op = xs_protocol_handle(w->proto, zmq_msg_data(&f[env]),
+                                zmq_msg_size(&f[env]), &reply, &reply_len,
+                                &failed);
+    } else {
+        char msg[96];
+        snprintf(msg, sizeof msg, "a request is exactly one frame (got %d)",
+                 n - env);
+        xs_protocol_error(w->proto, "bad_request", msg, &reply, &reply_len);
+    }
+    int ok = 1;
+    for (int i = 0; i < env && ok; i++)
+        ok = zmq_msg_send(&f[i], sock, ZMQ_SNDMORE) >= 0;
+    if (ok)
+        zmq_send(sock, reply, reply_len, 0);
+    for (int i = ok ? env : 0; i < kept; i++)
+        zmq_msg_close(&f[i]);
+    xs_stats_record(&w->stats, op, failed, (uint64_t)((xs_now() - t0) * 1e9));
+    return 0;
 }
 
 static void *worker_main(void *arg)
@@ -200,41 +244,33 @@ static void *worker_main(void *arg)
         zmq_close(sock);
         return NULL;
     }
-    zmq_msg_t f[MAX_FRAMES];
-    for (;;) {
-        int kept, n = recv_message(sock, f, &kept);
-        if (n < 0)
-            break; /* context shut down */
-        double t0 = xs_now();
-        /* envelope: identity, then an optional empty delimiter */
-        int env = 1;
-        if (kept >= 2 && zmq_msg_size(&f[1]) == 0 && n >= 3)
-            env = 2;
-        const char *reply;
-        size_t reply_len;
-        int op = XS_OP_INVALID, failed = 1;
-        if (n == env + 1) {
-            op = xs_protocol_handle(w->proto, zmq_msg_data(&f[env]),
-                                    zmq_msg_size(&f[env]), &reply,
-                                    &reply_len, &failed);
-        } else {
-            char msg[96];
-            snprintf(msg, sizeof msg,
-                     "a request is exactly one frame (got %d)", n - env);
-            xs_protocol_error(w->proto, "bad_request", msg, &reply, &reply_len);
-        }
-        int ok = 1;
-        for (int i = 0; i < env && ok; i++)
-            ok = zmq_msg_send(&f[i], sock, ZMQ_SNDMORE) >= 0;
-        if (ok)
-            zmq_send(sock, reply, reply_len, 0);
-        for (int i = ok ? env : 0; i < kept; i++)
-            zmq_msg_close(&f[i]);
-        xs_stats_record(&w->stats, op, failed,
-                        (uint64_t)((xs_now() - t0) * 1e9));
-    }
+    while (serve_one(w, sock, 0) >= 0)
+        ; /* until the context is shut down */
     zmq_close(sock);
     return NULL;
+}
+
+/* One worker: it serves the ROUTER itself on the caller's thread, without
+ * the proxy hop.  A stop request is taken between requests. */
+static int run_direct(xs_server *s)
+{
+    zmq_pollitem_t items[2] = {
+        {NULL, s->stop_pipe[0], ZMQ_POLLIN, 0},
+        {s->frontend, 0, ZMQ_POLLIN, 0},
+    };
+    for (;;) {
+        if (zmq_poll(items, 2, -1) < 0) {
+            if (errno == EINTR)
+                continue;
+            return XS_ERR_IO;
+        }
+        if (items[0].revents & ZMQ_POLLIN)
+            return XS_OK;
+        int budget = 256; /* then look at the stop pipe again */
+        while (budget-- > 0 && serve_one(&s->workers[0], s->frontend,
+                                         ZMQ_DONTWAIT) == 0)
+            ;
+    }
 }
 
 /* Moves one whole message from src to dst.  Returns 0, or -1 when src
@@ -258,6 +294,12 @@ static int forward(void *src, void *dst)
 
 int xs_server_run(xs_server *s, xs_error *err)
 {
+    if (s->threads == 1) {
+        int rc = run_direct(s);
+        if (rc)
+            xs_error_set(err, rc, "poll: %s", zmq_strerror(errno));
+        return rc;
+    }
     for (int i = 0; i < s->threads; i++) {
         if (pthread_create(&s->workers[i].tid, NULL, worker_main,
                            &s->workers[i])) {

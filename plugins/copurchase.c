@@ -22,9 +22,24 @@
  * measure is inlined (xs_measure_value), so the loop makes no calls but the
  * push.
  *
+ * Neighbour lists.  An item's row can hold thousands of neighbours (a
+ * popular item co-occurs with much of the catalog), and a request pays for
+ * every one.  So each item is served from its max_neighbours best
+ * neighbours by the measure, chosen when the plugin is created
+ * and again whenever ingest rewrites the item's row (observe() compares the
+ * host's row versions).  A one-item request with k <= max_neighbours gets
+ * exactly the answer of the whole row; a larger basket sums over each
+ * item's best neighbours, so a candidate outside an item's list misses that
+ * item's (small) contribution.  max_neighbours=0, the default, serves from
+ * whole rows, exactly.  Rows no longer than the cap are used in place, not
+ * copied.
+ * Supports of other items drift with ingest while a list keeps the order it
+ * was chosen in; scores are always computed from the live counts.
+ *
  * Options: measure=count|confidence|lift|jaccard|cosine|llr (lift),
  * min_support=S in [0,1] (0), min_count=N >= 1 (1),
- * scope=auto|basket|customer (auto: the engine's default scope).
+ * max_neighbours=M >= 0 (0: no cap), scope=auto|basket|customer (auto: the
+ * engine's default scope).
  *
  * Explain: support, confidence, lift and count of the rule a -> c for the
  * basket item a contributing most (named in "from").
@@ -37,13 +52,27 @@
 
 #include "xsell/plugin.h"
 
+/* The neighbours of one item the plugin serves from: the host's row itself
+ * when it is short (alias), else its max_nb best entries by the measure,
+ * kept sorted by neighbour id (owned). */
+typedef struct nb_list {
+    const uint32_t *nbr, *cnt;
+    uint32_t n;
+    uint32_t version; /* host row version it was made from */
+    uint8_t owned;    /* nbr (with cnt after it) is ours to free */
+    uint8_t built;
+} nb_list;
+
 typedef struct copurchase {
     const xs_host_api *api;
     xs_host *host;
     int measure;
     int scope;
     uint32_t min_count;
-    uint64_t n; /* transactions */
+    uint32_t max_nb;  /* 0: serve from whole rows */
+    uint64_t n;       /* transactions */
+    nb_list *lists;   /* by item id */
+    uint32_t n_lists;
 } copurchase;
 
 typedef struct cursor {
@@ -62,12 +91,125 @@ static int parse_number(const char *s, double lo, double hi, double *out)
     return 0;
 }
 
+/* Score of the rule a -> c, given the supports array of the scope. */
+static inline double rule_score(const copurchase *cp, uint32_t n_ac,
+                                uint32_t sup_a, uint32_t c,
+                                const uint32_t *sup, uint32_t n_sup)
+{
+    return xs_measure_value(cp->measure, n_ac, sup_a, c < n_sup ? sup[c] : 0,
+                            cp->n);
+}
+
+/* Default cap on the neighbours served per item (the option
+ * max_neighbours): none, so answers are exact unless asked otherwise. */
+#define DEFAULT_MAX_NB 0
+
+typedef struct scored_entry {
+    double score;
+    uint32_t idx;
+} scored_entry;
+
+static int by_score_desc(const void *x, const void *y)
+{
+    const scored_entry *a = x, *b = y;
+    if (a->score != b->score)
+        return a->score < b->score ? 1 : -1;
+    return (a->idx > b->idx) - (a->idx < b->idx); /* lower id first */
+}
+
+static int by_idx(const void *x, const void *y)
+{
+    const scored_entry *a = x, *b = y;
+    return (a->idx > b->idx) - (a->idx < b->idx);
+}
+
+static void free_lists(copurchase *cp)
+{
+    for (uint32_t i = 0; i < cp->n_lists; i++)
+        if (cp->lists[i].owned)
+            free((void *)cp->lists[i].nbr);
+    free(cp->lists);
+    cp->lists = NULL;
+    cp->n_lists = 0;
+}
+
+/* (Re)builds the list of item a from its row of version `version`. */
+static int build_list(copurchase *cp, uint32_t a, uint32_t version,
+                      const uint32_t *sup, uint32_t n_sup)
+{
+    nb_list *l = &cp->lists[a];
+    if (l->owned)
+        free((void *)l->nbr);
+    *l = (nb_list){NULL, NULL, 0, version, 0, 1};
+    xs_row row;
+    if (!cp->api->row(cp->host, cp->scope, a, &row) || row.n == 0)
+        return 0;
+    uint32_t eligible = 0;
+    for (uint32_t i = 0; i < row.n; i++)
+        eligible += row.cnt[i] >= cp->min_count;
+    if (cp->max_nb == 0 || eligible <= cp->max_nb) {
+        l->nbr = row.nbr;
+        l->cnt = row.cnt;
+        l->n = row.n;
+        return 0;
+    }
+    scored_entry *e = malloc(eligible * sizeof *e);
+    uint32_t *buf = malloc(2 * (size_t)cp->max_nb * sizeof *buf);
+    if (!e || !buf) {
+        free(e);
+        free(buf);
+        l->built = 0;
+        return -1;
+    }
+    uint32_t m = 0;
+    for (uint32_t i = 0; i < row.n; i++)
+        if (row.cnt[i] >= cp->min_count)
+            e[m++] = (scored_entry){rule_score(cp, row.cnt[i], row.support,
+                                               row.nbr[i], sup, n_sup),
+                                    i};
+    qsort(e, m, sizeof *e, by_score_desc);
+    qsort(e, cp->max_nb, sizeof *e, by_idx); /* rows stay sorted by id */
+    for (uint32_t i = 0; i < cp->max_nb; i++) {
+        buf[i] = row.nbr[e[i].idx];
+        buf[cp->max_nb + i] = row.cnt[e[i].idx];
+    }
+    free(e);
+    l->nbr = buf;
+    l->cnt = buf + cp->max_nb;
+    l->n = cp->max_nb;
+    l->owned = 1;
+    return 0;
+}
+
+/* Brings every list up to date with the host's row versions. */
+static int refresh(copurchase *cp)
+{
+    const xs_host_api *api = cp->api;
+    uint32_t n_ver, n_sup;
+    const uint32_t *ver = api->row_versions(cp->host, cp->scope, &n_ver);
+    const uint32_t *sup = api->supports(cp->host, cp->scope, &n_sup);
+    cp->n = api->transactions(cp->host, cp->scope);
+    if (n_ver > cp->n_lists) {
+        nb_list *l = realloc(cp->lists, n_ver * sizeof *l);
+        if (!l)
+            return -1;
+        memset(l + cp->n_lists, 0, (n_ver - cp->n_lists) * sizeof *l);
+        cp->lists = l;
+        cp->n_lists = n_ver;
+    }
+    for (uint32_t a = 0; a < n_ver; a++)
+        if (!cp->lists[a].built || cp->lists[a].version != ver[a])
+            if (build_list(cp, a, ver[a], sup, n_sup))
+                return -1;
+    return 0;
+}
+
 static int cp_create(const xs_host_api *api, xs_host *host,
                      const xs_option *opts, size_t n_opts, void **state,
                      char *err, size_t errlen)
 {
     int measure = XS_MEASURE_LIFT, scope = -1;
-    double min_support = 0, min_count = 1;
+    double min_support = 0, min_count = 1, max_nb = DEFAULT_MAX_NB;
     for (size_t i = 0; i < n_opts; i++) {
         const char *k = opts[i].key, *v = opts[i].value;
         if (!strcmp(k, "measure")) {
@@ -89,6 +231,12 @@ static int cp_create(const xs_host_api *api, xs_host *host,
                          "'%s'", v);
                 return -1;
             }
+        } else if (!strcmp(k, "max_neighbours")) {
+            if (parse_number(v, 0, 1000000, &max_nb) || max_nb != floor(max_nb)) {
+                snprintf(err, errlen, "max_neighbours: want an integer in "
+                         "0..1000000, not '%s'", v);
+                return -1;
+            }
         } else if (!strcmp(k, "scope")) {
             if (!strcmp(v, "basket"))
                 scope = XS_SCOPE_BASKET;
@@ -101,7 +249,7 @@ static int cp_create(const xs_host_api *api, xs_host *host,
             }
         } else {
             snprintf(err, errlen, "unknown option '%s' (measure, min_support, "
-                     "min_count, scope)", k);
+                     "min_count, max_neighbours, scope)", k);
             return -1;
         }
     }
@@ -127,22 +275,31 @@ static int cp_create(const xs_host_api *api, xs_host *host,
     cp->min_count = (uint32_t)(abs_support > min_count ? abs_support : min_count);
     if (cp->min_count < 1)
         cp->min_count = 1;
+    cp->max_nb = (uint32_t)max_nb;
+    if (refresh(cp)) {
+        free_lists(cp);
+        free(cp);
+        snprintf(err, errlen, "out of memory building neighbour lists");
+        return -1;
+    }
     *state = cp;
     return 0;
 }
 
 static void cp_destroy(void *state)
 {
-    free(state);
+    copurchase *cp = state;
+    free_lists(cp);
+    free(cp);
 }
 
-/* Score of the rule a -> c, given the supports array of the scope. */
-static inline double rule_score(const copurchase *cp, uint32_t n_ac,
-                                uint32_t sup_a, uint32_t c,
-                                const uint32_t *sup, uint32_t n_sup)
+/* New events are in the host's tables: rebuild the lists of the rows they
+ * rewrote. */
+static int cp_observe(void *state, const xs_event *ev, size_t n)
 {
-    return xs_measure_value(cp->measure, n_ac, sup_a, c < n_sup ? sup[c] : 0,
-                            cp->n);
+    (void)ev;
+    (void)n;
+    return refresh(state);
 }
 
 /* Cursor heap ordered by current neighbour id (for large baskets). */
@@ -171,6 +328,44 @@ static void heap_down(cursor **h, uint32_t n, uint32_t i)
     h[i] = v;
 }
 
+/* A cursor over what item a is served from: its list when current, else its
+ * whole row (a list can only lag when refresh ran out of memory).  Returns 0
+ * when a has no neighbours. */
+static int neighbours(const copurchase *cp, uint32_t a, const uint32_t *ver,
+                      uint32_t n_ver, const uint32_t *sup, uint32_t n_sup,
+                      cursor *c)
+{
+    uint32_t support = a < n_sup ? sup[a] : 0;
+    if (a < cp->n_lists && a < n_ver && cp->lists[a].built &&
+        cp->lists[a].version == ver[a]) {
+        const nb_list *l = &cp->lists[a];
+        *c = (cursor){l->nbr, l->cnt, 0, l->n, support};
+        return l->n > 0;
+    }
+    xs_row row;
+    if (!cp->api->row(cp->host, cp->scope, a, &row) || row.n == 0)
+        return 0;
+    *c = (cursor){row.nbr, row.cnt, 0, row.n, row.support};
+    return 1;
+}
+
+/* The supports of the candidates are read in neighbour order, which is
+ * random in memory: ask for them a few entries ahead. */
+#define PREFETCH_AHEAD 8
+
+static inline void prefetch_support(const uint32_t *sup, uint32_t n_sup,
+                                    uint32_t c)
+{
+#if defined(__GNUC__)
+    if (c < n_sup)
+        __builtin_prefetch(&sup[c]);
+#else
+    (void)sup;
+    (void)n_sup;
+    (void)c;
+#endif
+}
+
 /* Baskets up to this size merge their rows by scanning the cursors; larger
  * ones keep the cursors in a heap. */
 #define SCAN_MERGE_MAX 8
@@ -184,15 +379,20 @@ static int cp_recommend(void *state, const xs_request *req, xs_result *out)
     const uint32_t minc = cp->min_count;
     if (req->n_items == 0)
         return 0;
-    if (req->n_items == 1) { /* the common case: stream the row */
-        xs_row row;
-        if (!api->row(cp->host, cp->scope, req->items[0], &row))
+    uint32_t n_ver;
+    const uint32_t *ver = api->row_versions(cp->host, cp->scope, &n_ver);
+    if (req->n_items == 1) { /* the common case: stream the list */
+        cursor c;
+        if (!neighbours(cp, req->items[0], ver, n_ver, sup, n_sup, &c))
             return 0;
-        for (uint32_t i = 0; i < row.n; i++)
-            if (row.cnt[i] >= minc)
-                api->push(out, row.nbr[i],
-                          rule_score(cp, row.cnt[i], row.support, row.nbr[i],
-                                     sup, n_sup));
+        for (uint32_t i = 0; i < c.len; i++) {
+            if (i + PREFETCH_AHEAD < c.len)
+                prefetch_support(sup, n_sup, c.nbr[i + PREFETCH_AHEAD]);
+            if (c.cnt[i] >= minc)
+                api->push(out, c.nbr[i],
+                          rule_score(cp, c.cnt[i], c.support, c.nbr[i], sup,
+                                     n_sup));
+        }
         return 0;
     }
     cursor *cur = api->scratch(out, req->n_items * sizeof *cur);
@@ -200,14 +400,11 @@ static int cp_recommend(void *state, const xs_request *req, xs_result *out)
     if (!cur || !heap)
         return -1;
     uint32_t n = 0;
-    for (uint32_t i = 0; i < req->n_items; i++) {
-        xs_row row;
-        if (api->row(cp->host, cp->scope, req->items[i], &row) && row.n) {
-            cur[n] = (cursor){row.nbr, row.cnt, 0, row.n, row.support};
+    for (uint32_t i = 0; i < req->n_items; i++)
+        if (neighbours(cp, req->items[i], ver, n_ver, sup, n_sup, &cur[n])) {
             heap[n] = &cur[n];
             n++;
         }
-    }
     if (n <= SCAN_MERGE_MAX) {
         while (n > 0) {
             uint32_t c = UINT32_MAX;
@@ -219,6 +416,9 @@ static int cp_recommend(void *state, const xs_request *req, xs_result *out)
             for (uint32_t i = 0; i < n;) {
                 cursor *q = &cur[i];
                 if (cur_key(q) == c) {
+                    if (q->pos + PREFETCH_AHEAD < q->len)
+                        prefetch_support(sup, n_sup,
+                                         q->nbr[q->pos + PREFETCH_AHEAD]);
                     uint32_t n_ac = q->cnt[q->pos];
                     if (n_ac >= minc) {
                         score += rule_score(cp, n_ac, q->support, c, sup,
@@ -304,6 +504,7 @@ static const xs_plugin copurchase_plugin = {
     .create = cp_create,
     .recommend = cp_recommend,
     .explain = cp_explain,
+    .observe = cp_observe,
     .destroy = cp_destroy,
 };
 

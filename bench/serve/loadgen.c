@@ -168,8 +168,11 @@ static void *client_main(void *arg)
         /* receive what has arrived (wait a little when nothing can be sent) */
         int wait_ms = n_free == 0 || sent == c->todo ? 1000 : 0;
         if (interval > 0 && n_free > 0 && sent < c->todo) {
+            /* sleep to the next send time in whole milliseconds: the sends
+             * due by then go out together (spinning would steal the CPU
+             * the server needs on a small machine) */
             double dt = next_send - now();
-            wait_ms = dt > 0 ? (int)(dt * 1000) : 0;
+            wait_ms = dt > 0 ? (int)ceil(dt * 1000) : 0;
         }
         zmq_pollitem_t it = {sock, 0, ZMQ_POLLIN, 0};
         if (zmq_poll(&it, 1, wait_ms) <= 0) {

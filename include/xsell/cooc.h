@@ -55,6 +55,9 @@ uint32_t xs_cooc_support(const xs_cooc *c, uint32_t item);
  * valid until the next xs_cooc_update. */
 const uint32_t *xs_cooc_support_array(const xs_cooc *c);
 uint32_t xs_cooc_support_count(const xs_cooc *c);
+/* Row versions, indexed like the supports: 0 for a row as built, bumped
+ * each time xs_cooc_update rewrites it. */
+const uint32_t *xs_cooc_version_array(const xs_cooc *c);
 /* Transactions counted. */
 uint64_t xs_cooc_transactions(const xs_cooc *c);
 /* Items with a row. */

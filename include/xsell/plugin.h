@@ -188,6 +188,12 @@ typedef struct xs_host_api {
      * candidate.  Valid until the request ends; NULL when the scope has no
      * table. */
     const uint32_t *(*supports)(const xs_host *h, int scope, uint32_t *n);
+
+    /* Row versions of a scope, indexed like supports(): 0 for a row as
+     * built, changed whenever ingest rewrites the row.  A plugin that keeps
+     * something derived from rows compares these in observe() to know what
+     * to refresh. */
+    const uint32_t *(*row_versions)(const xs_host *h, int scope, uint32_t *n);
 } xs_host_api;
 
 /* The plugin table. */

@@ -1,0 +1,198 @@
+#!/usr/bin/python3
+"""storefront.py -- an online shop talking to an xsell server.
+
+Three pages of a storefront, each one request (see docs/protocol.md):
+
+  1. product page   "customers who also bought" items for one product
+  2. basket page    items for the whole basket, minus what is already in it
+  3. checkout       the order is ingested, then the product page is asked
+                    again: the order counts at once
+
+Needs only Debian's python3-zmq and python3-msgpack:
+
+  build/bin/xsell serve --events examples/data/events.csv \\
+      --catalog examples/data/catalog.csv &
+  /usr/bin/python3 examples/python/storefront.py --catalog examples/data/catalog.csv
+
+Exit status: 0 ok, 1 an error reply or no reply in time, 2 usage error.
+"""
+import argparse
+import csv
+import os
+import sys
+import time
+
+import msgpack
+import zmq
+
+SHOPPER = "C001462"  # the signed-in customer
+NEW_PREFIX = "PNEW-"  # products launched by the checkout step
+
+
+class XsellError(Exception):
+    """An error reply ({"ok": false, "error": {"code", "message"}})."""
+
+    def __init__(self, code, message):
+        super().__init__(f"{code}: {message}")
+        self.code = code
+        self.message = message
+
+
+class XsellTimeout(XsellError):
+    """No reply within the timeout (server down, or the request too large)."""
+
+    def __init__(self, endpoint, timeout_ms):
+        super().__init__("timeout", f"no reply from {endpoint} within {timeout_ms} ms")
+
+
+class XsellClient:
+    """A blocking client: one request, one reply, on a REQ socket.
+
+        with XsellClient("tcp://127.0.0.1:5555") as xs:
+            reply = xs.request("recommend", items=["P000030"], k=5)
+
+    request() returns the reply map and raises XsellError on an error reply,
+    XsellTimeout when no reply comes within timeout_ms.
+    """
+
+    def __init__(self, endpoint="tcp://127.0.0.1:5555", timeout_ms=5000):
+        self.endpoint = endpoint
+        self.timeout_ms = timeout_ms
+        self._sock = None
+        self._open()
+
+    def _open(self):
+        sock = zmq.Context.instance().socket(zmq.REQ)
+        sock.setsockopt(zmq.LINGER, 0)  # never hang on exit with unsent requests
+        sock.setsockopt(zmq.RCVTIMEO, self.timeout_ms)
+        sock.setsockopt(zmq.SNDTIMEO, self.timeout_ms)
+        sock.connect(self.endpoint)
+        self._sock = sock
+
+    def request(self, op, **fields):
+        frame = msgpack.packb(dict(fields, op=op), use_bin_type=True)
+        try:
+            self._sock.send(frame)
+            reply = msgpack.unpackb(self._sock.recv(), raw=False)
+        except zmq.Again:
+            # A REQ socket that missed its reply cannot send again: start over.
+            self._sock.close()
+            self._open()
+            raise XsellTimeout(self.endpoint, self.timeout_ms) from None
+        if not isinstance(reply, dict):
+            raise XsellError("bad_reply", "the reply is not a map")
+        if reply.get("ok") is not True:
+            error = reply.get("error") or {}
+            raise XsellError(error.get("code", "?"), error.get("message", ""))
+        return reply
+
+    def close(self):
+        self._sock.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+
+def load_catalog(path):
+    """{item: (title, price)} from a catalog CSV (item,category,price[,...,title])."""
+    catalog = {}
+    with open(path, newline="", encoding="utf-8-sig") as f:
+        rows = csv.DictReader(f)
+        if "item" not in (rows.fieldnames or []):
+            raise ValueError("no item column")
+        for row in rows:
+            price = row.get("price")
+            catalog[row["item"]] = (row.get("title") or row["item"],
+                                    float(price) if price else None)
+    return catalog
+
+
+def main():
+    ap = argparse.ArgumentParser(description="A storefront asking xsell for recommendations.")
+    ap.add_argument("--connect", default="tcp://127.0.0.1:5555", metavar="ENDPOINT",
+                    help="the xsell server (default %(default)s)")
+    ap.add_argument("--catalog", metavar="FILE", help="catalog CSV, to print titles")
+    ap.add_argument("--product", default="P000030", metavar="ID",
+                    help="the product page (default %(default)s)")
+    ap.add_argument("--k", type=int, default=5, help="items per list (default %(default)s)")
+    ap.add_argument("--timeout-ms", type=int, default=5000, metavar="N",
+                    help="give up after N ms without a reply (default %(default)s)")
+    args = ap.parse_args()
+    if not 1 <= args.timeout_ms <= 3600000:
+        ap.error("--timeout-ms: want 1..3600000")
+
+    try:
+        catalog = load_catalog(args.catalog) if args.catalog else {}
+    except (OSError, ValueError) as e:
+        print(f"storefront: {args.catalog}: {getattr(e, 'strerror', None) or e}", file=sys.stderr)
+        return 1
+
+    def name(item):
+        return f"{item}  {catalog[item][0]}" if item in catalog else item
+
+    def price(item):
+        known = catalog.get(item, (None, None))[1]
+        return known if known is not None else 24.90
+
+    def show(items):
+        if not items:
+            print("   (nothing yet)")
+        for rank, r in enumerate(items, 1):
+            why = ""
+            if "count" in r:  # evidence, with explain=True (copurchase's fields)
+                orders = "order" if r["count"] == 1 else "orders"
+                why = f"  (together in {r['count']:g} {orders}, confidence {r['confidence']:.0%})"
+            print(f"   {rank}. {name(r['item']):<28} score {r['score']:7.2f}{why}")
+
+    try:
+        with XsellClient(args.connect, args.timeout_ms) as xs:
+            # 1. Product page: "customers who also bought".
+            print(f"1. Product page: {name(args.product)}")
+            page = xs.request("recommend", items=[args.product], k=args.k, explain=True)
+            if page.get("unknown"):
+                print(f"   (the server does not know {args.product} yet)")
+            print("   Customers who bought this also bought:")
+            show(page["items"])
+
+            # 2. Basket page: the shopper took the product and the first
+            # suggestion (skipping new products from earlier runs of this demo).
+            basket = [args.product] + [r["item"] for r in page["items"]
+                                       if not r["item"].startswith(NEW_PREFIX)][:1]
+            print(f"\n2. Basket page: {', '.join(basket)}")
+            # Basket items are never returned anyway; exclude is where a shop
+            # would also list what the shopper already owns or is out of stock.
+            recs = xs.request("recommend", items=basket, exclude=basket, k=args.k,
+                              customer=SHOPPER)
+            print("   You may also like:")
+            show(recs["items"])
+
+            # 3. Checkout: the basket plus a product launched today, which no
+            # order has ever held (new ids on every run).
+            now = int(time.time())
+            order, new_item = f"WEB-{now}-{os.getpid()}", f"{NEW_PREFIX}{now}-{os.getpid()}"
+            events = [{"customer": SHOPPER, "item": item, "qty": 1, "price": price(item),
+                       "order": order, "ts": now}
+                      for item in basket + [new_item]]
+            reply = xs.request("ingest", events=events)
+            print(f"\n3. Checkout: order {order} ({', '.join(basket + [new_item])}):"
+                  f" {reply['accepted']} events ingested")
+            page = xs.request("recommend", items=[args.product], k=args.k, explain=True)
+            print(f"   Customers who bought {args.product} also bought:")
+            show(page["items"])
+            ranks = [r["item"] for r in page["items"]]
+            if new_item in ranks:
+                print(f"   -> {new_item} is now #{ranks.index(new_item) + 1}:"
+                      f" the order counts at once")
+            else:
+                print(f"   -> {new_item} is not in the top {args.k}")
+    except XsellError as e:
+        print(f"storefront: {e.code}: {e.message}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
