@@ -1,25 +1,40 @@
 #!/bin/sh
-# The main job: installs what is missing, builds xsell and asks it for
-# recommendations on the bundled sample store (examples/data, made with
-# `xsell gen --customers 2000 --items 300 --orders 5000 --seed 42`).
+# The main job: installs what is missing, builds xsell, starts the server on
+# the bundled sample store (examples/data, made with
+# `xsell gen --customers 2000 --items 300 --orders 5000 --seed 42`), asks it
+# for recommendations as a storefront would, ingests an order, asks again,
+# and stops it.
 set -eu
 cd "$(dirname "$0")/.."
 sh tests/deps.sh
 cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 cmake --build build -j"$(nproc 2>/dev/null || echo 2)" --target xsell_cli plugins >/dev/null
 x=build/bin/xsell
-data="--events examples/data/events.csv --catalog examples/data/catalog.csv"
-echo "== $x plugins"
-$x plugins
+tmp=$(mktemp -d)
+trap 'kill "$server" 2>/dev/null || true; rm -rf "$tmp"' EXIT INT TERM
+$x serve --events examples/data/events.csv --catalog examples/data/catalog.csv \
+    --bind 'tcp://127.0.0.1:*' --port-file "$tmp/port" &
+server=$!
+i=0
+while [ ! -s "$tmp/port" ]; do
+    i=$((i + 1))
+    [ $i -gt 300 ] && { echo "the server did not start" >&2; exit 1; }
+    sleep 0.1
+done
+ep=$(cat "$tmp/port")
+q() { echo "\$ xsell query $*"; $x query --connect "$ep" "$@"; echo; }
 echo
-echo "== customers who bought P000030 also bought (lift, pairs seen >= 3 times):"
-# shellcheck disable=SC2086
-$x recommend $data --items P000030 --k 5 --min-count 3 --explain
-echo
-echo "== a basket of two items, ranked by Dunning's log-likelihood ratio:"
-# shellcheck disable=SC2086
-$x recommend $data --items P000030,P000012 --k 5 --measure llr
-echo
-echo "== the strongest pairwise rules (support >= 0.2%, confidence >= 20%):"
-# shellcheck disable=SC2086
-$x rules $data --min-support 0.002 --min-confidence 0.2 --format table | head -8
+q health
+echo "== product page: customers who bought P000030 also bought"
+q recommend '{"items": ["P000030"], "k": 5, "explain": true}'
+echo "== basket page: a two-item basket"
+q recommend '{"items": ["P000030", "P000251"], "k": 5}'
+echo "== checkout: an order with a product nobody bought before"
+q ingest '{"events": [{"customer": "C-demo", "item": "P000030", "order": "O-demo", "price": 4.2},
+                      {"customer": "C-demo", "item": "P-NEW", "order": "O-demo", "price": 9.9}]}'
+echo "== the product page again: the new order counts at once"
+q recommend '{"items": ["P000030"], "k": 3, "explain": true}'
+q stats
+kill -TERM "$server"
+wait "$server"
+echo "server stopped cleanly (exit $?)"
