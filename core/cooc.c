@@ -69,6 +69,8 @@ struct xs_cooc {
     uint32_t *nbr;    /* pools */
     uint32_t *cnt;
     uint64_t n_pairs; /* directed */
+    uint64_t pool_pairs; /* what nbr and cnt were allocated for: n_pairs
+                            grows with online updates, the pools do not */
     uint64_t n_txns;
 };
 
@@ -245,8 +247,8 @@ void xs_cooc_free(xs_cooc *c)
     free(c->blocks);
     free(c->support);
     free(c->version);
-    xs_big_free(c->nbr, c->n_pairs * sizeof *c->nbr);
-    xs_big_free(c->cnt, c->n_pairs * sizeof *c->cnt);
+    xs_big_free(c->nbr, c->pool_pairs * sizeof *c->nbr);
+    xs_big_free(c->cnt, c->pool_pairs * sizeof *c->cnt);
     free(c);
 }
 
@@ -332,8 +334,9 @@ xs_cooc *xs_cooc_build(const xs_txns *t, uint32_t n_items, int threads,
         upper += job.u_len[a];
     }
     c->n_pairs = 2 * upper;
-    c->nbr = xs_big_alloc((c->n_pairs ? c->n_pairs : 1) * sizeof *c->nbr);
-    c->cnt = xs_big_alloc((c->n_pairs ? c->n_pairs : 1) * sizeof *c->cnt);
+    c->pool_pairs = c->n_pairs ? c->n_pairs : 1;
+    c->nbr = xs_big_alloc(c->pool_pairs * sizeof *c->nbr);
+    c->cnt = xs_big_alloc(c->pool_pairs * sizeof *c->cnt);
     if (!c->nbr || !c->cnt)
         goto nomem;
     uint64_t pos = 0;
@@ -517,7 +520,8 @@ int xs_cooc_update(xs_cooc *c, uint32_t n_items, const uint32_t *sup,
         memcpy(support, c->support, (size_t)c->n_items * sizeof *support);
         memcpy(version, c->version, (size_t)c->n_items * sizeof *version);
     }
-    qsort(inc, n_inc, sizeof *inc, cmp_inc);
+    if (n_inc) /* inc is NULL when the batch made no pair */
+        qsort(inc, n_inc, sizeof *inc, cmp_inc);
     size_t n_runs = 0;
     for (size_t i = 0; i < n_inc; i++)
         n_runs += i == 0 || inc[i].a != inc[i - 1].a;
@@ -656,7 +660,7 @@ uint64_t xs_cooc_pairs(const xs_cooc *c)
 
 size_t xs_cooc_bytes(const xs_cooc *c)
 {
-    return sizeof *c + c->n_pairs * 2 * sizeof(uint32_t) +
+    return sizeof *c + c->pool_pairs * 2 * sizeof(uint32_t) +
            (size_t)c->n_blocks * sizeof(row_block) +
            (size_t)c->support_cap * 2 * sizeof(uint32_t) + c->live_bytes +
            HASH_OVERHEAD(hh, c->map) + HASH_OVERHEAD(hh, c->live);
