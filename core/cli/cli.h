@@ -69,6 +69,27 @@ int cli_exit_code(int status);
 int cli_parse_long(const char *s, long lo, long hi, long *out);
 int cli_parse_double(const char *s, double lo, double hi, double *out);
 
+/* Plugin options from --plugin-opt PLUGIN.KEY=VALUE (and the shorthands a
+ * command maps onto one plugin, stored with plugin NULL).  Strings point
+ * into argv, which the parser splits in place. */
+#define CLI_MAX_PLUGIN_OPTS 64
+typedef struct cli_plugin_opts {
+    const char *plugin[CLI_MAX_PLUGIN_OPTS]; /* NULL: the command's plugin */
+    xs_option opt[CLI_MAX_PLUGIN_OPTS];
+    size_t n;
+} cli_plugin_opts;
+
+/* cli_plugin_opt_add takes a "PLUGIN.KEY=VALUE" spec (split in place);
+ * cli_plugin_opt_set a shorthand's KEY and VALUE for the command's plugin.
+ * Both return 0, or print a usage error for cmd and return CLI_USAGE. */
+int cli_plugin_opt_add(cli_plugin_opts *o, const char *cmd, char *spec);
+int cli_plugin_opt_set(cli_plugin_opts *o, const char *cmd, const char *key,
+                       const char *value);
+/* The options for plugin name (its own, plus the unnamed ones when
+ * with_unnamed), copied to out; returns their number. */
+size_t cli_plugin_opts_for(const cli_plugin_opts *o, const char *name,
+                           int with_unnamed, xs_option *out);
+
 /* Output formats. */
 enum cli_format { CLI_TABLE = 0, CLI_JSON, CLI_CSV };
 /* Parses "table|json|csv" restricted to the formats in `allowed` (a bitmask

@@ -8,8 +8,6 @@
 
 #include "cli.h"
 
-#define MAX_OPTS 64
-
 static void help(FILE *f)
 {
     fprintf(f,
@@ -169,24 +167,10 @@ int cmd_recommend(int argc, char **argv)
     int explain = 0, format = CLI_TABLE, c;
     double dv;
     long lv;
-    /* plugin options, "plugin.key" split into the plugin name and option */
-    char *opt_plugin[MAX_OPTS];
-    xs_option popts[MAX_OPTS];
-    size_t n_popts = 0;
+    cli_plugin_opts popts = {0}; /* --plugin-opt and the shorthands */
     int rc = CLI_USAGE;
     optind = 1;
     opterr = 0;
-#define ADD_OPT(p, k, v)                                                      \
-    do {                                                                      \
-        if (n_popts == MAX_OPTS) {                                            \
-            cli_fail("recommend", CLI_USAGE, "too many plugin options");      \
-            goto out;                                                         \
-        }                                                                     \
-        opt_plugin[n_popts] = (p);                                            \
-        popts[n_popts].key = (k);                                             \
-        popts[n_popts].value = (v);                                           \
-        n_popts++;                                                            \
-    } while (0)
     while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
         if (cli_data_option(&d, c, optarg))
             continue;
@@ -214,7 +198,8 @@ int cmd_recommend(int argc, char **argv)
                          "cosine, llr, count)", optarg);
                 goto out;
             }
-            ADD_OPT(NULL, "measure", optarg);
+            if (cli_plugin_opt_set(&popts, "recommend", "measure", optarg))
+                goto out;
             break;
         case O_MIN_SUPPORT:
             if (cli_parse_double(optarg, 0, 1, &dv)) {
@@ -223,7 +208,8 @@ int cmd_recommend(int argc, char **argv)
                          optarg);
                 goto out;
             }
-            ADD_OPT(NULL, "min_support", optarg);
+            if (cli_plugin_opt_set(&popts, "recommend", "min_support", optarg))
+                goto out;
             break;
         case O_MIN_COUNT:
             if (cli_parse_long(optarg, 1, 0xFFFFFFFFL, &lv)) {
@@ -231,20 +217,13 @@ int cmd_recommend(int argc, char **argv)
                          "--min-count: want an integer >= 1, not '%s'", optarg);
                 goto out;
             }
-            ADD_OPT(NULL, "min_count", optarg);
-            break;
-        case O_PLUGIN_OPT: {
-            char *dot = strchr(optarg, '.'), *eq = strchr(optarg, '=');
-            if (!dot || !eq || dot > eq || dot == optarg || eq == dot + 1) {
-                cli_fail("recommend", CLI_USAGE,
-                         "--plugin-opt: want PLUGIN.KEY=VALUE, not '%s'",
-                         optarg);
+            if (cli_plugin_opt_set(&popts, "recommend", "min_count", optarg))
                 goto out;
-            }
-            *dot = *eq = '\0';
-            ADD_OPT(optarg, dot + 1, eq + 1);
             break;
-        }
+        case O_PLUGIN_OPT:
+            if (cli_plugin_opt_add(&popts, "recommend", optarg))
+                goto out;
+            break;
         case O_FORMAT:
             if ((format = cli_parse_format(optarg, 1u << CLI_TABLE |
                                                        1u << CLI_JSON)) < 0) {
@@ -259,7 +238,6 @@ int cmd_recommend(int argc, char **argv)
             goto out;
         }
     }
-#undef ADD_OPT
     if (optind < argc) {
         cli_fail("recommend", CLI_USAGE, "unexpected argument '%s'",
                  argv[optind]);
@@ -272,11 +250,11 @@ int cmd_recommend(int argc, char **argv)
     char key[256];
     plugin_key(plugin, key, sizeof key);
     /* --measure/--min-* are copurchase options: refuse them for others */
-    for (size_t i = 0; i < n_popts; i++)
-        if (!opt_plugin[i] && strcmp(key, "copurchase")) {
+    for (size_t i = 0; i < popts.n; i++)
+        if (!popts.plugin[i] && strcmp(key, "copurchase")) {
             cli_fail("recommend", CLI_USAGE,
                      "--%s applies to the copurchase plugin; use --plugin-opt "
-                     "%s.KEY=VALUE for '%s'", popts[i].key, key, plugin);
+                     "%s.KEY=VALUE for '%s'", popts.opt[i].key, key, plugin);
             goto out;
         }
     char *items_copy = strdup(items_arg);
@@ -298,11 +276,8 @@ int cmd_recommend(int argc, char **argv)
     if ((rc = cli_engine_open("recommend", &d, &e)))
         goto done;
     /* this plugin's options only */
-    xs_option mine[MAX_OPTS];
-    size_t n_mine = 0;
-    for (size_t i = 0; i < n_popts; i++)
-        if (!opt_plugin[i] || !strcmp(opt_plugin[i], key))
-            mine[n_mine++] = popts[i];
+    xs_option mine[CLI_MAX_PLUGIN_OPTS];
+    size_t n_mine = cli_plugin_opts_for(&popts, key, 1, mine);
     xs_error err = {0};
     if (xs_engine_add_plugin(e, plugin, mine, n_mine, &err)) {
         /* no such plugin is a runtime error (like a missing data file);

@@ -15,7 +15,6 @@
 
 #include "cli.h"
 
-#define MAX_OPTS 64
 #define MAX_PLUGINS 16
 
 static void help(FILE *f)
@@ -84,9 +83,7 @@ int cmd_serve(int argc, char **argv)
     cli_data d = {0};
     xs_server_config cfg = {0};
     const char *plugins_arg = "copurchase", *port_file = NULL;
-    char *popt_plugin[MAX_OPTS];
-    xs_option popts[MAX_OPTS];
-    size_t n_popts = 0;
+    cli_plugin_opts popts = {0};
     long v;
     int c;
     optind = 1;
@@ -114,20 +111,10 @@ int cmd_serve(int argc, char **argv)
                                 1L << 30, optarg);
             cfg.max_msg = v;
             break;
-        case O_PLUGIN_OPT: {
-            char *dot = strchr(optarg, '.'), *eq = strchr(optarg, '=');
-            if (!dot || !eq || dot > eq || dot == optarg || eq == dot + 1)
-                return cli_fail("serve", CLI_USAGE,
-                                "--plugin-opt: want PLUGIN.KEY=VALUE, not '%s'",
-                                optarg);
-            if (n_popts == MAX_OPTS)
-                return cli_fail("serve", CLI_USAGE, "too many plugin options");
-            *dot = *eq = '\0';
-            popt_plugin[n_popts] = optarg;
-            popts[n_popts].key = dot + 1;
-            popts[n_popts++].value = eq + 1;
+        case O_PLUGIN_OPT:
+            if (cli_plugin_opt_add(&popts, "serve", optarg))
+                return CLI_USAGE;
             break;
-        }
         default:
             return cli_fail("serve", CLI_USAGE, "bad option '%s' (see --help)",
                             argv[optind - 1]);
@@ -166,11 +153,8 @@ int cmd_serve(int argc, char **argv)
         return rc;
     xs_error err = {0};
     for (int i = 0; i < n_names; i++) {
-        xs_option mine[MAX_OPTS];
-        size_t n_mine = 0;
-        for (size_t j = 0; j < n_popts; j++)
-            if (!strcmp(popt_plugin[j], names[i]))
-                mine[n_mine++] = popts[j];
+        xs_option mine[CLI_MAX_PLUGIN_OPTS];
+        size_t n_mine = cli_plugin_opts_for(&popts, names[i], 0, mine);
         if (xs_engine_add_plugin(e, names[i], mine, n_mine, &err)) {
             xs_engine_free(e);
             return cli_fail("serve", cli_exit_code(err.code), "%s", err.msg);
