@@ -12,6 +12,7 @@
 #   xsell 1T      --threads 1 (direct: no proxy), max_neighbours=100
 #   xsell 2T      --threads 2 (proxy + 2 workers), max_neighbours=100
 #   xsell 1T exact --threads 1, whole rows (the default)
+#   xsell 2T M50  --threads 2, max_neighbours=50
 # Then: the 1T server at a fixed 50,000 requests/s, the read throughput
 # while ingest runs at 1,000 events/s, and how often the capped lists give
 # the exact top 10.  Raw runs: bench/out/serve.jsonl.
@@ -51,7 +52,10 @@ start s2 "$build/bin/xsell" serve --events "$store/events.csv" --threads 2 \
     --plugin-opt copurchase.max_neighbours=100
 start ex "$build/bin/xsell" serve --events "$store/events.csv" --threads 1 \
     --bind 'tcp://127.0.0.1:*' --port-file "$tmp/ex.port"
-for f in echo s1 s2 ex; do
+start s3 "$build/bin/xsell" serve --events "$store/events.csv" --threads 2 \
+    --bind 'tcp://127.0.0.1:*' --port-file "$tmp/s3.port" \
+    --plugin-opt copurchase.max_neighbours=50
+for f in echo s1 s2 ex s3; do
     i=0
     while [ ! -s "$tmp/$f.port" ]; do
         i=$((i + 1))
@@ -60,8 +64,10 @@ for f in echo s1 s2 ex; do
     done
 done
 # agreement first: the ingest runs below change the capped server's data
-/usr/bin/python3 bench/serve/agreement.py "$(cat "$tmp/s1.port")" \
-    "$(cat "$tmp/ex.port")" "$store/items.txt" > "$out/agreement.json"
+for m in s1 s3; do
+    /usr/bin/python3 bench/serve/agreement.py "$(cat "$tmp/$m.port")" \
+        "$(cat "$tmp/ex.port")" "$store/items.txt" > "$out/agreement-$m.json"
+done
 raw=$out/serve.jsonl
 : > "$raw"
 lg() { # label endpoint-file args...
@@ -78,14 +84,16 @@ for r in $(seq "$rounds"); do
         lg "xsell 1T" s1 --window "$w"
         lg "xsell 2T" s2 --window "$w"
         lg "xsell 1T exact" ex --window "$w"
+        lg "xsell 2T M50" s3 --window "$w"
     done
     lg "echo @50k/s" echo --window 256 --rate 50000
     lg "xsell 1T @50k/s" s1 --window 256 --rate 50000
     lg "xsell 2T @50k/s" s2 --window 256 --rate 50000
+    lg "xsell 2T M50 @50k/s" s3 --window 256 --rate 50000
     lg "xsell 1T +ingest" s1 --window 64 --ingest-rate 1000
     lg "xsell 2T +ingest" s2 --window 64 --ingest-rate 1000
 done
-/usr/bin/python3 - "$raw" "$out/agreement.json" <<'PY'
+/usr/bin/python3 - "$raw" "$out/agreement-s1.json" "$out/agreement-s3.json" <<'PY'
 import json, statistics, sys
 rows = [json.loads(l) for l in open(sys.argv[1])]
 groups = {}
@@ -104,9 +112,10 @@ for (srv, w, rate), m in sorted(med.items(), key=lambda kv: (kv[0][1], kv[0][2],
         srv, w, "%.0f" % rate if rate else "max", len(groups[(srv, w, rate)]),
         m["throughput"], m["p50_us"], m["p90_us"], m["p99_us"], m["errors"],
         m["ingested"], ratio))
-a = json.load(open(sys.argv[2]))
-print("\nmax_neighbours=100 against whole rows, %d baskets of 3: top-10 "
-      "overlap %.3f, identical top 10 in %.1f%% of requests; one-item "
-      "requests identical in %.1f%%" % (a["requests"], a["overlap"],
-      100 * a["identical"], 100 * a["single_identical"]))
+for cap, path in (("100", sys.argv[2]), ("50", sys.argv[3])):
+    a = json.load(open(path))
+    print("\nmax_neighbours=%s against whole rows, %d baskets of 3: top-10 "
+          "overlap %.3f, identical top 10 in %.1f%% of requests; one-item "
+          "requests identical in %.1f%%" % (cap, a["requests"], a["overlap"],
+          100 * a["identical"], 100 * a["single_identical"]))
 PY
