@@ -12,6 +12,7 @@
 
 #include "bigmem.h"
 #include "csv.h"
+#include "stream.h"
 
 /* Reads a regular file of known size into huge pages.  Returns 0 when read
  * whole, 1 when the file changed size meanwhile (caller retries the slow
@@ -39,34 +40,6 @@ static int read_sized(FILE *f, size_t size, xs_csv *c)
     return 0;
 }
 
-/* Reads any stream whole into malloc'd memory. */
-static int read_stream(FILE *f, xs_csv *c)
-{
-    size_t cap = 65536, len = 0;
-    char *buf = malloc(cap);
-    for (;;) {
-        if (!buf) {
-            errno = ENOMEM;
-            return -1;
-        }
-        len += fread(buf + len, 1, cap - len, f);
-        if (ferror(f)) {
-            free(buf);
-            return -1;
-        }
-        if (len < cap)
-            break;
-        char *nb = realloc(buf, cap * 2);
-        if (!nb)
-            free(buf);
-        buf = nb;
-        cap *= 2;
-    }
-    c->buf = buf;
-    c->len = len;
-    return 0;
-}
-
 int xs_csv_open(xs_csv *c, const char *path, char delim, xs_error *err)
 {
     memset(c, 0, sizeof *c);
@@ -86,7 +59,8 @@ int xs_csv_open(xs_csv *c, const char *path, char delim, xs_error *err)
         rc = read_sized(f, (size_t)st.st_size, c);
     if (rc == 1) {
         rewind(f);
-        rc = read_stream(f, c);
+        c->buf = xs_read_stream(f, &c->len);
+        rc = c->buf ? 0 : -1;
     }
     if (rc) {
         int e = errno;

@@ -12,6 +12,7 @@
 #include <zmq.h>
 
 #include "cli.h"
+#include "stream.h"
 #include "jsonmp.h"
 #include "mp_read.h"
 
@@ -33,24 +34,6 @@ static void help(FILE *f)
             "\"item\": \"P000030\", \"order\": \"O9\"}]}'\n\n"
             "exit status: 0 ok, 1 error reply or timeout, 2 usage error\n",
             XS_DEFAULT_BIND);
-}
-
-static char *read_stdin(size_t *len)
-{
-    size_t cap = 4096, n = 0;
-    char *buf = malloc(cap);
-    while (buf) {
-        n += fread(buf + n, 1, cap - n, stdin);
-        if (n < cap)
-            break;
-        char *nb = realloc(buf, cap * 2);
-        if (!nb)
-            free(buf);
-        buf = nb;
-        cap *= 2;
-    }
-    *len = n;
-    return buf;
 }
 
 /* Builds {"op": op, <fields of the JSON object>} into out. */
@@ -145,7 +128,7 @@ int cmd_query(int argc, char **argv)
     char *stdin_json = NULL;
     size_t json_len = json ? strlen(json) : 0;
     if (json && !strcmp(json, "-")) {
-        json = stdin_json = read_stdin(&json_len);
+        json = stdin_json = xs_read_stream(stdin, &json_len);
         if (!json)
             return cli_fail("query", CLI_RUNTIME, "out of memory");
     }
