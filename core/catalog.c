@@ -199,3 +199,50 @@ uint32_t xs_catalog_category(const xs_catalog *c, const char *name)
 {
     return c ? xs_dict_find(c->categories, name, strlen(name)) : XS_NONE;
 }
+
+uint32_t xs_catalog_category_count(const xs_catalog *c)
+{
+    return c ? xs_dict_size(c->categories) : 0;
+}
+
+const char *xs_catalog_category_name(const xs_catalog *c, uint32_t category)
+{
+    return c ? xs_dict_name(c->categories, category) : NULL;
+}
+
+xs_catalog *xs_catalog_new(void)
+{
+    xs_catalog *c = calloc(1, sizeof *c);
+    if (c && !(c->categories = xs_dict_new())) {
+        free(c);
+        c = NULL;
+    }
+    return c;
+}
+
+int xs_catalog_put(xs_catalog *c, uint32_t item, const xs_catalog_entry *in)
+{
+    cat_entry ne = {1, in->in_stock ? 1 : 0, 0, in->price, in->margin, NULL};
+    if (grow(c, item) ||
+        xs_dict_intern(c->categories, in->category, in->category_len,
+                       &ne.category))
+        return -1;
+    if (in->title && !(ne.title = strndup(in->title, in->title_len)))
+        return -1;
+    cat_entry *e = &c->e[item];
+    int fresh = !e->present;
+    free(e->title);
+    *e = ne;
+    c->n += fresh;
+    return fresh;
+}
+
+int xs_catalog_stock(const xs_catalog *c, uint32_t item, int *in_stock,
+                     uint32_t *category)
+{
+    if (!c || item >= c->cap || !c->e[item].present)
+        return 0;
+    *in_stock = c->e[item].in_stock;
+    *category = c->e[item].category;
+    return 1;
+}

@@ -109,6 +109,9 @@ xs_engine *xs_engine_new(xs_dataset *ds, xs_catalog *cat,
     if (xs_plugin_path_init(&e->path, e->cfg.plugin_dir, err))
         goto fail;
     e->cfg.plugin_dir = NULL; /* the caller's string is not ours to keep */
+    for (size_t i = 0; i < ds->n_events; i++)
+        if (ds->events[i].ts > e->latest_ts)
+            e->latest_ts = ds->events[i].ts;
     if (index_history(e)) {
         xs_error_set(err, XS_ERR_NOMEM, "out of memory indexing histories");
         goto fail;

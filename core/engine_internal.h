@@ -60,6 +60,7 @@ struct xs_engine {
     live_history *history;
     uint64_t ingested;
     size_t live_bytes;
+    int64_t latest_ts; /* latest event time, loaded or ingested */
 };
 
 /* Frees the ingest overlays (ingest.c). */

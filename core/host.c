@@ -200,6 +200,31 @@ static void *h_scratch(xs_result *r, size_t bytes)
     return p;
 }
 
+static uint32_t h_catalog_size(const xs_host *h)
+{
+    return xs_catalog_size(E(h)->cat);
+}
+
+static uint32_t h_category_count(const xs_host *h)
+{
+    return xs_catalog_category_count(E(h)->cat);
+}
+
+static const char *h_category_name(const xs_host *h, uint32_t category)
+{
+    return xs_catalog_category_name(E(h)->cat, category);
+}
+
+static uint32_t h_category_lookup(const xs_host *h, const char *name)
+{
+    return name ? xs_catalog_category(E(h)->cat, name) : XS_NONE;
+}
+
+static int64_t h_latest_time(const xs_host *h)
+{
+    return E(h)->latest_ts;
+}
+
 static void h_log(const xs_host *h, int level, const char *fmt, ...)
 {
     char msg[512];
@@ -237,4 +262,9 @@ const xs_host_api xs_host_api_table = {
     .log = h_log,
     .supports = h_supports,
     .row_versions = h_row_versions,
+    .catalog_size = h_catalog_size,
+    .category_count = h_category_count,
+    .category_name = h_category_name,
+    .category_lookup = h_category_lookup,
+    .latest_time = h_latest_time,
 };

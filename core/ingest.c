@@ -298,6 +298,8 @@ int xs_engine_ingest(xs_engine *e, const xs_ingest_event *ev, size_t n,
         }
         if (rc == XS_OK && history_add(e, d))
             rc = XS_ERR_NOMEM;
+        if (d->ts > e->latest_ts)
+            e->latest_ts = d->ts;
     }
     /* Out of memory part way is the one failure left after validation.  The
      * counts are then not updated, but ids interned and the live

@@ -314,7 +314,7 @@ static int op_recommend(xs_protocol *p)
         return rc;
     }
     n_ids = xs_request_items(p->ids, n_ids);
-    xs_request req = {p->ids, n_ids, XS_NONE, (uint32_t)k, explain};
+    xs_request req = {p->ids, n_ids, XS_NONE, (uint32_t)k, explain, XS_NONE};
     if (customer) {
         const xs_dataset *ds = xs_engine_dataset(e);
         req.customer = xs_dict_find(ds->customers, customer, customer_len);

@@ -121,7 +121,7 @@ static const xs_rec *expect(const char *label, xs_engine *e, xs_context *ctx,
         n_ids++;
     }
     n_ids = xs_request_items(ids, n_ids);
-    xs_request req = {ids, n_ids, XS_NONE, k, 1};
+    xs_request req = {ids, n_ids, XS_NONE, k, 1, XS_NONE};
     const xs_rec *recs = NULL;
     size_t n = 0;
     xs_error err = {0};
@@ -228,7 +228,7 @@ static void test_one_item(void)
     EXPECT("lift {tea}", e, ctx, "tea", 10, 0, &n, {"coffee", lift(1, 2, 2)});
     /* an empty basket gives nothing */
     {
-        xs_request req = {NULL, 0, XS_NONE, 10, 1};
+        xs_request req = {NULL, 0, XS_NONE, 10, 1, XS_NONE};
         const xs_rec *recs;
         xs_error err = {0};
         int rc = xs_engine_recommend(e, ctx, "copurchase", &req, &recs, &n,
@@ -429,7 +429,7 @@ static void test_support_rounding(void)
         xs_engine *e = engine_with(ds, (const char *const[]){opt, NULL});
         xs_context *ctx = e ? xs_context_new(e) : NULL;
         if (ctx) {
-            xs_request req = {&x, 1, XS_NONE, 100, 0};
+            xs_request req = {&x, 1, XS_NONE, 100, 0, XS_NONE};
             const xs_rec *recs;
             size_t n = 0;
             xs_error err = {0};

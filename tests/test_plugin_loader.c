@@ -509,7 +509,7 @@ static void test_engine_add(void)
     /* after all that, the engine still serves */
     xs_context *ctx = xs_context_new(e);
     uint32_t milk = xs_engine_item(e, "milk");
-    xs_request req = {&milk, 1, XS_NONE, 3, 1};
+    xs_request req = {&milk, 1, XS_NONE, 3, 1, XS_NONE};
     const xs_rec *recs;
     size_t n;
     xs_error err = {0};
@@ -545,7 +545,7 @@ static void test_host_filters(void)
         uint32_t n_items = (uint32_t)xs_dict_size(xs_engine_dataset(e)->items);
         uint32_t items[2] = {xs_engine_item(e, "milk"),
                              xs_engine_item(e, "yogurt")};
-        xs_request req = {items, 2, XS_NONE, XS_K_MAX, 1};
+        xs_request req = {items, 2, XS_NONE, XS_K_MAX, 1, XS_NONE};
         const xs_rec *recs;
         size_t n;
         rc = xs_engine_recommend(e, ctx, "testgood", &req, &recs, &n, &err);
@@ -583,7 +583,7 @@ static void test_host_filters(void)
     ctx = xs_context_new(e);
     if (rc == XS_OK && ctx) {
         uint32_t milk = xs_engine_item(e, "milk");
-        xs_request req = {&milk, 1, XS_NONE, 5, 0};
+        xs_request req = {&milk, 1, XS_NONE, 5, 0, XS_NONE};
         const xs_rec *recs = NULL;
         size_t n = 99;
         rc = xs_engine_recommend(e, ctx, "testgood", &req, &recs, &n, &err);

@@ -297,7 +297,7 @@ int cmd_recommend(int argc, char **argv)
             ids[n_ids++] = id;
     }
     n_ids = xs_request_items(ids, n_ids);
-    xs_request req = {ids, n_ids, XS_NONE, (uint32_t)k, explain};
+    xs_request req = {ids, n_ids, XS_NONE, (uint32_t)k, explain, XS_NONE};
     if (customer) {
         const xs_dataset *ds = xs_engine_dataset(e);
         req.customer = ds->has_customer

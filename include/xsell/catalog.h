@@ -33,5 +33,33 @@ uint32_t xs_catalog_size(const xs_catalog *c);
 size_t xs_catalog_duplicates(const xs_catalog *c);
 /* Category id of a name, or XS_NONE. */
 uint32_t xs_catalog_category(const xs_catalog *c, const char *name);
+uint32_t xs_catalog_category_count(const xs_catalog *c);
+const char *xs_catalog_category_name(const xs_catalog *c, uint32_t category);
+
+/* An empty catalog (NULL when out of memory), for catalogs built at run
+ * time. */
+xs_catalog *xs_catalog_new(void);
+
+/* One entry as written by xs_catalog_put: category is a name (interned),
+ * price >= 0 and finite, margin NaN or finite, title NULL or copied. */
+typedef struct xs_catalog_entry {
+    const char *category;
+    size_t category_len;
+    double price;
+    double margin;
+    int in_stock;
+    const char *title;
+    size_t title_len;
+} xs_catalog_entry;
+
+/* Adds or replaces the entry of item (a dense id of the shared item
+ * dictionary).  Returns 1 when the item was new to the catalog, 0 when
+ * replaced, -1 when out of memory (the catalog is unchanged). */
+int xs_catalog_put(xs_catalog *c, uint32_t item, const xs_catalog_entry *in);
+
+/* Fast path for the business rules: 1 and the item's stock flag and
+ * category when it has an entry, else 0. */
+int xs_catalog_stock(const xs_catalog *c, uint32_t item, int *in_stock,
+                     uint32_t *category);
 
 #endif

@@ -27,6 +27,15 @@
  * Compatibility.  XS_PLUGIN_ABI is bumped on any incompatible change of the
  * structures below.  New host functions are only ever appended to
  * xs_host_api; `size` tells a plugin how much of the table its host has.
+ * ABI 2 added xs_request.category, xs_plugin.catalog and the host functions
+ * after row_versions.
+ *
+ * Business rules.  The host filters what push() accepts: request items, the
+ * request's exclusions, items the customer already owns (unless the engine
+ * or request keeps them, or their category is re-bought), out-of-stock
+ * items and, with a category filter, items of other categories.  A plugin
+ * that pushes candidates in descending score order may stop once k pushes
+ * have been kept.
  */
 #ifndef XSELL_PLUGIN_H
 #define XSELL_PLUGIN_H
@@ -39,7 +48,7 @@
 extern "C" {
 #endif
 
-#define XS_PLUGIN_ABI 1
+#define XS_PLUGIN_ABI 2
 #define XS_NONE 0xFFFFFFFFu
 
 #if defined(__GNUC__)
@@ -116,6 +125,7 @@ typedef struct xs_request {
     uint32_t customer; /* XS_NONE when absent or unknown */
     uint32_t k;        /* result size, 1 .. XS_K_MAX */
     int explain;       /* non-zero: explain() will be called on the results */
+    uint32_t category; /* XS_NONE, or the only category the host keeps */
 } xs_request;
 
 #define XS_K_MAX 1000
@@ -194,6 +204,19 @@ typedef struct xs_host_api {
      * something derived from rows compares these in observe() to know what
      * to refresh. */
     const uint32_t *(*row_versions)(const xs_host *h, int scope, uint32_t *n);
+
+    /* ---- ABI 2 ---- */
+
+    /* Catalog size: items with catalog entries (0 when there is no
+     * catalog).  Categories are dense ids 0 .. category_count()-1. */
+    uint32_t (*catalog_size)(const xs_host *h);
+    uint32_t (*category_count)(const xs_host *h);
+    const char *(*category_name)(const xs_host *h, uint32_t category);
+    uint32_t (*category_lookup)(const xs_host *h, const char *name);
+
+    /* The latest event time of the data (loaded or ingested), unix seconds;
+     * 0 when the data has no timestamps. */
+    int64_t (*latest_time)(const xs_host *h);
 } xs_host_api;
 
 /* The plugin table. */
@@ -221,6 +244,11 @@ typedef struct xs_plugin {
     int (*observe)(void *state, const xs_event *ev, size_t n);
 
     void (*destroy)(void *state);
+
+    /* Optional (ABI 2).  Catalog entries of these items were added or
+     * changed (already visible through item_info).  Called like observe():
+     * never concurrently with recommend(). */
+    int (*catalog)(void *state, const uint32_t *items, size_t n);
 } xs_plugin;
 
 typedef const xs_plugin *(*xs_plugin_entry_fn)(void);

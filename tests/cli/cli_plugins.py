@@ -11,6 +11,7 @@
     ones; `recommend --plugin NAME` loads the first one found.
 """
 import os
+import re
 import shutil
 import sys
 
@@ -53,9 +54,13 @@ ck.check(err == "", "plugins: stderr %r" % err)
 doc = ck.json_of(["plugins", "--format", "json"])
 got = listed(doc, "plugins --format json")
 ck.check(("copurchase", cp_file) in got, "plugins json: %r" % got)
+# the ABI the headers declare, read from the source tree
+with open(os.path.join(os.environ["XS_SOURCE_DIR"], "include", "xsell",
+                       "plugin.h")) as f:
+    ABI = int(re.search(r"#define XS_PLUGIN_ABI (\d+)", f.read()).group(1))
 for p in (doc or {}).get("plugins", []):
     if p.get("name") == "copurchase":
-        ck.check(p["abi"] == 1 and p["version"] and p["description"],
+        ck.check(p["abi"] == ABI and p["version"] and p["description"],
                  "copurchase entry %r" % p)
 
 # -- the test plugins: good ones listed, broken ones reported, exit 1 ------------
