@@ -88,7 +88,7 @@ const char *xs_engine_item_name(const xs_engine *e, uint32_t item);
 typedef struct xs_rec {
     uint32_t item;
     double score;
-    const char *plugin; /* name of the plugin that produced it */
+    const char *plugin; /* the plugin(s) that produced it, joined by '+' */
     xs_evidence ev;     /* filled when the request asked to explain */
 } xs_rec;
 
@@ -111,6 +111,74 @@ int xs_engine_recommend_excluding(xs_engine *e, xs_context *ctx,
                                   const uint32_t *exclude, uint32_t n_exclude,
                                   const xs_rec **out, size_t *n,
                                   xs_error *err);
+
+/* ---- blend and business rules ---------------------------------------------
+ *
+ * Rules applied to every answer, whichever plugin produced it: never the
+ * request's items or exclusions; never an out-of-stock item; never an item
+ * the customer already bought, unless the engine or the request keeps owned
+ * items or the item's category is one that is bought again ("rebuy"); with a
+ * category filter, only that category.
+ *
+ * The blend (plugin NULL or "blend") asks every loaded plugin whose weight
+ * is > 0 for its top max(2k, k+10), normalises each list by its top score
+ * (s / max; (s - min) / (max - min) when max <= 0), sums weight x normalised
+ * score per item and keeps the k best; when fewer than k remain it fills
+ * from the fill plugin ("popular" by default when loaded), ranked below
+ * every blended item.  Each result names its plugins joined by '+'.
+ */
+
+/* Settings, as "key" = "value" strings (the config file and the CLI use the
+ * same keys).  Call before serving.
+ *   exclude_owned   true|false        drop items the customer bought
+ *                                     (default true)
+ *   rebuy           cat1,cat2,...     categories bought again: owned items
+ *                                     of these stay eligible (catalog
+ *                                     categories; unknown ones refused)
+ *   weight.NAME     number >= 0       blend weight of plugin NAME (default
+ *                                     1; 0 for popular, which fills)
+ *   fill            NAME|none         plugin that fills short blends
+ *                                     (default popular when loaded)
+ * XS_ERR_USAGE for an unknown key or bad value. */
+int xs_engine_set_rule(xs_engine *e, const char *key, const char *value,
+                       xs_error *err);
+
+/* Per-request rule overrides. */
+typedef struct xs_filter {
+    const uint32_t *exclude; /* any order, duplicates allowed */
+    uint32_t n_exclude;
+    int exclude_owned; /* -1: the engine's setting, 0: keep, 1: drop */
+} xs_filter;
+
+/* The general form of xs_engine_recommend: plugin NULL or "blend" for the
+ * blend; filter may be NULL. */
+int xs_engine_recommend_filtered(xs_engine *e, xs_context *ctx,
+                                 const char *plugin, const xs_request *req,
+                                 const xs_filter *filter, const xs_rec **out,
+                                 size_t *n, xs_error *err);
+
+/* Candidates plugin i offered that the host dropped as unknown ids or
+ * non-finite scores, since the engine started. */
+uint64_t xs_engine_plugin_dropped(const xs_engine *e, size_t i);
+
+/* ---- run-time catalog ------------------------------------------------------ */
+
+/* One catalog entry as it arrives online (strings not NUL-terminated). */
+typedef struct xs_catalog_item {
+    const char *item, *category, *title; /* title may be NULL */
+    uint32_t item_len, category_len, title_len;
+    double price;  /* finite, >= 0 */
+    double margin; /* NaN when unknown */
+    int in_stock;
+} xs_catalog_item;
+
+/* Validates the whole batch (refused whole with XS_ERR_USAGE naming the
+ * entry, "items[2].price: ..."), then under the write lock interns new
+ * items, adds or replaces their entries (creating the catalog when the
+ * engine has none) and calls every plugin's catalog() hook.  *added (may be
+ * NULL) receives the number of items new to the catalog. */
+int xs_engine_catalog_upsert(xs_engine *e, const xs_catalog_item *items,
+                             size_t n, size_t *added, xs_error *err);
 
 /* Reader side of the engine lock (see the top of this file). */
 void xs_engine_read_lock(xs_engine *e);
