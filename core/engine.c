@@ -11,6 +11,7 @@
  */
 #define _GNU_SOURCE /* pthread_rwlockattr_setkind_np: writer preference */
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -82,6 +83,8 @@ xs_engine *xs_engine_new(xs_dataset *ds, xs_catalog *cat,
     e->ds = ds;
     e->cat = cat;
     e->host.engine = e;
+    e->exclude_owned = 1;
+    e->fill = -2; /* popular, when loaded */
     pthread_rwlockattr_t attr;
     pthread_rwlockattr_init(&attr);
     pthread_rwlockattr_setkind_np(&attr,
@@ -133,6 +136,7 @@ void xs_engine_free(xs_engine *e)
         xs_plugin_so_close(&e->plugins[i].so);
     }
     free(e->plugins);
+    free(e->rebuy);
     for (int s = 0; s < 2; s++) {
         xs_cooc_free(e->cooc[s]);
         xs_txns_free(&e->txns[s]);
@@ -186,12 +190,12 @@ const xs_cooc *xs_engine_cooc(const xs_engine *e, int scope)
                : NULL;
 }
 
-static plugin_instance *find_plugin(const xs_engine *e, const char *name)
+int xs_engine_plugin_index(const xs_engine *e, const char *name)
 {
     for (size_t i = 0; i < e->n_plugins; i++)
         if (!strcmp(e->plugins[i].so.table->name, name))
-            return &e->plugins[i];
-    return NULL;
+            return (int)i;
+    return -1;
 }
 
 int xs_engine_add_plugin(xs_engine *e, const char *name, const xs_option *opts,
@@ -204,7 +208,14 @@ int xs_engine_add_plugin(xs_engine *e, const char *name, const xs_option *opts,
     plugin_instance pi = {0};
     if ((rc = xs_plugin_so_open(file, &pi.so, err)))
         return rc;
-    if (find_plugin(e, pi.so.table->name)) {
+    if (!strcmp(pi.so.table->name, "blend")) {
+        xs_error_set(err, XS_ERR_USAGE,
+                     "plugin %s: the name 'blend' is reserved for the blend of "
+                     "all plugins", file);
+        xs_plugin_so_close(&pi.so);
+        return XS_ERR_USAGE;
+    }
+    if (xs_engine_plugin_index(e, pi.so.table->name) >= 0) {
         xs_error_set(err, XS_ERR_USAGE,
                      "plugin %s: a plugin named '%s' is already loaded", file,
                      pi.so.table->name);
@@ -226,6 +237,8 @@ int xs_engine_add_plugin(xs_engine *e, const char *name, const xs_option *opts,
         xs_plugin_so_close(&pi.so);
         return XS_ERR_PLUGIN;
     }
+    /* popular answers cold starts and fills short blends: weight 0 */
+    pi.weight = strcmp(pi.so.table->name, "popular") ? 1.0 : 0.0;
     e->plugins[e->n_plugins++] = pi;
     return XS_OK;
 }
@@ -267,6 +280,8 @@ void xs_context_free(xs_context *ctx)
     xs_topk_free(&ctx->res.topk);
     xs_result_scratch_free(&ctx->res);
     free(ctx->recs);
+    free(ctx->names);
+    free(ctx->parts);
     free(ctx->exclude);
     free(ctx);
 }
@@ -295,28 +310,20 @@ int xs_engine_recommend(xs_engine *e, xs_context *ctx, const char *plugin,
                                          err);
 }
 
-/* The sorted union of the request's items and the extra exclusions, in
- * context memory that is reused from request to request. */
-static const uint32_t *exclusions(xs_context *ctx, const xs_request *req,
-                                  const uint32_t *extra, uint32_t n_extra,
-                                  uint32_t *n)
+int xs_context_recs_reserve(xs_context *ctx, uint32_t n)
 {
-    if (n_extra == 0) {
-        *n = req->n_items;
-        return req->items;
-    }
-    uint32_t total = req->n_items + n_extra;
-    if (total > ctx->cap_exclude) {
-        uint32_t *v = realloc(ctx->exclude, (size_t)total * sizeof *v);
-        if (!v)
-            return NULL;
-        ctx->exclude = v;
-        ctx->cap_exclude = total;
-    }
-    memcpy(ctx->exclude, req->items, req->n_items * sizeof *req->items);
-    memcpy(ctx->exclude + req->n_items, extra, n_extra * sizeof *extra);
-    *n = xs_request_items(ctx->exclude, total);
-    return ctx->exclude;
+    if (n <= ctx->cap_recs)
+        return 0;
+    xs_rec *recs = realloc(ctx->recs, n * sizeof *recs);
+    if (!recs)
+        return -1;
+    ctx->recs = recs;
+    char *names = realloc(ctx->names, (size_t)n * XS_NAMES_LEN);
+    if (!names)
+        return -1;
+    ctx->names = names;
+    ctx->cap_recs = n;
+    return 0;
 }
 
 int xs_engine_recommend_excluding(xs_engine *e, xs_context *ctx,
@@ -325,34 +332,41 @@ int xs_engine_recommend_excluding(xs_engine *e, xs_context *ctx,
                                   const xs_rec **out, size_t *n,
                                   xs_error *err)
 {
-    *out = NULL;
-    *n = 0;
-    if (req->k < 1 || req->k > XS_K_MAX)
-        return xs_error_set(err, XS_ERR_USAGE, "k must be 1..%d, not %u",
-                            XS_K_MAX, (unsigned)req->k);
-    const plugin_instance *pi = find_plugin(e, plugin);
-    if (!pi)
-        return xs_error_set(err, XS_ERR_NOTFOUND, "unknown plugin '%s'",
-                            plugin);
+    xs_filter f = {exclude, n_exclude, -1};
+    return xs_engine_recommend_filtered(e, ctx, plugin, req, &f, out, n, err);
+}
+
+int xs_engine_run_plugin(xs_engine *e, xs_context *ctx, plugin_instance *pi,
+                         const xs_request *req, uint32_t k, xs_error *err)
+{
+    (void)e;
     xs_result *r = &ctx->res;
-    if (xs_topk_reset(&r->topk, req->k))
+    if (xs_topk_reset(&r->topk, k))
         return xs_error_set(err, XS_ERR_NOMEM, "out of memory");
     xs_result_scratch_reset(r);
-    r->exclude = exclusions(ctx, req, exclude, n_exclude, &r->n_exclude);
-    if (!r->exclude && (req->n_items || n_exclude))
-        return xs_error_set(err, XS_ERR_NOMEM, "out of memory");
-    r->n_items = xs_dict_size(e->ds->items);
+    r->dropped = 0;
+    xs_request sub = *req;
+    sub.k = k;
     const xs_plugin *p = pi->so.table;
-    if (p->recommend(pi->state, req, r))
+    int rc = p->recommend(pi->state, &sub, r);
+    if (r->dropped)
+        atomic_fetch_add_explicit(&pi->dropped, r->dropped,
+                                  memory_order_relaxed);
+    if (rc)
         return xs_error_set(err, XS_ERR_PLUGIN, "plugin %s failed", p->name);
     xs_topk_sort(&r->topk);
-    if (r->topk.n > ctx->cap_recs) {
-        xs_rec *recs = realloc(ctx->recs, r->topk.n * sizeof *recs);
-        if (!recs)
-            return xs_error_set(err, XS_ERR_NOMEM, "out of memory");
-        ctx->recs = recs;
-        ctx->cap_recs = r->topk.n;
-    }
+    return XS_OK;
+}
+
+int xs_engine_recs_from_heap(xs_engine *e, xs_context *ctx,
+                             plugin_instance *pi, const xs_request *req,
+                             size_t *n, xs_error *err)
+{
+    (void)e;
+    xs_result *r = &ctx->res;
+    if (xs_context_recs_reserve(ctx, r->topk.n))
+        return xs_error_set(err, XS_ERR_NOMEM, "out of memory");
+    const xs_plugin *p = pi->so.table;
     for (uint32_t i = 0; i < r->topk.n; i++) {
         xs_rec *rec = &ctx->recs[i];
         rec->item = r->topk.heap[i].item;
@@ -362,9 +376,47 @@ int xs_engine_recommend_excluding(xs_engine *e, xs_context *ctx,
         if (req->explain && p->explain)
             p->explain(pi->state, req, rec->item, &rec->ev);
     }
-    *out = ctx->recs;
     *n = r->topk.n;
     return XS_OK;
+}
+
+int xs_engine_recommend_filtered(xs_engine *e, xs_context *ctx,
+                                 const char *plugin, const xs_request *req,
+                                 const xs_filter *filter, const xs_rec **out,
+                                 size_t *n, xs_error *err)
+{
+    *out = NULL;
+    *n = 0;
+    if (req->k < 1 || req->k > XS_K_MAX)
+        return xs_error_set(err, XS_ERR_USAGE, "k must be 1..%d, not %u",
+                            XS_K_MAX, (unsigned)req->k);
+    if (req->category != XS_NONE &&
+        req->category >= xs_catalog_category_count(e->cat))
+        return xs_error_set(err, XS_ERR_USAGE, "unknown category id %u",
+                            (unsigned)req->category);
+    int blend = !plugin || !strcmp(plugin, "blend");
+    int i = blend ? -1 : xs_engine_plugin_index(e, plugin);
+    if (!blend && i < 0)
+        return xs_error_set(err, XS_ERR_NOTFOUND, "unknown plugin '%s'",
+                            plugin);
+    int rc = xs_filter_prepare(e, ctx, req, filter, err);
+    if (rc)
+        return rc;
+    if (blend)
+        return xs_blend_recommend(e, ctx, req, out, n, err);
+    if ((rc = xs_engine_run_plugin(e, ctx, &e->plugins[i], req, req->k, err)) ||
+        (rc = xs_engine_recs_from_heap(e, ctx, &e->plugins[i], req, n, err)))
+        return rc;
+    *out = ctx->recs;
+    return XS_OK;
+}
+
+uint64_t xs_engine_plugin_dropped(const xs_engine *e, size_t i)
+{
+    return i < e->n_plugins
+               ? atomic_load_explicit(&e->plugins[i].dropped,
+                                      memory_order_relaxed)
+               : 0;
 }
 
 void xs_engine_read_lock(xs_engine *e)

@@ -20,6 +20,8 @@ struct xs_host {
 typedef struct plugin_instance {
     xs_plugin_so so;
     void *state;
+    double weight;            /* in the blend (filter.c) */
+    _Atomic uint64_t dropped; /* candidates push() refused as invalid */
 } plugin_instance;
 
 /* The items of one transaction (order or customer) touched by ingest:
@@ -61,6 +63,11 @@ struct xs_engine {
     uint64_t ingested;
     size_t live_bytes;
     int64_t latest_ts; /* latest event time, loaded or ingested */
+    /* business rules and blend settings (filter.c) */
+    int exclude_owned;
+    uint32_t *rebuy; /* category ids bought again, sorted */
+    uint32_t n_rebuy;
+    int fill;        /* plugin index filling short blends, -1: none */
 };
 
 /* Frees the ingest overlays (ingest.c). */
@@ -78,18 +85,59 @@ struct xs_result {
     const uint32_t *exclude; /* sorted */
     uint32_t n_exclude;
     uint32_t n_items;
+    const xs_catalog *cat;   /* for the stock and category rules */
+    uint32_t category;       /* XS_NONE: no category filter */
     uint64_t dropped; /* unknown ids or non-finite scores, since creation */
     scratch_chunk *scratch;
 };
+
+/* One plugin's normalised contribution to a blended item (blend.c). */
+typedef struct blend_part {
+    uint32_t item;
+    uint32_t plugin; /* index in the engine's plugins */
+    double score;    /* weight x normalised score */
+} blend_part;
 
 struct xs_context {
     xs_engine *engine;
     xs_result res;
     xs_rec *recs;
     uint32_t cap_recs;
-    uint32_t *exclude; /* request items + extra exclusions, sorted */
+    uint32_t *exclude; /* request items + exclusions + owned, sorted */
     uint32_t cap_exclude;
+    blend_part *parts; /* the blend's plugin lists, then sorted by item */
+    size_t n_parts, cap_parts;
+    char *names;       /* the recs' joined plugin names, XS_NAMES_LEN each */
+    uint32_t cap_names;
 };
+
+#define XS_NAMES_LEN 160
+
+/* Runs one plugin into ctx->res for req with result size k (the request's
+ * filters already set by xs_filter_prepare); the heap is sorted on
+ * return. */
+int xs_engine_run_plugin(xs_engine *e, xs_context *ctx, plugin_instance *pi,
+                         const xs_request *req, uint32_t k, xs_error *err);
+/* Fills ctx->recs[0..n) from the sorted heap for plugin pi. */
+int xs_engine_recs_from_heap(xs_engine *e, xs_context *ctx,
+                             plugin_instance *pi, const xs_request *req,
+                             size_t *n, xs_error *err);
+int xs_context_recs_reserve(xs_context *ctx, uint32_t n);
+
+/* Sets up ctx->res's exclusions and filters for a request (filter.c). */
+int xs_filter_prepare(xs_engine *e, xs_context *ctx, const xs_request *req,
+                      const xs_filter *f, xs_error *err);
+
+/* The blend (blend.c). */
+int xs_blend_recommend(xs_engine *e, xs_context *ctx, const xs_request *req,
+                       const xs_rec **out, size_t *n, xs_error *err);
+
+/* The customer's history (host.c): 1 and its events, or 0. */
+int xs_engine_history(const xs_engine *e, uint32_t customer,
+                      const xs_event **ev, size_t *n);
+
+/* Index of plugin `name` or -1. */
+int xs_engine_plugin_index(const xs_engine *e, const char *name);
 
 extern const xs_host_api xs_host_api_table;
 

@@ -107,7 +107,12 @@ static int h_item_info(const xs_host *h, uint32_t item, xs_item_info *out)
 static int h_history(const xs_host *h, uint32_t customer, const xs_event **ev,
                      size_t *n)
 {
-    const xs_engine *e = E(h);
+    return xs_engine_history(E(h), customer, ev, n);
+}
+
+int xs_engine_history(const xs_engine *e, uint32_t customer,
+                      const xs_event **ev, size_t *n)
+{
     *ev = NULL;
     *n = 0;
     if (e->history) { /* ingest added to it */
@@ -147,6 +152,17 @@ static int h_push(xs_result *r, uint32_t item, double score)
         return 0;
     if (r->n_exclude && is_excluded(r, item))
         return 0;
+    if (r->cat) { /* the stock and category rules */
+        int in_stock;
+        uint32_t category;
+        if (xs_catalog_stock(r->cat, item, &in_stock, &category)) {
+            if (!in_stock ||
+                (r->category != XS_NONE && category != r->category))
+                return 0;
+        } else if (r->category != XS_NONE) {
+            return 0;
+        }
+    }
     return xs_topk_push(&r->topk, item, score);
 }
 

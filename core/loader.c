@@ -4,7 +4,13 @@
  * Opening is all-or-nothing: every check happens before the handle is handed
  * out, and any failure closes the handle again.  Nothing here calls the
  * plugin beyond xs_plugin_entry(): create() is the engine's business.
+ *
+ * The default directory follows the running libxsell (found with dladdr):
+ * the build tree's plugins when it is the build tree's library, else
+ * LIBDIR/xsell/plugins beside it, so an installed tree finds its plugins
+ * under whatever prefix it was installed or moved to.
  */
+#define _GNU_SOURCE /* dladdr */
 #include <ctype.h>
 #include <dirent.h>
 #include <dlfcn.h>
@@ -22,6 +28,9 @@
 #endif
 #ifndef XS_INSTALL_PLUGIN_DIR
 #define XS_INSTALL_PLUGIN_DIR ""
+#endif
+#ifndef XS_BUILD_LIB_DIR
+#define XS_BUILD_LIB_DIR ""
 #endif
 
 static int valid_name(const char *s)
@@ -124,6 +133,31 @@ static int add_dir(xs_plugin_path *pp, const char *dir, size_t len)
     return 0;
 }
 
+/* The directory of the running libxsell, resolved (owned by the caller), or
+ * NULL when it cannot be told. */
+static char *library_dir(void)
+{
+    static const char anchor = 0; /* any address inside libxsell */
+    Dl_info info;
+    if (!dladdr(&anchor, &info) || !info.dli_fname)
+        return NULL;
+    char *dir = realpath(info.dli_fname, NULL);
+    char *slash = dir ? strrchr(dir, '/') : NULL;
+    if (!slash) {
+        free(dir);
+        return NULL;
+    }
+    *slash = '\0';
+    return dir;
+}
+
+static int same_dir(const char *a, const char *b)
+{
+    struct stat sa, sb;
+    return stat(a, &sa) == 0 && stat(b, &sb) == 0 && sa.st_dev == sb.st_dev &&
+           sa.st_ino == sb.st_ino;
+}
+
 int xs_plugin_path_init(xs_plugin_path *pp, const char *plugin_dir,
                         xs_error *err)
 {
@@ -138,8 +172,19 @@ int xs_plugin_path_init(xs_plugin_path *pp, const char *plugin_dir,
         bad |= add_dir(pp, env, len);
         env = colon ? colon + 1 : NULL;
     }
-    bad |= add_dir(pp, XS_BUILD_PLUGIN_DIR, strlen(XS_BUILD_PLUGIN_DIR));
-    bad |= add_dir(pp, XS_INSTALL_PLUGIN_DIR, strlen(XS_INSTALL_PLUGIN_DIR));
+    char *lib = library_dir();
+    if (!lib || same_dir(lib, XS_BUILD_LIB_DIR)) { /* the build tree */
+        bad |= add_dir(pp, XS_BUILD_PLUGIN_DIR, strlen(XS_BUILD_PLUGIN_DIR));
+        bad |= add_dir(pp, XS_INSTALL_PLUGIN_DIR, strlen(XS_INSTALL_PLUGIN_DIR));
+    } else { /* installed: LIBDIR/xsell/plugins beside libxsell */
+        size_t len = strlen(lib) + sizeof "/xsell/plugins";
+        char *dir = malloc(len);
+        if (dir)
+            snprintf(dir, len, "%s/xsell/plugins", lib);
+        bad |= !dir || add_dir(pp, dir, strlen(dir));
+        free(dir);
+    }
+    free(lib);
     if (bad) {
         xs_plugin_path_free(pp);
         return xs_error_set(err, XS_ERR_NOMEM, "out of memory");

@@ -24,13 +24,15 @@
 
 enum field_id {
     F_OP, F_ITEMS, F_CUSTOMER, F_K, F_PLUGIN, F_EXCLUDE, F_EXPLAIN, F_EVENTS,
-    F_MIN_SUPPORT, F_MIN_CONFIDENCE, F_LIMIT, F_SORT, F_SCOPE, F_ID, F_COUNT
+    F_MIN_SUPPORT, F_MIN_CONFIDENCE, F_LIMIT, F_SORT, F_SCOPE, F_ID,
+    F_CATEGORY, F_EXCLUDE_OWNED, F_COUNT
 };
 
 static const char *const field_names[F_COUNT] = {
     "op",          "items",          "customer", "k",    "plugin",
     "exclude",     "explain",        "events",   "min_support",
-    "min_confidence", "limit",       "sort",     "scope", "id"};
+    "min_confidence", "limit",       "sort",     "scope", "id",
+    "category",    "exclude_owned"};
 
 /* Bytes for integer ids turned into strings: three per event at most. */
 #define ID_TEXT 24
@@ -48,6 +50,7 @@ struct xs_protocol {
     char unknown_text[XS_MAX_ITEMS][ID_TEXT]; /* unknown integer ids */
     uint32_t n_unknown;
     xs_ingest_event *events; /* XS_INGEST_MAX, on first ingest */
+    xs_catalog_item *catalog; /* XS_INGEST_MAX, on first catalog op */
     char *id_text;           /* 3 * XS_INGEST_MAX * ID_TEXT */
     char err[256];
     const uint8_t *id; /* the request's "id" value, echoed in the reply */
@@ -84,6 +87,7 @@ void xs_protocol_free(xs_protocol *p)
     xs_context_free(p->ctx);
     msgpack_sbuffer_destroy(&p->buf);
     free(p->events);
+    free(p->catalog);
     free(p->id_text);
     free(p);
 }
@@ -285,14 +289,34 @@ static int op_recommend(xs_protocol *p)
         if (xs_mp_read_bool(&m, &explain))
             return want(p, "explain", "a boolean", &p->field[F_EXPLAIN]);
     }
+    int exclude_owned = -1;
+    if (p->has[F_EXCLUDE_OWNED]) {
+        xs_mp m = p->field[F_EXCLUDE_OWNED];
+        if (xs_mp_read_bool(&m, &exclude_owned))
+            return want(p, "exclude_owned", "a boolean",
+                        &p->field[F_EXCLUDE_OWNED]);
+    }
+    const char *cat_s;
+    uint32_t cat_len;
+    if (opt_str(p, F_CATEGORY, &cat_s, &cat_len))
+        return -1;
+    char category[256];
+    if (cat_s) {
+        if (cat_len >= sizeof category || memchr(cat_s, '\0', cat_len))
+            return fail(p, "bad_request", "unknown category");
+        memcpy(category, cat_s, cat_len);
+        category[cat_len] = '\0';
+    }
     char name[64];
+    const char *chosen = NULL; /* NULL: the blend */
     if (plugin) {
         if (plugin_len >= sizeof name || memchr(plugin, '\0', plugin_len))
             return fail(p, "unknown_plugin", "unknown plugin");
         memcpy(name, plugin, plugin_len);
         name[plugin_len] = '\0';
+        chosen = name;
     } else {
-        snprintf(name, sizeof name, "%s", p->sh->default_plugin);
+        chosen = p->sh->default_plugin;
     }
     char cust_text[ID_TEXT];
     customer = NULL;
@@ -319,11 +343,20 @@ static int op_recommend(xs_protocol *p)
         const xs_dataset *ds = xs_engine_dataset(e);
         req.customer = xs_dict_find(ds->customers, customer, customer_len);
     }
+    if (cat_s) {
+        req.category = xs_catalog_category(xs_engine_catalog(e), category);
+        if (req.category == XS_NONE) {
+            xs_engine_read_unlock(e);
+            return fail(p, "bad_request", "unknown category '%.60s'",
+                        category);
+        }
+    }
     const xs_rec *recs;
     size_t n;
     xs_error err;
-    if (xs_engine_recommend_excluding(e, p->ctx, name, &req, p->exclude, n_ex,
-                                      &recs, &n, &err)) {
+    xs_filter filter = {p->exclude, n_ex, exclude_owned};
+    if (xs_engine_recommend_filtered(e, p->ctx, chosen, &req, &filter, &recs,
+                                     &n, &err)) {
         xs_engine_read_unlock(e);
         if (err.code == XS_ERR_NOTFOUND)
             return fail(p, "unknown_plugin", "%s", err.msg);
@@ -447,6 +480,100 @@ static int op_ingest(xs_protocol *p)
     return 0;
 }
 
+/* Reads one catalog entry map into it. */
+static int read_catalog_item(xs_protocol *p, xs_mp *m, uint32_t i,
+                             xs_catalog_item *it, char *text)
+{
+    uint32_t n;
+    if (xs_mp_read_map(m, &n))
+        return fail(p, "bad_request", "items[%u]: want a map, not %s", i,
+                    xs_mp_type_name(xs_mp_type(m)));
+    *it = (xs_catalog_item){0};
+    it->margin = NAN;
+    it->price = NAN;
+    it->in_stock = 1;
+    for (uint32_t f = 0; f < n; f++) {
+        const char *key;
+        uint32_t klen;
+        if (xs_mp_read_str(m, &key, &klen))
+            return fail(p, "bad_request", "items[%u]: keys must be strings",
+                        i);
+        int nil = xs_mp_type(m) == XS_MP_NIL;
+        if (xs_mp_str_eq(key, klen, "item")) {
+            if (read_id(m, text, &it->item, &it->item_len))
+                return fail(p, "bad_request",
+                            "items[%u].item: want a string id", i);
+        } else if (xs_mp_str_eq(key, klen, "category")) {
+            if (read_id(m, text + ID_TEXT, &it->category, &it->category_len))
+                return fail(p, "bad_request",
+                            "items[%u].category: want a string", i);
+        } else if (xs_mp_str_eq(key, klen, "price")) {
+            if (xs_mp_read_number(m, &it->price))
+                return fail(p, "bad_request",
+                            "items[%u].price: want a number", i);
+        } else if (xs_mp_str_eq(key, klen, "margin")) {
+            if (nil)
+                xs_mp_read_nil(m);
+            else if (xs_mp_read_number(m, &it->margin))
+                return fail(p, "bad_request",
+                            "items[%u].margin: want a number", i);
+        } else if (xs_mp_str_eq(key, klen, "in_stock")) {
+            if (xs_mp_read_bool(m, &it->in_stock))
+                return fail(p, "bad_request",
+                            "items[%u].in_stock: want a boolean", i);
+        } else if (xs_mp_str_eq(key, klen, "title")) {
+            if (nil)
+                xs_mp_read_nil(m);
+            else if (xs_mp_read_str(m, &it->title, &it->title_len))
+                return fail(p, "bad_request",
+                            "items[%u].title: want a string", i);
+        } else if (xs_mp_skip(m, XS_MAX_DEPTH)) {
+            return fail(p, "bad_request", "items[%u]: malformed", i);
+        }
+    }
+    const char *missing = !it->item ? "item" : !it->category ? "category"
+                          : isnan(it->price) ? "price" : NULL;
+    if (missing)
+        return fail(p, "bad_request", "items[%u]: missing field '%s'", i,
+                    missing);
+    return 0;
+}
+
+static int op_catalog(xs_protocol *p)
+{
+    if (!p->has[F_ITEMS])
+        return fail(p, "bad_request", "missing field 'items'");
+    xs_mp m = p->field[F_ITEMS];
+    uint32_t n;
+    if (xs_mp_read_array(&m, &n))
+        return want(p, "items", "an array of maps", &p->field[F_ITEMS]);
+    if (n > XS_INGEST_MAX)
+        return fail(p, "too_large", "items: %u in one request (at most %d)",
+                    n, XS_INGEST_MAX);
+    if (!p->catalog) {
+        p->catalog = malloc(XS_INGEST_MAX * sizeof *p->catalog);
+        if (!p->id_text)
+            p->id_text = malloc((size_t)XS_INGEST_MAX * 3 * ID_TEXT);
+        if (!p->catalog || !p->id_text)
+            return fail(p, "internal", "out of memory");
+    }
+    for (uint32_t i = 0; i < n; i++)
+        if (read_catalog_item(p, &m, i, &p->catalog[i],
+                              p->id_text + (size_t)i * 3 * ID_TEXT))
+            return -1;
+    xs_error err;
+    size_t added;
+    if (xs_engine_catalog_upsert(p->sh->engine, p->catalog, n, &added, &err))
+        return fail(p, err.code == XS_ERR_USAGE ? "bad_request" : "internal",
+                    "%s", err.msg);
+    pack_head(p, 2, 1);
+    pack_str(&p->pk, "accepted");
+    msgpack_pack_uint32(&p->pk, n);
+    pack_str(&p->pk, "added");
+    msgpack_pack_uint64(&p->pk, added);
+    return 0;
+}
+
 static int op_rules(xs_protocol *p)
 {
     xs_engine *e = p->sh->engine;
@@ -545,7 +672,7 @@ static int op_stats(xs_protocol *p)
     xs_engine_info_get(p->sh->engine, &info);
     xs_engine_read_unlock(p->sh->engine);
     msgpack_packer *pk = &p->pk;
-    pack_head(p, 10, 1);
+    pack_head(p, 11, 1);
     pack_str(pk, "uptime_s");
     msgpack_pack_double(pk, xs_now() - p->sh->started);
     pack_str(pk, "requests");
@@ -594,6 +721,16 @@ static int op_stats(xs_protocol *p)
     msgpack_pack_uint64(pk, info.bytes);
     pack_str(pk, "rss_bytes");
     msgpack_pack_uint64(pk, rss_bytes());
+    const xs_engine *e = p->sh->engine;
+    size_t np = xs_engine_plugin_count(e);
+    pack_str(pk, "plugins");
+    msgpack_pack_map(pk, np);
+    for (size_t i = 0; i < np; i++) {
+        pack_str(pk, xs_engine_plugin(e, i)->name);
+        msgpack_pack_map(pk, 1);
+        pack_str(pk, "dropped");
+        msgpack_pack_uint64(pk, xs_engine_plugin_dropped(e, i));
+    }
     return 0;
 }
 
@@ -613,7 +750,7 @@ static int op_plugins(xs_protocol *p)
     size_t n = xs_engine_plugin_count(e);
     pack_head(p, 2, 1);
     pack_str(&p->pk, "default");
-    pack_str(&p->pk, p->sh->default_plugin);
+    pack_str(&p->pk, p->sh->default_plugin ? p->sh->default_plugin : "blend");
     pack_str(&p->pk, "plugins");
     msgpack_pack_array(&p->pk, n);
     for (size_t i = 0; i < n; i++) {
@@ -684,7 +821,7 @@ static int parse_request(xs_protocol *p, const void *req, size_t len, int *op)
     *op = xs_op_parse(s, slen);
     if (*op == XS_OP_INVALID)
         return fail(p, "unknown_op", "unknown op '%.*s' (recommend, ingest, "
-                    "rules, stats, health, plugins)", (int)(slen < 40 ? slen : 40),
+                    "catalog, rules, stats, health, plugins)", (int)(slen < 40 ? slen : 40),
                     s);
     return 0;
 }
@@ -703,6 +840,7 @@ int xs_protocol_handle(xs_protocol *p, const void *req, size_t len,
         case XS_OP_STATS: rc = op_stats(p); break;
         case XS_OP_HEALTH: rc = op_health(p); break;
         case XS_OP_PLUGINS: rc = op_plugins(p); break;
+        case XS_OP_CATALOG: rc = op_catalog(p); break;
         default: rc = fail(p, "unknown_op", "unknown op"); break;
         }
     }

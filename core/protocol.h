@@ -22,7 +22,8 @@
 /* What all handlers share; owned by the server. */
 typedef struct xs_protocol_shared {
     xs_engine *engine;
-    const char *default_plugin; /* for requests without "plugin" */
+    const char *default_plugin; /* for requests without "plugin"; NULL:
+                                   the blend */
     xs_stats **stats;           /* every worker's counters, for "stats" */
     int n_stats;
     double started;             /* monotonic seconds at start */

@@ -85,9 +85,7 @@ xs_server *xs_server_new(xs_engine *e, const xs_server_config *cfg,
     if (s->threads > 256)
         s->threads = 256;
     const char *def = cfg && cfg->default_plugin ? cfg->default_plugin : NULL;
-    if (!def && xs_engine_plugin_count(e) > 0)
-        def = xs_engine_plugin(e, 0)->name;
-    if (!def) {
+    if (xs_engine_plugin_count(e) == 0) {
         xs_error_set(err, XS_ERR_USAGE, "no plugin loaded to serve");
         goto fail;
     }

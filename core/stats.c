@@ -6,7 +6,8 @@
 #include "stats.h"
 
 static const char *const op_names[XS_OP_COUNT] = {
-    "recommend", "ingest", "rules", "stats", "health", "plugins", "invalid"};
+    "recommend", "ingest", "rules", "stats", "health", "plugins", "catalog",
+    "invalid"};
 
 const char *xs_op_name(int op)
 {

@@ -15,6 +15,9 @@
 #                       taken before the signal answered, SIGINT when idle
 #   server_valgrind     a short session under valgrind memcheck (skipped
 #                       without valgrind, or in a sanitizer build)
+#   server_blend        the blend against a Python model of its method, the
+#                       fill, business rules on every plugin, the catalog
+#                       op, --set weight/exclude_owned
 #
 # Scripts: tests/server/SCRIPT.py XSELL SOURCE_DIR [--option value].
 if(NOT DEFINED XS_TEST_PLUGIN_DIR)
@@ -41,6 +44,7 @@ xs_add_server_test(server_ops 120 --test-plugin-dir ${XS_TEST_PLUGIN_DIR})
 xs_add_server_test(server_fuzz 120)
 xs_add_server_test(server_concurrency 300)
 xs_add_server_test(server_shutdown 120)
+xs_add_server_test(server_blend 180)
 xs_add_server_test(server_valgrind 600 --sanitize ${XS_SERVER_SANITIZE})
 set_tests_properties(server_valgrind PROPERTIES LABELS "server;valgrind")
 # CPU bound on both sides: alone, so that its timings mean something

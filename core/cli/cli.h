@@ -69,26 +69,68 @@ int cli_exit_code(int status);
 int cli_parse_long(const char *s, long lo, long hi, long *out);
 int cli_parse_double(const char *s, double lo, double hi, double *out);
 
-/* Plugin options from --plugin-opt PLUGIN.KEY=VALUE (and the shorthands a
- * command maps onto one plugin, stored with plugin NULL).  Strings point
- * into argv, which the parser splits in place. */
+/* Plugins, their options and the engine's rules (plugin_setup.c).
+ *
+ * Options come from --plugin-opt PLUGIN.KEY=VALUE, --set KEY=VALUE (an
+ * engine setting: exclude_owned, rebuy, fill, weight.PLUGIN), a command's
+ * shorthands (--measure: stored with plugin NULL, for the command's plugin)
+ * and --config FILE, whose lines are `PLUGIN.KEY = VALUE`,
+ * `engine.KEY = VALUE` or `plugins = a,b,...`, with # comments.  The file
+ * is read first, so the command line wins.  Strings point into argv or the
+ * file's text, owned here. */
 #define CLI_MAX_PLUGIN_OPTS 64
-typedef struct cli_plugin_opts {
-    const char *plugin[CLI_MAX_PLUGIN_OPTS]; /* NULL: the command's plugin */
+#define CLI_MAX_PLUGINS 16
+typedef struct cli_plugins {
+    const char *list;   /* --plugins, or the file's `plugins` */
+    const char *config; /* --config FILE */
+    const char *plugin[CLI_MAX_PLUGIN_OPTS]; /* NULL: the command's plugin;
+                                                "engine": a setting */
     xs_option opt[CLI_MAX_PLUGIN_OPTS];
+    unsigned from_file[CLI_MAX_PLUGIN_OPTS]; /* line in the file, 0: not */
     size_t n;
-} cli_plugin_opts;
+    char *text; /* the config file, split in place */
+    int list_from_cli;
+} cli_plugins;
 
-/* cli_plugin_opt_add takes a "PLUGIN.KEY=VALUE" spec (split in place);
- * cli_plugin_opt_set a shorthand's KEY and VALUE for the command's plugin.
- * Both return 0, or print a usage error for cmd and return CLI_USAGE. */
-int cli_plugin_opt_add(cli_plugin_opts *o, const char *cmd, char *spec);
-int cli_plugin_opt_set(cli_plugin_opts *o, const char *cmd, const char *key,
-                       const char *value);
-/* The options for plugin name (its own, plus the unnamed ones when
- * with_unnamed), copied to out; returns their number. */
-size_t cli_plugin_opts_for(const cli_plugin_opts *o, const char *name,
-                           int with_unnamed, xs_option *out);
+enum { OPT_PLUGINS = 1100, OPT_PLUGIN_OPT, OPT_CONFIG, OPT_SET };
+#define CLI_PLUGIN_OPTIONS                                                    \
+    {"plugins", required_argument, NULL, OPT_PLUGINS},                        \
+        {"plugin-opt", required_argument, NULL, OPT_PLUGIN_OPT},              \
+        {"config", required_argument, NULL, OPT_CONFIG},                      \
+        {"set", required_argument, NULL, OPT_SET}
+#define CLI_PLUGIN_HELP                                                        \
+    "plugins and rules:\n"                                                     \
+    "  --plugins a,b,...  plugins to load (default copurchase,recency,popular "\
+    "and,\n"                                                                   \
+    "                     with --catalog, upsell); names or paths to .so "     \
+    "files\n"                                                                  \
+    "  --plugin-opt P.K=V option K=V for plugin P (repeatable)\n"              \
+    "  --set KEY=VALUE    engine rule: exclude_owned=true|false, "             \
+    "rebuy=cat1,cat2,\n"                                                       \
+    "                     fill=PLUGIN|none, weight.PLUGIN=W (repeatable)\n"    \
+    "  --config FILE      lines `plugins = a,b`, `P.K = V`, `engine.KEY = V`; " \
+    "# comments;\n"                                                            \
+    "                     the command line wins\n"
+
+/* Handles one of CLI_PLUGIN_OPTIONS: 1 when taken, 0 when opt is not one of
+ * them, -1 after printing a usage error. */
+int cli_plugins_option(cli_plugins *p, const char *cmd, int opt, char *arg);
+/* A shorthand's KEY and VALUE for the command's plugin: 0 or CLI_USAGE. */
+int cli_plugins_shorthand(cli_plugins *p, const char *cmd, const char *key,
+                          const char *value);
+/* Reads --config (once), then loads the plugins: `only` when non-NULL
+ * (a name or path) and no --plugins was given, else the list or the default
+ * set; creates each with its options (the unnamed shorthands go to
+ * `shorthand_for`), refuses command-line options for plugins not loaded,
+ * then applies the engine settings.  Returns CLI_OK or an exit code after
+ * printing the error. */
+int cli_plugins_load(cli_plugins *p, const char *cmd, const cli_data *d,
+                     xs_engine *e, const char *only,
+                     const char *shorthand_for);
+void cli_plugins_free(cli_plugins *p);
+/* The name plugin options are matched against: the plugin's name, or for a
+ * path the file name without ".so". */
+void cli_plugin_key(const char *plugin, char *out, size_t len);
 
 /* Output formats. */
 enum cli_format { CLI_TABLE = 0, CLI_JSON, CLI_CSV };

@@ -11,23 +11,30 @@
 static void help(FILE *f)
 {
     fprintf(f,
-            "usage: xsell recommend (--baskets FILE | --events FILE) --items "
-            "a,b,... [options]\n\n"
+            "usage: xsell recommend (--baskets FILE | --events FILE) "
+            "--items a,b,... | --customer ID [options]\n\n"
             "  --items LIST        the basket or viewed items, comma separated "
             "(quote names holding commas)\n"
-            "  --customer ID       the customer asking (used by personalised "
-            "plugins)\n"
+            "  --customer ID       the customer asking (personalised plugins; "
+            "items bought\n"
+            "                      are not offered again unless --keep-owned)\n"
             "  --k N               number of items, 1..%d (default 10)\n"
-            "  --plugin NAME       plugin to ask (default copurchase)\n"
+            "  --plugin NAME       plugin to ask (default copurchase): "
+            "copurchase, upsell,\n"
+            "                      recency, popular, a path to a .so, or "
+            "blend (all of\n"
+            "                      --plugins, blended)\n"
+            "  --category NAME     only items of this catalog category\n"
+            "  --keep-owned        items the customer bought may come back\n"
             "  --measure M         copurchase measure: lift, confidence, "
             "jaccard, cosine, llr, count (default lift)\n"
-            "  --min-support S     ignore pairs with support below S (0..1)\n"
-            "  --min-count N       ignore pairs seen together fewer than N "
-            "times\n"
-            "  --plugin-opt P.K=V  option K=V for plugin P (repeatable)\n"
+            "  --min-support S     copurchase: ignore pairs with support below "
+            "S (0..1)\n"
+            "  --min-count N       copurchase: ignore pairs seen together "
+            "fewer than N times\n"
             "  --explain           add the evidence of every item\n"
-            "  --format F          table or json (default table)\n\n%s",
-            XS_K_MAX, CLI_DATA_HELP);
+            "  --format F          table or json (default table)\n\n%s\n%s",
+            XS_K_MAX, CLI_PLUGIN_HELP, CLI_DATA_HELP);
 }
 
 /* Splits a comma separated list with optional double quotes, in place.
@@ -78,18 +85,6 @@ static int split_items(char *s, char **out, int max)
             p++;
     }
     return n;
-}
-
-/* The name plugin options are matched against: the plugin's name, or for a
- * path the file name without ".so". */
-static void plugin_key(const char *plugin, char *out, size_t len)
-{
-    const char *slash = strrchr(plugin, '/');
-    const char *base = slash ? slash + 1 : plugin;
-    size_t n = strlen(base);
-    if (slash && n > 3 && !strcmp(base + n - 3, ".so"))
-        n -= 3;
-    snprintf(out, len, "%.*s", (int)n, base);
 }
 
 static void print_json(const xs_engine *e, const xs_rec *recs, size_t n)
@@ -146,33 +141,41 @@ static void print_table(const xs_engine *e, const xs_rec *recs, size_t n)
 int cmd_recommend(int argc, char **argv)
 {
     enum { O_ITEMS = OPT_FIRST_FREE, O_CUSTOMER, O_K, O_PLUGIN, O_MEASURE,
-           O_MIN_SUPPORT, O_MIN_COUNT, O_PLUGIN_OPT, O_EXPLAIN, O_FORMAT };
+           O_MIN_SUPPORT, O_MIN_COUNT, O_EXPLAIN, O_FORMAT, O_CATEGORY,
+           O_KEEP_OWNED };
     static const struct option opts[] = {
         CLI_DATA_OPTIONS,
+        CLI_PLUGIN_OPTIONS,
         {"items", required_argument, NULL, O_ITEMS},
         {"customer", required_argument, NULL, O_CUSTOMER},
         {"k", required_argument, NULL, O_K},
         {"plugin", required_argument, NULL, O_PLUGIN},
+        {"category", required_argument, NULL, O_CATEGORY},
+        {"keep-owned", no_argument, NULL, O_KEEP_OWNED},
         {"measure", required_argument, NULL, O_MEASURE},
         {"min-support", required_argument, NULL, O_MIN_SUPPORT},
         {"min-count", required_argument, NULL, O_MIN_COUNT},
-        {"plugin-opt", required_argument, NULL, O_PLUGIN_OPT},
         {"explain", no_argument, NULL, O_EXPLAIN},
         {"format", required_argument, NULL, O_FORMAT},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0}};
     cli_data d = {0};
-    const char *items_arg = NULL, *customer = NULL, *plugin = "copurchase";
+    const char *items_arg = NULL, *customer = NULL, *plugin = "copurchase",
+               *category = NULL;
     long k = 10;
-    int explain = 0, format = CLI_TABLE, c;
+    int explain = 0, format = CLI_TABLE, keep_owned = 0, c, taken;
     double dv;
     long lv;
-    cli_plugin_opts popts = {0}; /* --plugin-opt and the shorthands */
+    cli_plugins pl = {0}; /* plugins, options, shorthands, settings */
     int rc = CLI_USAGE;
     optind = 1;
     opterr = 0;
     while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
         if (cli_data_option(&d, c, optarg))
+            continue;
+        if ((taken = cli_plugins_option(&pl, "recommend", c, optarg)) < 0)
+            goto out;
+        if (taken)
             continue;
         switch (c) {
         case 'h':
@@ -182,6 +185,8 @@ int cmd_recommend(int argc, char **argv)
         case O_ITEMS: items_arg = optarg; break;
         case O_CUSTOMER: customer = optarg; break;
         case O_PLUGIN: plugin = optarg; break;
+        case O_CATEGORY: category = optarg; break;
+        case O_KEEP_OWNED: keep_owned = 1; break;
         case O_EXPLAIN: explain = 1; break;
         case O_K:
             if (cli_parse_long(optarg, 1, XS_K_MAX, &k)) {
@@ -198,7 +203,7 @@ int cmd_recommend(int argc, char **argv)
                          "cosine, llr, count)", optarg);
                 goto out;
             }
-            if (cli_plugin_opt_set(&popts, "recommend", "measure", optarg))
+            if (cli_plugins_shorthand(&pl, "recommend", "measure", optarg))
                 goto out;
             break;
         case O_MIN_SUPPORT:
@@ -208,7 +213,7 @@ int cmd_recommend(int argc, char **argv)
                          optarg);
                 goto out;
             }
-            if (cli_plugin_opt_set(&popts, "recommend", "min_support", optarg))
+            if (cli_plugins_shorthand(&pl, "recommend", "min_support", optarg))
                 goto out;
             break;
         case O_MIN_COUNT:
@@ -217,11 +222,7 @@ int cmd_recommend(int argc, char **argv)
                          "--min-count: want an integer >= 1, not '%s'", optarg);
                 goto out;
             }
-            if (cli_plugin_opt_set(&popts, "recommend", "min_count", optarg))
-                goto out;
-            break;
-        case O_PLUGIN_OPT:
-            if (cli_plugin_opt_add(&popts, "recommend", optarg))
+            if (cli_plugins_shorthand(&pl, "recommend", "min_count", optarg))
                 goto out;
             break;
         case O_FORMAT:
@@ -243,18 +244,22 @@ int cmd_recommend(int argc, char **argv)
                  argv[optind]);
         goto out;
     }
-    if (!items_arg) {
-        cli_fail("recommend", CLI_USAGE, "--items is required (see --help)");
+    if (!items_arg && !customer) {
+        cli_fail("recommend", CLI_USAGE,
+                 "--items or --customer is required (see --help)");
         goto out;
     }
+    if (!items_arg)
+        items_arg = "";
+    int blend = !strcmp(plugin, "blend");
     char key[256];
-    plugin_key(plugin, key, sizeof key);
+    cli_plugin_key(plugin, key, sizeof key);
     /* --measure/--min-* are copurchase options: refuse them for others */
-    for (size_t i = 0; i < popts.n; i++)
-        if (!popts.plugin[i] && strcmp(key, "copurchase")) {
+    for (size_t i = 0; i < pl.n; i++)
+        if (!pl.plugin[i] && !blend && strcmp(key, "copurchase")) {
             cli_fail("recommend", CLI_USAGE,
                      "--%s applies to the copurchase plugin; use --plugin-opt "
-                     "%s.KEY=VALUE for '%s'", popts.opt[i].key, key, plugin);
+                     "%s.KEY=VALUE for '%s'", pl.opt[i].key, key, plugin);
             goto out;
         }
     char *items_copy = strdup(items_arg);
@@ -268,25 +273,32 @@ int cmd_recommend(int argc, char **argv)
         goto done;
     }
     int n_names = split_items(items_copy, names, (int)(strlen(items_arg) / 2 + 2));
-    if (n_names <= 0) {
+    if (n_names < 0 || (n_names == 0 && !customer)) {
         rc = cli_fail("recommend", CLI_USAGE,
                       "--items: want a comma separated list of item ids");
         goto done;
     }
-    if ((rc = cli_engine_open("recommend", &d, &e)))
+    if ((rc = cli_engine_open("recommend", &d, &e)) ||
+        (rc = cli_plugins_load(&pl, "recommend", &d, e, blend ? NULL : plugin,
+                               blend ? "copurchase" : key)))
         goto done;
-    /* this plugin's options only */
-    xs_option mine[CLI_MAX_PLUGIN_OPTS];
-    size_t n_mine = cli_plugin_opts_for(&popts, key, 1, mine);
     xs_error err = {0};
-    if (xs_engine_add_plugin(e, plugin, mine, n_mine, &err)) {
-        /* no such plugin is a runtime error (like a missing data file);
-         * only a malformed name is a usage error */
-        rc = cli_fail("recommend", cli_exit_code(err.code), "%s", err.msg);
-        goto done;
+    /* ask a single plugin by the name in its table: --plugin may be a path */
+    const char *ask = NULL;
+    if (!blend) {
+        for (size_t i = 0; i < xs_engine_plugin_count(e) && !ask; i++) {
+            const xs_plugin *p = xs_engine_plugin(e, i);
+            if (!strcmp(p->name, key))
+                ask = p->name;
+        }
+        if (!ask && !pl.list)
+            ask = xs_engine_plugin(e, 0)->name;
+        if (!ask) {
+            rc = cli_fail("recommend", CLI_USAGE,
+                          "--plugin %s: not among --plugins", plugin);
+            goto done;
+        }
     }
-    /* ask it by the name in its table: --plugin may be a path */
-    plugin = xs_engine_plugin(e, xs_engine_plugin_count(e) - 1)->name;
     uint32_t n_ids = 0;
     for (int i = 0; i < n_names; i++) {
         uint32_t id = xs_engine_item(e, names[i]);
@@ -308,13 +320,25 @@ int cmd_recommend(int argc, char **argv)
             fprintf(stderr, "xsell recommend: unknown customer '%s'; answering "
                     "without history\n", customer);
     }
+    if (category) {
+        const xs_catalog *cat = xs_engine_catalog(e);
+        req.category = xs_catalog_category(cat, category);
+        if (req.category == XS_NONE) {
+            rc = cli_fail("recommend", CLI_USAGE,
+                          "--category: unknown category '%s'%s", category,
+                          cat ? "" : " (no --catalog given)");
+            goto done;
+        }
+    }
     const xs_rec *recs = NULL;
     size_t n = 0;
     if (!(ctx = xs_context_new(e))) {
         cli_fail("recommend", CLI_RUNTIME, "out of memory");
         goto done;
     }
-    if (xs_engine_recommend(e, ctx, plugin, &req, &recs, &n, &err)) {
+    xs_filter filter = {NULL, 0, keep_owned ? 0 : -1};
+    if (xs_engine_recommend_filtered(e, ctx, ask, &req, &filter, &recs, &n,
+                                     &err)) {
         rc = cli_fail("recommend", cli_exit_code(err.code), "%s", err.msg);
         goto done;
     }
@@ -330,5 +354,6 @@ done:
     free(names);
     free(ids);
 out:
+    cli_plugins_free(&pl);
     return rc;
 }

@@ -15,7 +15,6 @@
 
 #include "cli.h"
 
-#define MAX_PLUGINS 16
 
 static void help(FILE *f)
 {
@@ -27,16 +26,16 @@ static void help(FILE *f)
             "  --bind ENDPOINT     where to listen (default %s; port * picks "
             "a free one)\n"
             "  --threads N         worker threads (default: one per core)\n"
-            "  --plugins a,b,...   plugins to load (default copurchase); the "
-            "first answers\n"
-            "                      requests that name no plugin\n"
-            "  --plugin-opt P.K=V  option K=V for plugin P (repeatable)\n"
+            "  --default-plugin P  the plugin answering requests that name "
+            "none (default:\n"
+            "                      blend, the blend of all loaded plugins)\n"
             "  --port-file FILE    write the bound endpoint to FILE (for "
             "scripts and tests)\n"
             "  --max-msg BYTES     largest request accepted (default %d); a "
             "client sending\n"
-            "                      more is disconnected by ZeroMQ\n\n%s",
-            XS_DEFAULT_BIND, XS_DEFAULT_MAX_MSG, CLI_DATA_HELP);
+            "                      more is disconnected by ZeroMQ\n\n%s\n%s",
+            XS_DEFAULT_BIND, XS_DEFAULT_MAX_MSG, CLI_PLUGIN_HELP,
+            CLI_DATA_HELP);
 }
 
 typedef struct sig_waiter {
@@ -68,35 +67,39 @@ static int write_port_file(const char *path, const char *endpoint)
 
 int cmd_serve(int argc, char **argv)
 {
-    enum { O_BIND = OPT_FIRST_FREE, O_THREADS, O_PLUGINS, O_PLUGIN_OPT,
-           O_PORT_FILE, O_MAX_MSG };
+    enum { O_BIND = OPT_FIRST_FREE, O_THREADS, O_DEFAULT_PLUGIN, O_PORT_FILE,
+           O_MAX_MSG };
     static const struct option opts[] = {
         CLI_DATA_OPTIONS,
+        CLI_PLUGIN_OPTIONS,
         {"bind", required_argument, NULL, O_BIND},
         {"threads", required_argument, NULL, O_THREADS},
-        {"plugins", required_argument, NULL, O_PLUGINS},
-        {"plugin-opt", required_argument, NULL, O_PLUGIN_OPT},
+        {"default-plugin", required_argument, NULL, O_DEFAULT_PLUGIN},
         {"port-file", required_argument, NULL, O_PORT_FILE},
         {"max-msg", required_argument, NULL, O_MAX_MSG},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0}};
     cli_data d = {0};
     xs_server_config cfg = {0};
-    const char *plugins_arg = "copurchase", *port_file = NULL;
-    cli_plugin_opts popts = {0};
+    const char *port_file = NULL, *default_plugin = NULL;
+    cli_plugins pl = {0};
     long v;
-    int c;
+    int c, taken, rc;
     optind = 1;
     opterr = 0;
     while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
         if (cli_data_option(&d, c, optarg))
+            continue;
+        if ((taken = cli_plugins_option(&pl, "serve", c, optarg)) < 0)
+            return CLI_USAGE;
+        if (taken)
             continue;
         switch (c) {
         case 'h':
             help(stdout);
             return CLI_OK;
         case O_BIND: cfg.bind = optarg; break;
-        case O_PLUGINS: plugins_arg = optarg; break;
+        case O_DEFAULT_PLUGIN: default_plugin = optarg; break;
         case O_PORT_FILE: port_file = optarg; break;
         case O_THREADS:
             if (cli_parse_long(optarg, 1, 256, &v))
@@ -111,10 +114,6 @@ int cmd_serve(int argc, char **argv)
                                 1L << 30, optarg);
             cfg.max_msg = v;
             break;
-        case O_PLUGIN_OPT:
-            if (cli_plugin_opt_add(&popts, "serve", optarg))
-                return CLI_USAGE;
-            break;
         default:
             return cli_fail("serve", CLI_USAGE, "bad option '%s' (see --help)",
                             argv[optind - 1]);
@@ -123,22 +122,6 @@ int cmd_serve(int argc, char **argv)
     if (optind < argc)
         return cli_fail("serve", CLI_USAGE, "unexpected argument '%s'",
                         argv[optind]);
-    char plugins_buf[1024];
-    if (snprintf(plugins_buf, sizeof plugins_buf, "%s", plugins_arg) >=
-        (int)sizeof plugins_buf)
-        return cli_fail("serve", CLI_USAGE, "--plugins: list too long");
-    char *names[MAX_PLUGINS], *save = NULL;
-    int n_names = 0;
-    for (char *tok = strtok_r(plugins_buf, ",", &save); tok;
-         tok = strtok_r(NULL, ",", &save)) {
-        if (n_names == MAX_PLUGINS)
-            return cli_fail("serve", CLI_USAGE, "--plugins: at most %d",
-                            MAX_PLUGINS);
-        names[n_names++] = tok;
-    }
-    if (n_names == 0)
-        return cli_fail("serve", CLI_USAGE, "--plugins: name at least one");
-
     /* Block the stop signals before any thread exists, so all inherit it. */
     sig_waiter waiter = {0};
     sigemptyset(&waiter.set);
@@ -147,20 +130,26 @@ int cmd_serve(int argc, char **argv)
     sigaddset(&waiter.set, SIGUSR2); /* our own wake-up at the end */
     pthread_sigmask(SIG_BLOCK, &waiter.set, NULL);
 
-    xs_engine *e;
-    int rc = cli_engine_open("serve", &d, &e);
-    if (rc)
+    xs_engine *e = NULL;
+    if ((rc = cli_engine_open("serve", &d, &e)) ||
+        (rc = cli_plugins_load(&pl, "serve", &d, e, NULL, NULL))) {
+        xs_engine_free(e);
+        cli_plugins_free(&pl);
         return rc;
+    }
+    cli_plugins_free(&pl); /* plugins copy what they keep of options */
     xs_error err = {0};
-    for (int i = 0; i < n_names; i++) {
-        xs_option mine[CLI_MAX_PLUGIN_OPTS];
-        size_t n_mine = cli_plugin_opts_for(&popts, names[i], 0, mine);
-        if (xs_engine_add_plugin(e, names[i], mine, n_mine, &err)) {
+    if (default_plugin && strcmp(default_plugin, "blend")) {
+        for (size_t i = 0; i < xs_engine_plugin_count(e); i++)
+            if (!strcmp(xs_engine_plugin(e, i)->name, default_plugin))
+                cfg.default_plugin = xs_engine_plugin(e, i)->name;
+        if (!cfg.default_plugin) {
             xs_engine_free(e);
-            return cli_fail("serve", cli_exit_code(err.code), "%s", err.msg);
+            return cli_fail("serve", CLI_USAGE,
+                            "--default-plugin: '%s' is not loaded",
+                            default_plugin);
         }
     }
-    cfg.default_plugin = xs_engine_plugin(e, 0)->name;
     xs_server *srv = xs_server_new(e, &cfg, &err);
     if (!srv) {
         xs_engine_free(e);

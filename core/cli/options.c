@@ -63,46 +63,6 @@ int cli_parse_format(const char *s, unsigned allowed)
     return -1;
 }
 
-static int plugin_opt_push(cli_plugin_opts *o, const char *cmd,
-                           const char *plugin, const char *key,
-                           const char *value)
-{
-    if (o->n == CLI_MAX_PLUGIN_OPTS)
-        return cli_fail(cmd, CLI_USAGE, "at most %d plugin options",
-                        CLI_MAX_PLUGIN_OPTS);
-    o->plugin[o->n] = plugin;
-    o->opt[o->n].key = key;
-    o->opt[o->n].value = value;
-    o->n++;
-    return 0;
-}
-
-int cli_plugin_opt_add(cli_plugin_opts *o, const char *cmd, char *spec)
-{
-    char *dot = strchr(spec, '.'), *eq = strchr(spec, '=');
-    if (!dot || !eq || dot > eq || dot == spec || eq == dot + 1)
-        return cli_fail(cmd, CLI_USAGE,
-                        "--plugin-opt: want PLUGIN.KEY=VALUE, not '%s'", spec);
-    *dot = *eq = '\0';
-    return plugin_opt_push(o, cmd, spec, dot + 1, eq + 1);
-}
-
-int cli_plugin_opt_set(cli_plugin_opts *o, const char *cmd, const char *key,
-                       const char *value)
-{
-    return plugin_opt_push(o, cmd, NULL, key, value);
-}
-
-size_t cli_plugin_opts_for(const cli_plugin_opts *o, const char *name,
-                           int with_unnamed, xs_option *out)
-{
-    size_t n = 0;
-    for (size_t i = 0; i < o->n; i++)
-        if (o->plugin[i] ? !strcmp(o->plugin[i], name) : with_unnamed)
-            out[n++] = o->opt[i];
-    return n;
-}
-
 int cli_data_option(cli_data *d, int opt, const char *arg)
 {
     switch (opt) {

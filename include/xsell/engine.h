@@ -123,7 +123,7 @@ int xs_engine_recommend_excluding(xs_engine *e, xs_context *ctx,
  * The blend (plugin NULL or "blend") asks every loaded plugin whose weight
  * is > 0 for its top max(2k, k+10), normalises each list by its top score
  * (s / max; (s - min) / (max - min) when max <= 0), sums weight x normalised
- * score per item and keeps the k best; when fewer than k remain it fills
+ * score per item and keeps the k best with a sum > 0; when fewer than k remain it fills
  * from the fill plugin ("popular" by default when loaded), ranked below
  * every blended item.  Each result names its plugins joined by '+'.
  */

@@ -228,7 +228,8 @@ typedef struct xs_plugin {
 
     /* Builds the plugin's state from the host's data and its options.
      * Returns 0 and sets *state, or non-zero with a message in err.  Unknown
-     * option keys and bad values must be refused. */
+     * option keys and bad values must be refused.  The option strings are
+     * the caller's: copy what the state keeps. */
     int (*create)(const xs_host_api *api, xs_host *host, const xs_option *opts,
                   size_t n_opts, void **state, char *err, size_t errlen);
 

@@ -23,7 +23,8 @@
 typedef struct xs_server_config {
     const char *bind;           /* NULL: XS_DEFAULT_BIND */
     int threads;                /* worker threads; 0: one per core */
-    const char *default_plugin; /* for requests without "plugin" */
+    const char *default_plugin; /* for requests without "plugin"; NULL:
+                                   the blend of all loaded plugins */
     int64_t max_msg;            /* ZMQ_MAXMSGSIZE; 0: XS_DEFAULT_MAX_MSG */
 } xs_server_config;
 

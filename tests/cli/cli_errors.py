@@ -147,9 +147,9 @@ rc, out, err = ck.run(["recommend", "--baskets", small, "--items", "milk",
 ck.check(rc in (1, 2) and "min_support" in err,
          "--plugin-opt copurchase.min_support=7: exit %d, stderr %s"
          % (rc, err))
-# options for another plugin are not given to copurchase
+# options for a plugin that is not loaded are a mistake: refused
 ck.expect(["recommend", "--baskets", small, "--items", "milk",
-           "--plugin-opt", "other.foo=1"], 0)
+           "--plugin-opt", "other.foo=1"], 2, stderr_has="not loaded")
 # a scope the data cannot give
 ck.expect(["recommend", "--baskets", small, "--items", "milk", "--scope",
            "customer"], 2, stderr_has="customer")

@@ -23,6 +23,7 @@ tp_dir = ck.getenv("XS_TEST_PLUGIN_DIR")
 plugin_dir = ck.getenv("XS_PLUGIN_DIR")
 small = ck.data("cli", "small_baskets.csv")
 cp_file = os.path.join(plugin_dir, "copurchase.so")
+BUILTIN = ["copurchase", "upsell", "recency", "popular"]
 
 GOOD = {"testgood.so": "testgood", "create_fails.so": "broken",
         "create_silent.so": "broken", "dup_name.so": "copurchase"}
@@ -89,7 +90,8 @@ for fmt in ("table", "json"):
             doc = None
         got = listed(doc, label) if doc is not None else []
         want = sorted([(n, os.path.join(tp_dir, f)) for f, n in GOOD.items()]
-                      + [("copurchase", cp_file)])
+                      + [(n, os.path.join(plugin_dir, n + ".so"))
+                         for n in BUILTIN])
         ck.check(sorted(got) == want, "%s:\n  got  %s\n  want %s"
                  % (label, sorted(got), want))
         # --plugin-dir first

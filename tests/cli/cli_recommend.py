@@ -151,7 +151,11 @@ def rec_json(args, label):
     return items
 
 
-data = ["--events", ev, "--catalog", cat]
+data = ["--events", ev]
+stock = {}
+with open(cat, newline="") as f:
+    for row in __import__("csv").DictReader(f):
+        stock[row["item"]] = row["in_stock"] == "1"
 top = sorted(B.count, key=lambda a: (-B.count[a], B.ids[a]))
 X = top[0]
 
@@ -161,16 +165,23 @@ ck.check(len(want) > 20, "sample: %s has only %d neighbours" % (X, len(want)))
 got = rec_json(data + ["--items", X, "--explain"], "lift {%s}" % X)
 check_ranking("lift {%s}" % X, B, got, want, 10, 0)
 check_explain("lift {%s}" % X, B, got, want, [X])
-# the catalog changes nothing for copurchase
-ck.check(rec_json(["--events", ev, "--items", X, "--explain"], "no catalog")
-         == got, "results differ without --catalog")
+# with the catalog, the business rules drop out-of-stock items and nothing
+# else: the same ranking with those removed
+longer = rec_json(data + ["--items", X, "--explain", "--k", "40"], "k=40")
+got_cat = rec_json(data + ["--catalog", cat, "--items", X, "--explain"],
+                   "with catalog")
+ck.check(any(not stock.get(g["item"], True) for g in got),
+         "sample: no out-of-stock item in the top 10 of %s" % X)
+ck.check(got_cat == [g for g in longer if stock.get(g["item"], True)][:10],
+         "with --catalog: not the ranking minus out-of-stock items")
 
 titles = {}
 with open(cat, newline="") as f:
     for row in __import__("csv").DictReader(f):
         titles[row["item"]] = row["title"]
-for args, with_title in ((data, True), (["--events", ev], False)):
+for args, with_title in ((data + ["--catalog", cat], True), (data, False)):
     label = "table" + (" with catalog" if with_title else "")
+    shown = got_cat if with_title else got
     rc, out, err = ck.expect(["recommend"] + args + ["--items", X], 0)
     lines = out.splitlines()
     ck.check(lines and re.match(r"^\s*rank\s+item\s+%sscore\s+plugin\s*$"
@@ -179,11 +190,11 @@ for args, with_title in ((data, True), (["--events", ev], False)):
              "%s: header %r" % (label, lines[:1]))
     rows = [re.match(r"^\s*(\d+)\s+(\S+)\s+(?:(.*?)\s+)?(\S+)\s+(\S+)$", l)
             for l in lines[1:]]
-    ck.check(len(rows) == len(got) and all(rows),
+    ck.check(len(rows) == len(shown) and all(rows),
              "%s: rows do not parse:\n%s" % (label, out))
     if not all(rows):
         continue
-    for i, (r, g) in enumerate(zip(rows, got)):
+    for i, (r, g) in enumerate(zip(rows, shown)):
         title = (r.group(3) or "").strip()
         ck.check(int(r.group(1)) == i + 1 and r.group(2) == g["item"] and
                  r.group(5) == "copurchase" and

@@ -204,7 +204,14 @@ def test_recommend(c):
     ck.eq(r, full, "plugin: copurchase = the default")
     r = rec(c, [A], "plugin nil", explain=True, k=1000, plugin=None)
     ck.eq(r, full, "plugin: nil = the default")
+    # testgood pushes 6 invalid candidates per request (3 unknown ids, NaN,
+    # +inf, -inf): dropped, and counted in stats
+    def dropped():
+        st = c.call({"op": "stats"})
+        return st.get("plugins", {}).get("testgood", {}).get("dropped")
+    d0 = dropped()
     r = c.call({"op": "recommend", "items": [A], "k": 5, "plugin": "testgood"})
+    ck.eq(dropped(), (d0 or 0) + 6, "stats: testgood's dropped candidates")
     if ok_reply(r, "plugin testgood"):
         ck.eq(len(r["items"]), 5, "testgood k=5")
         ck.check(all(x["plugin"] == "testgood" for x in r["items"]),
@@ -240,12 +247,29 @@ def test_recommend(c):
     ck.check("unknown" not in r, "empty basket: 'unknown' present")
     r = rec(c, [A], "known only")
     ck.check("unknown" not in r, "no unknown ids: 'unknown' present: %r" % r)
-    # customer: known, unknown, integer, nil (copurchase is not personal)
+    # customer: known, unknown, integer, nil (copurchase is not personal);
+    # a known customer's purchases are dropped unless exclude_owned is false
     cust = sorted(data.customers)[0]
     base = strip_id(rec(c, [A], "anonymous", k=20))
     for cv in (cust, "NOBODY-HERE", 5, None):
+        r = rec(c, [A], "customer %r" % (cv,), k=20, customer=cv,
+                exclude_owned=False)
+        ck.eq(r, base, "customer %r, exclude_owned false: same answer as "
+              "anonymous" % (cv,))
+    for cv in ("NOBODY-HERE", 5, None):
         r = rec(c, [A], "customer %r" % (cv,), k=20, customer=cv)
         ck.eq(r, base, "customer %r: same answer as anonymous" % (cv,))
+    top20 = {x["item"] for x in base.get("items", [])}
+    cust = next((cu for cu in sorted(data.customers)
+                 if data.bought[cu] & top20), None)
+    ck.check(cust is not None, "sample: nobody owns any of the top 20")
+    owned = data.bought.get(cust, set())
+    longer = strip_id(rec(c, [A], "anonymous k=1000", k=1000))
+    r = rec(c, [A], "customer %r" % cust, k=20, customer=cust)
+    ck.eq(r.get("items"), [x for x in longer.get("items", [])
+                           if x["item"] not in owned][:20],
+          "customer %r: the anonymous ranking without what they bought"
+          % cust)
 
 
 def test_ids(c):
@@ -428,7 +452,8 @@ def test_stats(c):
          for op in s0["requests"]}
     ck.eq(d, {"recommend": (4, 1), "ingest": (0, 0), "rules": (2, 1),
               "stats": (1, 0), "health": (2, 0), "plugins": (1, 0),
-              "invalid": (2, 2)}, "stats.requests grew by what was sent")
+              "catalog": (0, 0), "invalid": (2, 2)},
+          "stats.requests grew by what was sent")
     ck.check(s1["uptime_s"] >= s0["uptime_s"], "uptime_s went back")
     ck.check(s1["latency_us"]["max"] >= s1["latency_us"]["p99"] > 0,
              "latency %r" % s1["latency_us"])

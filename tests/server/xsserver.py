@@ -29,7 +29,8 @@ import zmq
 SKIP = 77
 ERROR_CODES = {"bad_request", "unknown_op", "unknown_plugin", "too_large",
                "unavailable", "internal"}
-OPS = ["recommend", "ingest", "rules", "stats", "health", "plugins"]
+OPS = ["recommend", "ingest", "rules", "stats", "health", "plugins",
+       "catalog"]
 
 
 class Checker:
@@ -135,7 +136,16 @@ class Server:
             "--port-file", self.port_file]
         if threads:
             cmd += ["--threads", str(threads)]
-        cmd += list(args)
+        # the tests' model is copurchase's: it answers requests without
+        # "plugin" unless a test chooses (the blend has tests of its own)
+        args = list(args)
+        if "--plugins" not in args:
+            cmd += ["--plugins", "copurchase"]
+        if "--default-plugin" not in args and (
+                "--plugins" not in args or
+                args[args.index("--plugins") + 1].startswith("copurchase")):
+            cmd += ["--default-plugin", "copurchase"]
+        cmd += args
         e = dict(os.environ)
         e.pop("XSELL_PLUGIN_PATH", None)
         e["LC_ALL"] = "C"
@@ -425,7 +435,8 @@ def recommend_problem(reply, explain=None):
 
 
 STATS_KEYS = {"uptime_s", "requests", "latency_us", "customers", "items",
-              "events", "ingested", "transactions", "pairs", "memory"}
+              "events", "ingested", "transactions", "pairs", "memory",
+              "plugins"}
 
 
 def stats_problem(s):
@@ -459,6 +470,12 @@ def stats_problem(s):
     if not (isinstance(m, dict) and set(m) == {"data_bytes", "rss_bytes"} and
             all(isinstance(x, int) and x > 0 for x in m.values())):
         return "memory %r" % (m,)
+    p = s["plugins"]
+    if not (isinstance(p, dict) and p and all(
+            isinstance(v, dict) and set(v) == {"dropped"} and
+            isinstance(v["dropped"], int) and v["dropped"] >= 0
+            for v in p.values())):
+        return "plugins %r" % (p,)
     return None
 
 
@@ -470,20 +487,31 @@ def strip_id(reply):
 
 class Data:
     """examples/data/events.csv as baskets (one per order) and item counts,
-    for choosing items and checking rules independently of xsell."""
+    for choosing items and checking rules independently of xsell.  nbrs
+    holds the neighbours the server can return: out-of-stock items of the
+    catalog (next to the events file) never are; all_nbrs holds them all."""
 
     def __init__(self, path):
         self.orders = {}
         self.customers = set()
+        self.bought = {}
         self.events = 0
         with open(path, newline="") as f:
             for row in csv.DictReader(f):
                 self.events += 1
                 self.customers.add(row["customer"])
+                self.bought.setdefault(row["customer"], set()).add(row["item"])
                 self.orders.setdefault(row["order"], set()).add(row["item"])
+        self.out_of_stock = set()
+        cat = os.path.join(os.path.dirname(path), "catalog.csv")
+        if os.path.exists(cat):
+            with open(cat, newline="") as f:
+                self.out_of_stock = {r["item"] for r in csv.DictReader(f)
+                                     if r["in_stock"] == "0"}
         self.items = set()
         self.count = {}
         self.nbrs = {}
+        self.all_nbrs = {}
         self.pair = {}
         for items in self.orders.values():
             s = sorted(items)
@@ -494,8 +522,12 @@ class Data:
                 for b in s[i + 1:]:
                     self.pair[(a, b)] = self.pair.get((a, b), 0) + 1
                     self.pair[(b, a)] = self.pair.get((b, a), 0) + 1
-                    self.nbrs.setdefault(a, set()).add(b)
-                    self.nbrs.setdefault(b, set()).add(a)
+                    self.all_nbrs.setdefault(a, set()).add(b)
+                    self.all_nbrs.setdefault(b, set()).add(a)
+                    if b not in self.out_of_stock:
+                        self.nbrs.setdefault(a, set()).add(b)
+                    if a not in self.out_of_stock:
+                        self.nbrs.setdefault(b, set()).add(a)
         self.n = len(self.orders)
 
     def popular(self, n, most=90):
@@ -508,6 +540,6 @@ class Data:
     def never_together(self, a):
         """A known item never in an order with a (deterministic)."""
         for b in sorted(self.items):
-            if b != a and b not in self.nbrs.get(a, ()):
+            if b != a and b not in self.all_nbrs.get(a, ()):
                 return b
         return None
