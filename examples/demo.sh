@@ -2,7 +2,8 @@
 # The main job: installs what is missing, builds xsell, starts the server on
 # the bundled sample store (examples/data, made with
 # `xsell gen --customers 2000 --items 300 --orders 5000 --seed 42`), asks it
-# for recommendations as a storefront would, ingests an order, asks again,
+# for recommendations as a storefront would (each plugin, then the blend),
+# ingests an order, marks an item out of stock, asks again,
 # and stops it.
 set -eu
 cd "$(dirname "$0")/.."
@@ -25,15 +26,25 @@ ep=$(cat "$tmp/port")
 q() { echo "\$ xsell query $*"; $x query --connect "$ep" "$@"; echo; }
 echo
 q health
-echo "== product page: customers who bought P000030 also bought"
-q recommend '{"items": ["P000030"], "k": 5, "explain": true}'
-echo "== basket page: a two-item basket"
-q recommend '{"items": ["P000030", "P000251"], "k": 5}'
+q plugins
+echo "== product page: customers who bought P000030 also bought (copurchase)"
+q recommend '{"items": ["P000030"], "k": 5, "explain": true, "plugin": "copurchase"}'
+echo "== the same page, a better version of it (upsell)"
+q recommend '{"items": ["P000030"], "k": 3, "explain": true, "plugin": "upsell"}'
+echo "== a returning customer: what they are likely to buy next (recency)"
+q recommend '{"customer": "C001462", "k": 5, "plugin": "recency"}'
+echo "== basket page for that customer: every plugin blended (the default)"
+q recommend '{"items": ["P000030", "P000251"], "customer": "C001462", "k": 5}'
+echo "== a first visit: nothing known, the blend falls back to best sellers"
+q recommend '{"customer": "C-new", "k": 3}'
 echo "== checkout: an order with a product nobody bought before"
 q ingest '{"events": [{"customer": "C-demo", "item": "P000030", "order": "O-demo", "price": 4.2},
                       {"customer": "C-demo", "item": "P-NEW", "order": "O-demo", "price": 9.9}]}'
 echo "== the product page again: the new order counts at once"
-q recommend '{"items": ["P000030"], "k": 3, "explain": true}'
+q recommend '{"items": ["P000030"], "k": 3, "explain": true, "plugin": "copurchase"}'
+echo "== P000251 sold out: the catalog op takes it off every answer"
+q catalog '{"items": [{"item": "P000251", "category": "desserts", "price": 1.28, "in_stock": false}]}'
+q recommend '{"items": ["P000030"], "k": 3}'
 q stats
 kill -TERM "$server"
 wait "$server"
