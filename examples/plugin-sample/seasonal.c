@@ -147,7 +147,7 @@ static int parse_number(const char *s, double lo, double hi, double *out)
 /* Is time ts within `window` days of the reference's time of year? */
 static int in_season(const seasonal *s, int64_t ts)
 {
-    double d = fmod((double)(ts - s->ref), YEAR);
+    double d = fmod((double)ts - (double)s->ref, YEAR);
     if (d < 0)
         d += YEAR;
     if (d > YEAR / 2)
@@ -194,15 +194,18 @@ static void count(seasonal *s, const xs_event *ev, size_t n)
 }
 
 /* S: the share of the days from the first sale to the last that are in
- * the season (one step per day: a few thousand for years of data). */
+ * the season, one step per day (a few thousand for years of data; longer
+ * steps for spans over 100,000 days). */
 static double expected_share(const seasonal *s)
 {
+    double span = (double)s->last - (double)s->first;
+    double step = span > 1e5 * DAY ? span / 1e5 : DAY;
     double days = 0, hits = 0;
-    for (int64_t t = s->first; t <= s->last; t += 86400) {
+    for (double t = 0; t <= span; t += step) {
         days += 1;
-        hits += in_season(s, t);
+        hits += in_season(s, s->first + (int64_t)t);
     }
-    return days > 0 ? hits / days : 0;
+    return s->all_sales > 0 && days > 0 ? hits / days : 0;
 }
 
 /* lift(c), as in the comment at the top; 0 when no day of the data is in
