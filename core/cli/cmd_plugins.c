@@ -61,10 +61,11 @@ int cmd_plugins(int argc, char **argv)
         case 'h':
             printf("usage: xsell plugins [--plugin-dir DIR] [--format "
                    "table|json]\n\nLists the plugins found in --plugin-dir, "
-                   "XSELL_PLUGIN_PATH (colon separated),\nthe build tree and "
-                   "the install directory, in that order: name, version,\nABI, "
-                   "description and file.  Files that fail to load are "
-                   "reported on stderr\nand make the exit code 1.\n");
+                   "XSELL_PLUGIN_PATH (colon separated),\nand the default "
+                   "directory (lib/xsell/plugins beside libxsell, or the build "
+                   "tree's\nplugins), in that order: name, version, ABI, "
+                   "description and file.\nFiles that fail to load are "
+                   "reported on stderr and make the exit code 1.\n");
             return CLI_OK;
         case 'd': dir = optarg; break;
         case 'f':

@@ -3,7 +3,10 @@
  *
  * Search order for a plugin named NAME (file NAME.so): the --plugin-dir
  * directory, then each directory of XSELL_PLUGIN_PATH (colon separated), then
- * the build tree's plugin directory, then the installed one.  A name holding
+ * the default: lib/xsell/plugins beside the running libxsell when it is
+ * installed (wherever the prefix was moved), or, for the build tree's
+ * libxsell, the build tree's plugin directory then the configured install
+ * directory.  A name holding
  * a '/' is taken as a path.
  *
  * Opening uses dlopen(RTLD_NOW | RTLD_LOCAL) and checks the entry symbol, the
