@@ -34,7 +34,7 @@
  *
  * Options: min_ratio=R > 0 (1.05), max_ratio=R > 0 and >= min_ratio (2.5),
  * similarity=count|confidence|lift|jaccard|cosine|llr (jaccard),
- * prior=P >= 0 (0.01), margin_weight=W >= 0 (1; 0 ignores margins),
+ * prior=P >= 0 (0.01), margin_weight=W in [0, 100] (1; 0 ignores margins),
  * history=N in 0..100 (5; 0: requests without items get nothing).
  *
  * Explain: from (the viewed item contributing most), category, price_delta
