@@ -3,7 +3,8 @@
  * blend, through the engine API (no network), on the same requests.
  *
  *   bench_plugins --events FILE --catalog FILE [--requests N] [--rounds R]
- *                 [--k K] [--seed S] [--plugin-opt P.K=V ...]
+ *                 [--k K] [--seed S] [--blend-threads N]
+ *                 [--plugin-opt P.K=V ...]
  *
  * Requests model a storefront: a known customer (drawn uniformly from those
  * with a history) looking at a basket of 3 items drawn by popularity (a
@@ -74,7 +75,7 @@ static double median(double *v, int n)
 int main(int argc, char **argv)
 {
     const char *events = NULL, *catalog = NULL;
-    long n_req = 20000, rounds = 5, k = 10;
+    long n_req = 20000, rounds = 5, k = 10, blend_threads = 0;
     uint64_t seed = 42;
     xs_option opts[MAX_OPTS];
     char *opt_plugin[MAX_OPTS];
@@ -96,6 +97,8 @@ int main(int argc, char **argv)
             rounds = atol(v);
         else if (!strcmp(a, "--k"))
             k = atol(v);
+        else if (!strcmp(a, "--blend-threads"))
+            blend_threads = atol(v);
         else if (!strcmp(a, "--seed"))
             seed = strtoull(v, NULL, 10);
         else if (!strcmp(a, "--plugin-opt") && n_opts < MAX_OPTS) {
@@ -119,6 +122,7 @@ int main(int argc, char **argv)
         k > XS_K_MAX) {
         fprintf(stderr, "usage: bench_plugins --events FILE --catalog FILE "
                 "[--requests N>=100] [--rounds R] [--k K] [--seed S] "
+                "[--blend-threads N] "
                 "[--plugin-opt P.K=V ...]\n");
         return 2;
     }
@@ -131,7 +135,7 @@ int main(int argc, char **argv)
         fprintf(stderr, "bench_plugins: %s\n", err.msg);
         return 1;
     }
-    xs_engine_config cfg = {.scope = -1};
+    xs_engine_config cfg = {.scope = -1, .blend_threads = (int)blend_threads};
     xs_engine *e = xs_engine_new(ds, cat, &cfg, &err);
     if (!e) {
         fprintf(stderr, "bench_plugins: %s\n", err.msg);

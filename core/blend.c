@@ -25,9 +25,15 @@
  * score, keyed by the plugin's name) followed by the evidence of the plugin
  * that contributed most, as far as XS_EVIDENCE_MAX allows.
  *
- * Cost: the plugins run one after the other on the calling thread; their
- * lists are merged by one sort of at most P x m entries in context memory
- * reused from request to request.
+ * Cost: with blend threads (xs_engine_config.blend_threads, `serve
+ * --blend-threads`) the plugins run side by side, the caller taking one and
+ * any the pool has not started (fanout.c), so a blend costs about its
+ * slowest plugin while cores are free and the sum of them when all are
+ * busy; without, they run one after the other in the caller.  Each plugin
+ * has its own result heap and scratch memory in the context; the lists are
+ * merged in load order (the answer does not depend on which thread ran
+ * what) by one sort of at most P x m entries, all in context memory reused
+ * from request to request.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -68,6 +74,24 @@ static int parts_reserve(xs_context *ctx, size_t n)
         return -1;
     ctx->parts = p;
     ctx->cap_parts = cap;
+    return 0;
+}
+
+/* One result and one task per plugin, kept from request to request. */
+static int subs_reserve(xs_context *ctx, size_t n)
+{
+    if (n <= ctx->n_sub)
+        return 0;
+    xs_result *sub = realloc(ctx->sub, n * sizeof *sub);
+    if (!sub)
+        return -1;
+    memset(sub + ctx->n_sub, 0, (n - ctx->n_sub) * sizeof *sub);
+    ctx->sub = sub;
+    xs_task *tasks = realloc(ctx->tasks, n * sizeof *tasks);
+    if (!tasks)
+        return -1;
+    ctx->tasks = tasks;
+    ctx->n_sub = n;
     return 0;
 }
 
@@ -173,20 +197,34 @@ int xs_blend_recommend(xs_engine *e, xs_context *ctx, const xs_request *req,
         m = XS_K_MAX;
     xs_result *r = &ctx->res;
     ctx->n_parts = 0;
+    if (subs_reserve(ctx, e->n_plugins))
+        return xs_error_set(err, XS_ERR_NOMEM, "out of memory");
+    size_t n_tasks = 0;
     for (size_t p = 0; p < e->n_plugins; p++) {
         plugin_instance *pi = &e->plugins[p];
         if (pi->weight <= 0)
             continue;
-        int rc = xs_engine_run_plugin(e, ctx, pi, req, m, err);
-        if (rc)
-            return rc;
-        normalise(&r->topk);
-        if (parts_reserve(ctx, ctx->n_parts + r->topk.n))
+        xs_result *sr = &ctx->sub[p];
+        sr->exclude = r->exclude; /* the request's filters, shared */
+        sr->n_exclude = r->n_exclude;
+        sr->n_items = r->n_items;
+        sr->cat = r->cat;
+        sr->category = r->category;
+        ctx->tasks[n_tasks++] = (xs_task){pi, req, m, sr, XS_OK, 0, NULL};
+    }
+    xs_pool_run(e->pool, ctx->tasks, n_tasks);
+    for (size_t t = 0; t < n_tasks; t++) { /* in load order: deterministic */
+        xs_task *task = &ctx->tasks[t];
+        if (task->rc)
+            return xs_engine_task_error(task, err);
+        xs_topk *tk = &task->res->topk;
+        normalise(tk);
+        if (parts_reserve(ctx, ctx->n_parts + tk->n))
             return xs_error_set(err, XS_ERR_NOMEM, "out of memory");
-        for (uint32_t i = 0; i < r->topk.n; i++)
+        uint32_t p = (uint32_t)(task->pi - e->plugins);
+        for (uint32_t i = 0; i < tk->n; i++)
             ctx->parts[ctx->n_parts++] = (blend_part){
-                r->topk.heap[i].item, (uint32_t)p,
-                pi->weight * r->topk.heap[i].score};
+                tk->heap[i].item, p, task->pi->weight * tk->heap[i].score};
     }
     if (ctx->n_parts > 1)
         qsort(ctx->parts, ctx->n_parts, sizeof *ctx->parts, cmp_part);

@@ -121,6 +121,11 @@ xs_engine *xs_engine_new(xs_dataset *ds, xs_catalog *cat,
     }
     if (xs_engine_use_scope(e, e->default_scope, err))
         goto fail;
+    if (e->cfg.blend_threads > 0 &&
+        !(e->pool = xs_pool_new(e->cfg.blend_threads))) {
+        xs_error_set(err, XS_ERR_INTERNAL, "cannot start blend threads");
+        goto fail;
+    }
     return e;
 fail:
     xs_engine_free(e);
@@ -131,6 +136,7 @@ void xs_engine_free(xs_engine *e)
 {
     if (!e)
         return;
+    xs_pool_free(e->pool);
     for (size_t i = e->n_plugins; i-- > 0;) {
         e->plugins[i].so.table->destroy(e->plugins[i].state);
         xs_plugin_so_close(&e->plugins[i].so);
@@ -279,6 +285,12 @@ void xs_context_free(xs_context *ctx)
         return;
     xs_topk_free(&ctx->res.topk);
     xs_result_scratch_free(&ctx->res);
+    for (size_t i = 0; i < ctx->n_sub; i++) {
+        xs_topk_free(&ctx->sub[i].topk);
+        xs_result_scratch_free(&ctx->sub[i]);
+    }
+    free(ctx->sub);
+    free(ctx->tasks);
     free(ctx->recs);
     free(ctx->names);
     free(ctx->parts);
@@ -336,26 +348,40 @@ int xs_engine_recommend_excluding(xs_engine *e, xs_context *ctx,
     return xs_engine_recommend_filtered(e, ctx, plugin, req, &f, out, n, err);
 }
 
+int xs_task_run(xs_task *t)
+{
+    xs_result *r = t->res;
+    if (xs_topk_reset(&r->topk, t->k))
+        return XS_ERR_NOMEM;
+    xs_result_scratch_reset(r);
+    r->dropped = 0;
+    xs_request sub = *t->req;
+    sub.k = t->k;
+    int rc = t->pi->so.table->recommend(t->pi->state, &sub, r);
+    if (r->dropped)
+        atomic_fetch_add_explicit(&t->pi->dropped, r->dropped,
+                                  memory_order_relaxed);
+    if (rc)
+        return XS_ERR_PLUGIN;
+    xs_topk_sort(&r->topk);
+    return XS_OK;
+}
+
+int xs_engine_task_error(const xs_task *t, xs_error *err)
+{
+    if (t->rc == XS_ERR_NOMEM)
+        return xs_error_set(err, XS_ERR_NOMEM, "out of memory");
+    return xs_error_set(err, XS_ERR_PLUGIN, "plugin %s failed",
+                        t->pi->so.table->name);
+}
+
 int xs_engine_run_plugin(xs_engine *e, xs_context *ctx, plugin_instance *pi,
                          const xs_request *req, uint32_t k, xs_error *err)
 {
     (void)e;
-    xs_result *r = &ctx->res;
-    if (xs_topk_reset(&r->topk, k))
-        return xs_error_set(err, XS_ERR_NOMEM, "out of memory");
-    xs_result_scratch_reset(r);
-    r->dropped = 0;
-    xs_request sub = *req;
-    sub.k = k;
-    const xs_plugin *p = pi->so.table;
-    int rc = p->recommend(pi->state, &sub, r);
-    if (r->dropped)
-        atomic_fetch_add_explicit(&pi->dropped, r->dropped,
-                                  memory_order_relaxed);
-    if (rc)
-        return xs_error_set(err, XS_ERR_PLUGIN, "plugin %s failed", p->name);
-    xs_topk_sort(&r->topk);
-    return XS_OK;
+    xs_task t = {pi, req, k, &ctx->res, XS_OK, 0, NULL};
+    t.rc = xs_task_run(&t);
+    return t.rc ? xs_engine_task_error(&t, err) : XS_OK;
 }
 
 int xs_engine_recs_from_heap(xs_engine *e, xs_context *ctx,

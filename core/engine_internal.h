@@ -17,6 +17,8 @@ struct xs_host {
     xs_engine *engine;
 };
 
+typedef struct xs_pool xs_pool; /* fanout.c */
+
 typedef struct plugin_instance {
     xs_plugin_so so;
     void *state;
@@ -68,6 +70,7 @@ struct xs_engine {
     uint32_t *rebuy; /* category ids bought again, sorted */
     uint32_t n_rebuy;
     int fill;        /* plugin index filling short blends, -1: none */
+    xs_pool *pool;   /* blend fan-out helpers; NULL: run in the caller */
 };
 
 /* Frees the ingest overlays (ingest.c). */
@@ -91,6 +94,28 @@ struct xs_result {
     scratch_chunk *scratch;
 };
 
+/* One plugin run of a request, for the fan-out pool (fanout.c). */
+enum { XS_TASK_QUEUED = 1, XS_TASK_RUNNING, XS_TASK_DONE };
+typedef struct xs_task {
+    plugin_instance *pi;
+    const xs_request *req; /* shared by a request's tasks, read only */
+    uint32_t k;
+    xs_result *res;        /* the task's own; the filters copied in */
+    int rc;                /* XS_OK, XS_ERR_NOMEM or XS_ERR_PLUGIN */
+    int state;             /* XS_TASK_*, guarded by the pool's lock */
+    struct xs_task *next;
+} xs_task;
+
+/* threads >= 1 helpers; NULL when none could be started. */
+xs_pool *xs_pool_new(int threads);
+void xs_pool_free(xs_pool *p);
+/* Runs the n tasks, tasks[0] and any not started by the pool in the
+ * calling thread; returns when all are done.  p may be NULL: all run in
+ * the caller. */
+void xs_pool_run(xs_pool *p, xs_task *tasks, size_t n);
+/* Runs one task: its plugin into its result (engine.c). */
+int xs_task_run(xs_task *t);
+
 /* One plugin's normalised contribution to a blended item (blend.c). */
 typedef struct blend_part {
     uint32_t item;
@@ -109,6 +134,9 @@ struct xs_context {
     size_t n_parts, cap_parts;
     char *names;       /* the recs' joined plugin names, XS_NAMES_LEN each */
     uint32_t cap_names;
+    xs_result *sub;    /* the blend: one result per plugin ... */
+    xs_task *tasks;    /* ... and one task each */
+    size_t n_sub;
 };
 
 #define XS_NAMES_LEN 160
@@ -118,6 +146,8 @@ struct xs_context {
  * return. */
 int xs_engine_run_plugin(xs_engine *e, xs_context *ctx, plugin_instance *pi,
                          const xs_request *req, uint32_t k, xs_error *err);
+/* The error of a failed task, set in err; returns its code. */
+int xs_engine_task_error(const xs_task *t, xs_error *err);
 /* Fills ctx->recs[0..n) from the sorted heap for plugin pi. */
 int xs_engine_recs_from_heap(xs_engine *e, xs_context *ctx,
                              plugin_instance *pi, const xs_request *req,

@@ -56,6 +56,12 @@ foreach(t test_plugin_loader test_copurchase)
   set_tests_properties(${t} PROPERTIES ENVIRONMENT "${XS_TEST_ENV}" TIMEOUT 60)
 endforeach()
 
+# The blend through the engine: every built-in plugin, the fan-out pool.
+xs_add_test(test_blend)
+target_link_libraries(test_blend PRIVATE Threads::Threads)
+add_dependencies(test_blend copurchase upsell recency popular ${XS_TEST_PLUGIN_TARGETS})
+set_tests_properties(test_blend PROPERTIES ENVIRONMENT "${XS_TEST_ENV}" TIMEOUT 120)
+
 # Python CLI tests: argv[1] is the xsell binary; everything else comes from
 # the environment above.
 function(xs_add_cli_test name script)

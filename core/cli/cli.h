@@ -29,6 +29,7 @@ typedef struct cli_data {
     const char *columns;
     const char *plugin_dir;
     const char *scope; /* "basket", "customer" or NULL (auto) */
+    int blend_threads; /* see xs_engine_config; set by serve */
 } cli_data;
 
 /* getopt_long codes and table entries of the data options, and the handler

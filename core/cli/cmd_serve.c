@@ -29,6 +29,10 @@ static void help(FILE *f)
             "  --default-plugin P  the plugin answering requests that name "
             "none (default:\n"
             "                      blend, the blend of all loaded plugins)\n"
+            "  --blend-threads N   threads running a blend's plugins side by "
+            "side (default 0:\n"
+            "                      each worker runs them one after the "
+            "other)\n"
             "  --port-file FILE    write the bound endpoint to FILE (for "
             "scripts and tests)\n"
             "  --max-msg BYTES     largest request accepted (default %d); a "
@@ -68,13 +72,14 @@ static int write_port_file(const char *path, const char *endpoint)
 int cmd_serve(int argc, char **argv)
 {
     enum { O_BIND = OPT_FIRST_FREE, O_THREADS, O_DEFAULT_PLUGIN, O_PORT_FILE,
-           O_MAX_MSG };
+           O_MAX_MSG, O_BLEND_THREADS };
     static const struct option opts[] = {
         CLI_DATA_OPTIONS,
         CLI_PLUGIN_OPTIONS,
         {"bind", required_argument, NULL, O_BIND},
         {"threads", required_argument, NULL, O_THREADS},
         {"default-plugin", required_argument, NULL, O_DEFAULT_PLUGIN},
+        {"blend-threads", required_argument, NULL, O_BLEND_THREADS},
         {"port-file", required_argument, NULL, O_PORT_FILE},
         {"max-msg", required_argument, NULL, O_MAX_MSG},
         {"help", no_argument, NULL, 'h'},
@@ -106,6 +111,13 @@ int cmd_serve(int argc, char **argv)
                 return cli_fail("serve", CLI_USAGE,
                                 "--threads: want 1..256, not '%s'", optarg);
             cfg.threads = (int)v;
+            break;
+        case O_BLEND_THREADS:
+            if (cli_parse_long(optarg, 0, 64, &v))
+                return cli_fail("serve", CLI_USAGE,
+                                "--blend-threads: want 0..64, not '%s'",
+                                optarg);
+            d.blend_threads = (int)v;
             break;
         case O_MAX_MSG:
             if (cli_parse_long(optarg, 64, 1L << 30, &v))

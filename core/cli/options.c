@@ -82,7 +82,8 @@ int cli_engine_open(const char *cmd, const cli_data *d, xs_engine **out)
     if (!d->baskets == !d->events)
         return cli_fail(cmd, CLI_USAGE,
                         "give exactly one of --baskets FILE or --events FILE");
-    xs_engine_config cfg = {.plugin_dir = d->plugin_dir, .scope = -1};
+    xs_engine_config cfg = {.plugin_dir = d->plugin_dir, .scope = -1,
+                            .blend_threads = d->blend_threads};
     if (d->scope) {
         if (!strcmp(d->scope, "basket"))
             cfg.scope = XS_SCOPE_BASKET;

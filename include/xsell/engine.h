@@ -51,6 +51,9 @@ typedef struct xs_engine_config {
     const char *plugin_dir; /* --plugin-dir, may be NULL */
     int scope;              /* XS_SCOPE_*, or -1: basket when orders known */
     int threads;            /* for table building; 0: one */
+    int blend_threads;      /* helper threads running a blend's plugins
+                               beside its caller; 0: none, the caller runs
+                               them one after the other */
     void (*log)(void *arg, int level, const char *msg); /* NULL: stderr */
     void *log_arg;
     xs_journal_fn journal; /* NULL: ingest is not journaled */
