@@ -3,12 +3,13 @@
  *
  *   loadgen --connect EP --items FILE [--clients C] [--window W]
  *           [--requests N] [--rate R] [--basket B] [--k K] [--seed S]
- *           [--ingest-rate E] [--warmup N]
+ *           [--ingest-rate E] [--warmup N] [--plugin P] [--customers FILE]
  *
  * C client threads, each with one DEALER socket and at most W requests in
  * flight, send N recommend requests in all: B item ids drawn from FILE (one
  * id per line; drawing lines weights items by how often they occur), k = K,
- * each tagged with an "id" the reply echoes, so latency is measured per
+ * (with --plugin, "plugin": P; with --customers, a "customer" drawn from
+ * FILE the same way), each tagged with an "id" the reply echoes, so latency is measured per
  * request even though replies come back out of order.  --rate R paces the
  * sends (R per second over all clients; 0: as fast as the window allows).
  * --ingest-rate E adds a thread ingesting E events per second (batches of
@@ -34,6 +35,7 @@
 typedef struct options {
     const char *connect;
     const char *items_file;
+    const char *plugin, *customers_file;
     int clients, window, basket, k;
     long requests, warmup;
     double rate, ingest_rate;
@@ -45,6 +47,8 @@ typedef struct shared {
     void *ctx;
     char **items;
     size_t n_items;
+    char **customers;
+    size_t n_customers;
     _Atomic int stop_ingest;
     _Atomic long ingested, ingest_errors;
 } shared;
@@ -145,7 +149,17 @@ static void *client_main(void *arg)
                (interval == 0 || now() >= next_send)) {
             int slot = free_slots[--n_free];
             msgpack_sbuffer_clear(&buf);
-            msgpack_pack_map(&pk, 4);
+            msgpack_pack_map(&pk, 4 + (o->plugin != NULL) +
+                                      (c->sh->n_customers > 0));
+            if (o->plugin) {
+                pack_str(&pk, "plugin");
+                pack_str(&pk, o->plugin);
+            }
+            if (c->sh->n_customers) {
+                pack_str(&pk, "customer");
+                pack_str(&pk, c->sh->customers[next_rand(&rng) %
+                                               c->sh->n_customers]);
+            }
             pack_str(&pk, "id");
             msgpack_pack_int64(&pk, slot);
             pack_str(&pk, "op");
@@ -368,7 +382,8 @@ static int run(shared *sh, long requests, int print)
 
 int main(int argc, char **argv)
 {
-    options o = {NULL, NULL, 2, 64, 3, 10, 200000, 20000, 0, 0, 42};
+    options o = {NULL, NULL, NULL, NULL, 2, 64, 3, 10, 200000, 20000, 0, 0,
+                 42};
     for (int i = 1; i + 1 < argc; i += 2) {
         const char *a = argv[i], *v = argv[i + 1];
         if (!strcmp(a, "--connect")) o.connect = v;
@@ -382,6 +397,8 @@ int main(int argc, char **argv)
         else if (!strcmp(a, "--k")) o.k = atoi(v);
         else if (!strcmp(a, "--seed")) o.seed = strtoull(v, NULL, 10);
         else if (!strcmp(a, "--ingest-rate")) o.ingest_rate = atof(v);
+        else if (!strcmp(a, "--plugin")) o.plugin = v;
+        else if (!strcmp(a, "--customers")) o.customers_file = v;
         else {
             fprintf(stderr, "loadgen: unknown option %s\n", a);
             return 2;
@@ -391,7 +408,8 @@ int main(int argc, char **argv)
         o.basket < 1 || o.requests < 1) {
         fprintf(stderr, "usage: loadgen --connect EP --items FILE [--clients C]"
                         " [--window W] [--requests N] [--rate R] [--basket B]"
-                        " [--k K] [--seed S] [--ingest-rate E] [--warmup N]\n");
+                        " [--k K] [--seed S] [--ingest-rate E] [--warmup N]"
+                        " [--plugin P] [--customers FILE]\n");
         return 2;
     }
     shared sh = {0};
@@ -401,6 +419,13 @@ int main(int argc, char **argv)
         fprintf(stderr, "loadgen: no items in %s\n", o.items_file);
         return 1;
     }
+    if (o.customers_file) {
+        sh.customers = read_items(o.customers_file, &sh.n_customers);
+        if (!sh.customers || !sh.n_customers) {
+            fprintf(stderr, "loadgen: no customers in %s\n", o.customers_file);
+            return 1;
+        }
+    }
     sh.ctx = zmq_ctx_new();
     if (o.warmup > 0)
         run(&sh, o.warmup, 0);
@@ -409,5 +434,8 @@ int main(int argc, char **argv)
     for (size_t i = 0; i < sh.n_items; i++)
         free(sh.items[i]);
     free(sh.items);
+    for (size_t i = 0; i < sh.n_customers; i++)
+        free(sh.customers[i]);
+    free(sh.customers);
     return rc;
 }
