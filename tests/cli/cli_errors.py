@@ -119,6 +119,22 @@ expect_line_error("catalog: bad price", ev(good, "--catalog", p), p, 3,
                   "price")
 p = ck.write("c2.csv", C + "i1,food,1.5,0.1,1,One\n\ni2,food,1,0.1,perhaps,T\n")
 expect_line_error("catalog: bad in_stock", ev(good, "--catalog", p), p, 4)
+p = ck.write("c3.csv", C + "i1,food,1.5,0.1,1,One\ni2,food,,0.1,1,Two\n")
+expect_line_error("catalog: missing price", ev(good, "--catalog", p), p, 3,
+                  "price")
+p = ck.write("c4.csv", C + "i1,food,-2,0.1,1,One\ni2,food,1,0.1,1,Two\n")
+expect_line_error("catalog: negative price", ev(good, "--catalog", p), p, 2,
+                  "price")
+# a repeated item: the last line wins, and a warning counts the repeats
+p = ck.write("c5.csv", C + "i1,food,1.5,0.1,1,One\ni1,food,3,0.1,0,One\n"
+             "i1,drink,4,0.1,1,One\ni2,food,1,0.1,1,Two\n")
+rc, out, err = ck.expect(["recommend", "--events", good, "--catalog", p,
+                          "--plugin", "popular", "--customer", "nobody",
+                          "--format", "json", "--category", "drink"], 0,
+                         stderr_has=["2 repeated items"])
+ck.check('"i1"' in out and '"i2"' not in out,
+         "repeated item: the last line (drink, in stock) did not win: %s"
+         % out)
 
 # -- plugins --------------------------------------------------------------------
 rc, out, err = ck.expect(rec(small, "--plugin", "nosuch"), 1,
