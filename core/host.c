@@ -39,7 +39,9 @@ static uint32_t h_item_lookup(const xs_host *h, const char *name)
 
 static uint32_t h_customer_count(const xs_host *h)
 {
-    return E(h)->ds->has_customer ? xs_dict_size(E(h)->ds->customers) : 0;
+    const xs_engine *e = E(h); /* as xs_engine_info_get counts them */
+    return e->ds->has_customer || e->ingested ? xs_dict_size(e->ds->customers)
+                                              : 0;
 }
 
 static int h_use_scope(xs_host *h, int scope)
