@@ -70,6 +70,37 @@
  *                      or 1 per event
  *   min_count=N        integer >= 1 [1]: pairs seen in fewer transactions
  *                      are ignored (on both paths, by the plain counts)
+ *   max_neighbours=M   integer >= 0 [0: exact]: score each item from its M
+ *                      most similar neighbours only (below)
+ *
+ * Neighbour lists (max_neighbours).  A row can hold thousands of
+ * neighbours and a request pays for every one.  With M > 0 each item i
+ * keeps a list L(i) of its M best neighbours, ties by lower id, and
+ *
+ *     personal:  score(c) = a(c) sim(c, c) + sum over items i != c with
+ *                a(i) > 0 and c in L(i) of  a(i) sim(i, c)
+ *     basket:    score(c) = sum over basket items a with c in L_D(a) of
+ *                m(D_ac, D_a, D_c, N_D)
+ *
+ * L(i) is chosen by sim(i, c) on the plain counts (among pairs with n_ic >=
+ * min_count), the measure the personal path scores with; it also serves
+ * basket requests when D is not built.  L_D(a) is chosen by the decayed
+ * measure m(D_ac, D_a, D_c, N_D) the basket path scores with (among pairs
+ * with n_ac >= min_count).  A row of at most M entries is used in place,
+ * whole (no copy); a longer one is copied to its list.  Lists are built in
+ * create() and, in observe(), rebuilt for the items whose host row version
+ * changed (L) or whose row of D changed (L_D; with min_count > 1 also when
+ * the host row changed).  A list keeps the order it was chosen in while
+ * the supports (and D_c, N_D) of other items drift with ingest; scores are
+ * always computed from the live values.  max_neighbours=0 serves whole rows
+ * and is exact; a cap no row exceeds gives the same answers bit for bit.
+ * With M > 0 a candidate outside an item's list misses that item's
+ * contribution (the self term sim(c, c) is always kept), so scores are
+ * lower bounds of the exact ones and rankings can change; a request costs
+ * O(history x M) instead of O(sum of row lengths).  Memory: 8 bytes per
+ * copied entry in each kind of list, plus 24 bytes per item per kind.
+ * Explain follows the lists: from is the item contributing most among those
+ * whose list holds c.
  *
  * Explain.  Personal: from (the item contributing most, a(i) sim(i, c)),
  * affinity a(from), similarity sim(from, c), age_days (t_ref minus from's
@@ -86,7 +117,10 @@
  * folded into the loop), else an open-addressing hash sized to twice the
  * candidate bound.  No malloc while serving, except in explain
  * (a sort of the history per explained item).  Time: O(sum of the row
- * lengths) plus O(item_count) in dense mode.
+ * lengths) plus O(item_count) in dense mode; with max_neighbours=M each row
+ * read is at most M long.  Generated store (1 M events, 100,000 items),
+ * customer + 3 viewed items: 356 us exact, 42 us with M=100 (top-10
+ * overlap with exact 0.99 over 2,000 customers).
  *
  * Memory.  D holds, per item, its neighbours sorted by id with a float
  * weight relative to the row's largest value (stored as a double scale per
@@ -123,8 +157,30 @@ typedef struct drow {
     uint32_t *nbr;
     float *w;
     uint32_t n;
+    uint32_t version; /* bumped whenever the row changes */
     double scale;
 } drow;
+
+/* The neighbours item a is served from on the personal path (and the basket
+ * path without D) with max_neighbours=M: its host row in place when the row
+ * holds at most M entries (capped == 0), else its M best by sim (capped ==
+ * 1; nbr[0..n) sorted by id, cnt[i] at nbr + n, one allocation). */
+typedef struct nb_list {
+    uint32_t *nbr;
+    uint32_t n;
+    uint32_t version; /* host row version it was made from */
+    uint8_t built, capped;
+} nb_list;
+
+/* The same for D's rows on the basket path: nbr[0..n) sorted by id, float
+ * weights (on the D row's scale) right after them. */
+typedef struct d_list {
+    uint32_t *nbr;
+    uint32_t n;
+    uint32_t dver; /* D row version it was made from */
+    uint32_t hver; /* host row version (read only when min_count > 1) */
+    uint8_t built, capped;
+} d_list;
 
 typedef struct recency {
     const xs_host_api *api;
@@ -142,6 +198,12 @@ typedef struct recency {
     uint32_t n_rows;
     double n_d;         /* N_D */
     uint64_t d_pairs;   /* directed pairs stored in D */
+    uint32_t max_nb;    /* 0: serve from whole rows */
+    nb_list *lists;     /* by item id (n_lists entries), when max_nb > 0 */
+    uint32_t n_lists;
+    d_list *dlists;     /* by item id (n_dlists entries), when max_nb > 0 */
+    uint32_t n_dlists;
+    uint64_t list_entries; /* entries held in capped lists (both kinds) */
 } recency;
 
 static inline double decay(const recency *r, int64_t ts)
@@ -278,7 +340,7 @@ static int set_row(recency *r, uint32_t a, const uint32_t *nbr,
     r->d_pairs += n;
     r->d_pairs -= row->n;
     free(row->nbr);
-    *row = (drow){mem, n ? w : NULL, n, scale};
+    *row = (drow){mem, n ? w : NULL, n, row->version + 1, scale};
     return 0;
 }
 
@@ -477,6 +539,290 @@ static double d_pair(const recency *r, uint32_t a, uint32_t b)
     return lo < row->n && row->nbr[lo] == b ? row->w[lo] * row->scale : 0;
 }
 
+
+/* ---- neighbour lists (max_neighbours) ------------------------------------- */
+
+/* A candidate neighbour while choosing a list: its score, its index in the
+ * row, its id. */
+typedef struct cand {
+    double s;
+    uint32_t idx, id;
+} cand;
+
+/* x ranks before y: higher score, then lower id. */
+static inline int ranks_before(const cand *x, const cand *y)
+{
+    return x->s > y->s || (x->s == y->s && x->id < y->id);
+}
+
+/* The heap of the best m candidates so far, the worst at the root. */
+static void sift_down(cand *h, uint32_t n, uint32_t i)
+{
+    cand v = h[i];
+    for (;;) {
+        uint32_t l = 2 * i + 1, w = i;
+        const cand *worst = &v;
+        if (l < n && ranks_before(worst, &h[l]))
+            worst = &h[w = l];
+        if (l + 1 < n && ranks_before(worst, &h[l + 1]))
+            w = l + 1;
+        if (w == i)
+            break;
+        h[i] = h[w];
+        i = w;
+    }
+    h[i] = v;
+}
+
+static void sift_up(cand *h, uint32_t i)
+{
+    cand v = h[i];
+    while (i > 0) {
+        uint32_t p = (i - 1) / 2;
+        if (!ranks_before(&h[p], &v))
+            break;
+        h[i] = h[p];
+        i = p;
+    }
+    h[i] = v;
+}
+
+/* Offers x to the heap h of *n (at most m) entries. */
+static inline void keep_best(cand *h, uint32_t *n, uint32_t m, cand x)
+{
+    if (*n < m) {
+        h[*n] = x;
+        sift_up(h, (*n)++);
+    } else if (ranks_before(&x, &h[0])) {
+        h[0] = x;
+        sift_down(h, m, 0);
+    }
+}
+
+static int by_idx(const void *x, const void *y)
+{
+    const cand *a = x, *b = y;
+    return (a->idx > b->idx) - (a->idx < b->idx);
+}
+
+static void free_lists(recency *r)
+{
+    for (uint32_t i = 0; i < r->n_lists; i++)
+        free(r->lists[i].nbr);
+    for (uint32_t i = 0; i < r->n_dlists; i++)
+        free(r->dlists[i].nbr);
+    free(r->lists);
+    free(r->dlists);
+    r->lists = NULL;
+    r->dlists = NULL;
+    r->n_lists = r->n_dlists = 0;
+    r->list_entries = 0;
+}
+
+/* (Re)builds the list of item a from its host row of version `version`:
+ * the max_nb best neighbours by sim(a, c) among those with n_ac >=
+ * min_count, when the row is longer than max_nb.  heap holds max_nb. */
+static int build_list(recency *r, uint32_t a, uint32_t version,
+                      const uint32_t *sup, uint32_t n_sup, uint64_t n,
+                      cand *heap)
+{
+    nb_list *l = &r->lists[a];
+    if (l->capped)
+        r->list_entries -= l->n;
+    free(l->nbr);
+    *l = (nb_list){NULL, 0, version, 1, 0};
+    xs_row row;
+    if (!r->api->row(r->host, r->scope, a, &row) || row.n <= r->max_nb)
+        return 0; /* served from the host row in place */
+    uint32_t k = 0;
+    for (uint32_t j = 0; j < row.n; j++) {
+        uint32_t c = row.nbr[j], n_ac = row.cnt[j];
+        if (n_ac < r->min_count)
+            continue;
+        cand x = {xs_measure_value(r->measure, n_ac, row.support,
+                                   c < n_sup ? sup[c] : 0, n),
+                  j, c};
+        keep_best(heap, &k, r->max_nb, x);
+    }
+    qsort(heap, k, sizeof *heap, by_idx); /* lists stay sorted by id */
+    uint32_t *mem = NULL;
+    if (k) {
+        mem = malloc(2 * (size_t)k * sizeof *mem);
+        if (!mem) {
+            l->built = 0;
+            return -1;
+        }
+        for (uint32_t j = 0; j < k; j++) {
+            mem[j] = row.nbr[heap[j].idx];
+            mem[k + j] = row.cnt[heap[j].idx];
+        }
+    }
+    *l = (nb_list){mem, k, version, 1, 1};
+    r->list_entries += k;
+    return 0;
+}
+
+/* The longest host row of the scope, capped at max_nb: the heap size the
+ * lists need. */
+static uint32_t heap_size(const recency *r, uint32_t longest)
+{
+    return longest < r->max_nb ? longest : r->max_nb;
+}
+
+/* Brings every personal list up to date with the host's row versions. */
+static int refresh_lists(recency *r)
+{
+    const xs_host_api *api = r->api;
+    uint32_t n_ver, n_sup;
+    const uint32_t *ver = api->row_versions(r->host, r->scope, &n_ver);
+    const uint32_t *sup = api->supports(r->host, r->scope, &n_sup);
+    uint64_t n = api->transactions(r->host, r->scope);
+    if (!ver || n_ver == 0)
+        return 0;
+    if (n_ver > r->n_lists) {
+        nb_list *l = realloc(r->lists, (size_t)n_ver * sizeof *l);
+        if (!l)
+            return -1;
+        memset(l + r->n_lists, 0, (size_t)(n_ver - r->n_lists) * sizeof *l);
+        r->lists = l;
+        r->n_lists = n_ver;
+    }
+    uint32_t longest = 0;
+    xs_row row;
+    for (uint32_t a = 0; a < n_ver; a++)
+        if ((!r->lists[a].built || r->lists[a].version != ver[a]) &&
+            api->row(r->host, r->scope, a, &row) && row.n > longest)
+            longest = row.n;
+    cand *heap = malloc(((size_t)heap_size(r, longest) + 1) * sizeof *heap);
+    if (!heap)
+        return -1;
+    int rc = 0;
+    for (uint32_t a = 0; a < n_ver && !rc; a++)
+        if (!r->lists[a].built || r->lists[a].version != ver[a])
+            rc = build_list(r, a, ver[a], sup, n_sup, n, heap);
+    free(heap);
+    return rc;
+}
+
+/* Whether n_ac >= min_count for the entries of D's row a: marks ok[j]
+ * (merging with the host row, whose neighbours include D's). */
+static void d_eligible(const recency *r, const drow *d, const xs_row *host,
+                       uint8_t *ok)
+{
+    uint32_t hp = 0;
+    for (uint32_t j = 0; j < d->n; j++) {
+        uint32_t c = d->nbr[j];
+        while (hp < host->n && host->nbr[hp] < c)
+            hp++;
+        ok[j] = hp < host->n && host->nbr[hp] == c &&
+                host->cnt[hp] >= r->min_count;
+    }
+}
+
+/* (Re)builds the basket list of item a from its row of D: the max_nb best
+ * neighbours by m(D_ac, D_a, D_c, N_D) among those with n_ac >= min_count,
+ * when the row is longer than max_nb. */
+static int build_dlist(recency *r, uint32_t a, uint32_t hver, cand *heap,
+                       uint8_t *ok)
+{
+    d_list *l = &r->dlists[a];
+    const drow *d = &r->rows[a];
+    if (l->capped)
+        r->list_entries -= l->n;
+    free(l->nbr);
+    *l = (d_list){NULL, 0, d->version, hver, 1, 0};
+    if (d->n <= r->max_nb)
+        return 0; /* served from D's row in place */
+    if (r->min_count > 1) {
+        xs_row host = {0};
+        if (!r->api->row(r->host, r->scope, a, &host))
+            host.n = 0;
+        d_eligible(r, d, &host, ok);
+    }
+    const double da = r->dsup[a], nd = r->n_d, scale = d->scale;
+    uint32_t k = 0;
+    for (uint32_t j = 0; j < d->n; j++) {
+        uint32_t c = d->nbr[j];
+        if (r->min_count > 1 && !ok[j])
+            continue;
+        double dc = c < r->n_rows ? r->dsup[c] : 0;
+        cand x = {measure_real(r->measure, d->w[j] * scale, da, dc, nd), j,
+                  c};
+        keep_best(heap, &k, r->max_nb, x);
+    }
+    qsort(heap, k, sizeof *heap, by_idx);
+    uint32_t *mem = NULL;
+    if (k) {
+        mem = malloc((size_t)k * (sizeof *mem + sizeof(float)));
+        if (!mem) {
+            l->built = 0;
+            return -1;
+        }
+        float *w = (float *)(mem + k);
+        for (uint32_t j = 0; j < k; j++) {
+            mem[j] = d->nbr[heap[j].idx];
+            w[j] = d->w[heap[j].idx];
+        }
+    }
+    *l = (d_list){mem, k, d->version, hver, 1, 1};
+    r->list_entries += k;
+    return 0;
+}
+
+/* The host row version of item a (0 when the scope has none). */
+static inline uint32_t host_version(const uint32_t *ver, uint32_t n_ver,
+                                    uint32_t a)
+{
+    return ver && a < n_ver ? ver[a] : 0;
+}
+
+static inline int dlist_current(const recency *r, uint32_t a,
+                                const uint32_t *ver, uint32_t n_ver)
+{
+    const d_list *l = &r->dlists[a];
+    return l->built && l->dver == r->rows[a].version &&
+           (r->min_count <= 1 || l->hver == host_version(ver, n_ver, a));
+}
+
+/* Brings every basket list up to date with D (and, when min_count > 1,
+ * with the host's row versions). */
+static int refresh_dlists(recency *r)
+{
+    if (!r->decayed)
+        return 0;
+    uint32_t n_ver;
+    const uint32_t *ver = r->api->row_versions(r->host, r->scope, &n_ver);
+    if (r->n_rows > r->n_dlists) {
+        d_list *l = realloc(r->dlists, (size_t)r->n_rows * sizeof *l);
+        if (!l)
+            return -1;
+        memset(l + r->n_dlists, 0,
+               (size_t)(r->n_rows - r->n_dlists) * sizeof *l);
+        r->dlists = l;
+        r->n_dlists = r->n_rows;
+    }
+    uint32_t longest = 0;
+    for (uint32_t a = 0; a < r->n_rows; a++)
+        if (!dlist_current(r, a, ver, n_ver) && r->rows[a].n > longest)
+            longest = r->rows[a].n;
+    cand *heap = malloc(((size_t)heap_size(r, longest) + 1) * sizeof *heap);
+    uint8_t *ok = malloc((size_t)longest + 1);
+    int rc = heap && ok ? 0 : -1;
+    for (uint32_t a = 0; a < r->n_rows && !rc; a++)
+        if (!dlist_current(r, a, ver, n_ver))
+            rc = build_dlist(r, a, host_version(ver, n_ver, a), heap, ok);
+    free(heap);
+    free(ok);
+    return rc;
+}
+
+static int refresh_all(recency *r)
+{
+    if (!r->max_nb)
+        return 0;
+    return refresh_lists(r) || refresh_dlists(r) ? -1 : 0;
+}
+
 /* ---- create / destroy ------------------------------------------------------ */
 
 static int rc_create(const xs_host_api *api, xs_host *host,
@@ -490,7 +836,7 @@ static int rc_create(const xs_host_api *api, xs_host *host,
     int measure = XS_MEASURE_JACCARD, scope = -1, weight_one = 0;
     int have_tref = 0;
     int64_t t_ref = 0;
-    double half_life = DEFAULT_HALF_LIFE_DAYS, min_count = 1;
+    double half_life = DEFAULT_HALF_LIFE_DAYS, min_count = 1, max_nb = 0;
     for (size_t i = 0; i < n_opts; i++) {
         const char *k = opts[i].key, *v = opts[i].value;
         if (!strcmp(k, "half_life")) {
@@ -542,9 +888,17 @@ static int rc_create(const xs_host_api *api, xs_host *host,
                          ">= 1, not '%s'", v);
                 return -1;
             }
+        } else if (!strcmp(k, "max_neighbours")) {
+            if (parse_number(v, &max_nb) || max_nb < 0 ||
+                max_nb > 4294967295.0 || max_nb != floor(max_nb)) {
+                snprintf(err, errlen, "recency: max_neighbours: want an "
+                         "integer >= 0, not '%s'", v);
+                return -1;
+            }
         } else {
             snprintf(err, errlen, "recency: unknown option '%s' (half_life, "
-                     "t_ref, similarity, scope, weight, min_count)", k);
+                     "t_ref, similarity, scope, weight, min_count, "
+                     "max_neighbours)", k);
             return -1;
         }
     }
@@ -572,6 +926,7 @@ static int rc_create(const xs_host_api *api, xs_host *host,
     r->t_ref = have_tref ? t_ref : latest;
     r->decayed = latest != 0 && api->customer_count(host) > 0 &&
                  measure != XS_MEASURE_LLR;
+    r->max_nb = (uint32_t)max_nb;
     if (r->decayed && build_d(r)) {
         free_rows(r);
         free(r);
@@ -585,6 +940,19 @@ static int rc_create(const xs_host_api *api, xs_host *host,
                  (unsigned)r->n_rows, (unsigned long long)r->d_pairs,
                  (size_t)(r->d_pairs * (sizeof(uint32_t) + sizeof(float)) +
                           r->n_rows * (sizeof(drow) + sizeof(double))));
+    if (refresh_all(r)) {
+        free_lists(r);
+        free_rows(r);
+        free(r);
+        snprintf(err, errlen, "recency: out of memory building neighbour "
+                 "lists");
+        return -1;
+    }
+    if (r->max_nb)
+        api->log(host, XS_LOG_DEBUG,
+                 "recency: neighbour lists of at most %u, %llu entries "
+                 "copied", (unsigned)r->max_nb,
+                 (unsigned long long)r->list_entries);
     *state = r;
     return 0;
 }
@@ -592,6 +960,7 @@ static int rc_create(const xs_host_api *api, xs_host *host,
 static void rc_destroy(void *state)
 {
     recency *r = state;
+    free_lists(r);
     free_rows(r);
     free(r);
 }
@@ -803,6 +1172,32 @@ static void add_row(const recency *r, acc *a, const xs_row *row, double ai,
     }
 }
 
+/* The host's row versions when the plugin keeps lists, else NULL. */
+static const uint32_t *list_versions(const recency *r, uint32_t *n_ver)
+{
+    *n_ver = 0;
+    return r->max_nb ? r->api->row_versions(r->host, r->scope, n_ver) : NULL;
+}
+
+/* What item a is scored from by sim: its capped list when it has a current
+ * one (with a's live support), else its host row, whole (a row no longer
+ * than max_nb, or a list that could not be refreshed). */
+static inline int neighbours(const recency *r, uint32_t a,
+                             const uint32_t *ver, uint32_t n_ver,
+                             const uint32_t *sup, uint32_t n_sup,
+                             xs_row *out)
+{
+    if (ver && a < r->n_lists && a < n_ver) {
+        const nb_list *l = &r->lists[a];
+        if (l->built && l->capped && l->version == ver[a]) {
+            *out = (xs_row){a, a < n_sup ? sup[a] : 0, l->n, l->nbr,
+                            l->nbr + l->n};
+            return 1;
+        }
+    }
+    return r->api->row(r->host, r->scope, a, out);
+}
+
 static int personal(const recency *r, const xs_request *req,
                     const xs_event *h, size_t nh, xs_result *out)
 {
@@ -816,10 +1211,13 @@ static int personal(const recency *r, const xs_request *req,
     uint32_t n_items = api->item_count(r->host);
     if (n_sup > n_items)
         n_items = n_sup;
+    uint32_t n_ver;
+    const uint32_t *ver = list_versions(r, &n_ver);
     uint64_t bound = 0;
     xs_row row;
     for (uint32_t i = 0; i < af.n; i++)
-        if (af.aff[i] > 0 && api->row(r->host, r->scope, af.items[i], &row))
+        if (af.aff[i] > 0 &&
+            neighbours(r, af.items[i], ver, n_ver, sup, n_sup, &row))
             bound += (uint64_t)row.n + 1;
     if (bound == 0)
         return 0;
@@ -827,7 +1225,8 @@ static int personal(const recency *r, const xs_request *req,
     if (acc_init(&sc, out, api, bound, n_items))
         return -1;
     for (uint32_t i = 0; i < af.n; i++)
-        if (af.aff[i] > 0 && api->row(r->host, r->scope, af.items[i], &row))
+        if (af.aff[i] > 0 &&
+            neighbours(r, af.items[i], ver, n_ver, sup, n_sup, &row))
             add_row(r, &sc, &row, af.aff[i], sup, n_sup, n);
     acc_push(&sc, api, out);
     return 0;
@@ -850,11 +1249,26 @@ static void add_row_counts(const recency *r, acc *a, const xs_row *row,
 /* Basket requests with D: m(D_ac, D_a, D_c, N_D) over a's row of D, the
  * pairs with n_ac >= min_count (looked up in the host row, whose
  * neighbours include D's, when min_count > 1). */
-static void add_row_decayed(const recency *r, acc *a, uint32_t item)
+static void add_row_decayed(const recency *r, acc *a, uint32_t item,
+                            const uint32_t *ver, uint32_t n_ver)
 {
     if (item >= r->n_rows)
         return;
     const drow *d = &r->rows[item];
+    if (ver && item < r->n_dlists && r->dlists[item].capped &&
+        dlist_current(r, item, ver, n_ver)) {
+        /* the list: every entry had n_ac >= min_count when it was chosen,
+         * and the host row has not changed since */
+        const d_list *l = &r->dlists[item];
+        const float *w = (const float *)(l->nbr + l->n);
+        const double da = r->dsup[item], nd = r->n_d, scale = d->scale;
+        for (uint32_t j = 0; j < l->n; j++) {
+            uint32_t c = l->nbr[j];
+            double dc = c < r->n_rows ? r->dsup[c] : 0;
+            acc_add(a, c, measure_real(r->measure, w[j] * scale, da, dc, nd));
+        }
+        return;
+    }
     const double da = r->dsup[item], nd = r->n_d, scale = d->scale;
     xs_row host = {0};
     uint32_t hp = 0;
@@ -886,13 +1300,19 @@ static int basket(const recency *r, const xs_request *req, xs_result *out)
         n_items = n_sup;
     if (r->decayed && r->n_rows > n_items)
         n_items = r->n_rows;
+    uint32_t n_ver;
+    const uint32_t *ver = list_versions(r, &n_ver);
     uint64_t bound = 0;
     xs_row row;
     for (uint32_t i = 0; i < req->n_items; i++) {
         uint32_t a = req->items[i];
         if (r->decayed)
-            bound += a < r->n_rows ? r->rows[a].n : 0;
-        else if (api->row(r->host, r->scope, a, &row))
+            bound += a >= r->n_rows ? 0
+                     : ver && a < r->n_dlists && r->dlists[a].capped &&
+                             dlist_current(r, a, ver, n_ver)
+                         ? r->dlists[a].n
+                         : r->rows[a].n;
+        else if (neighbours(r, a, ver, n_ver, sup, n_sup, &row))
             bound += row.n;
     }
     if (bound == 0)
@@ -902,8 +1322,8 @@ static int basket(const recency *r, const xs_request *req, xs_result *out)
         return -1;
     for (uint32_t i = 0; i < req->n_items; i++) {
         if (r->decayed)
-            add_row_decayed(r, &sc, req->items[i]);
-        else if (api->row(r->host, r->scope, req->items[i], &row))
+            add_row_decayed(r, &sc, req->items[i], ver, n_ver);
+        else if (neighbours(r, req->items[i], ver, n_ver, sup, n_sup, &row))
             add_row_counts(r, &sc, &row, sup, n_sup, n);
     }
     acc_push(&sc, api, out);
@@ -948,10 +1368,53 @@ static int by_item(const void *x, const void *y)
     return (a->item > b->item) - (a->item < b->item);
 }
 
-/* sim(i, c) on the host's counts, as add_row computes it. */
+/* Whether c is among nbr[0..n) (sorted). */
+static int in_sorted(const uint32_t *nbr, uint32_t n, uint32_t c)
+{
+    uint32_t lo = 0, hi = n;
+    while (lo < hi) {
+        uint32_t mid = lo + (hi - lo) / 2;
+        if (nbr[mid] < c)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo < n && nbr[lo] == c;
+}
+
+/* Whether the request scores c from i's neighbours: always, unless i has a
+ * current capped list without c. */
+static int scored_from(const recency *r, uint32_t i, uint32_t c)
+{
+    uint32_t n_ver, n_sup;
+    const uint32_t *ver = list_versions(r, &n_ver);
+    const uint32_t *sup = r->api->supports(r->host, r->scope, &n_sup);
+    xs_row row;
+    if (i == c || !ver || i >= r->n_lists || !r->lists[i].capped ||
+        !neighbours(r, i, ver, n_ver, sup, n_sup, &row) ||
+        row.nbr != r->lists[i].nbr)
+        return 1;
+    return in_sorted(row.nbr, row.n, c);
+}
+
+/* The same for a basket item a and D's lists. */
+static int scored_from_d(const recency *r, uint32_t a, uint32_t c)
+{
+    uint32_t n_ver;
+    const uint32_t *ver = list_versions(r, &n_ver);
+    if (!ver || !r->decayed || a >= r->n_dlists || !r->dlists[a].capped ||
+        !dlist_current(r, a, ver, n_ver))
+        return 1;
+    return in_sorted(r->dlists[a].nbr, r->dlists[a].n, c);
+}
+
+/* sim(i, c) on the host's counts, as add_row computes it (0 when c is not
+ * in i's list). */
 static double similarity(const recency *r, uint32_t i, uint32_t c)
 {
     const xs_host_api *api = r->api;
+    if (!scored_from(r, i, c))
+        return 0;
     uint32_t n_i = api->support(r->host, r->scope, i);
     uint32_t n_ic = i == c ? n_i : api->pair_count(r->host, r->scope, i, c);
     if (n_ic == 0 || n_ic < r->min_count)
@@ -1026,6 +1489,8 @@ static int explain_basket(const recency *r, const xs_request *req,
         uint32_t a = req->items[i];
         uint32_t n_ac = api->pair_count(r->host, r->scope, a, item);
         if (n_ac == 0 || n_ac < r->min_count)
+            continue;
+        if (r->decayed ? !scored_from_d(r, a, item) : !scored_from(r, a, item))
             continue;
         double count, s;
         if (r->decayed) {
@@ -1255,6 +1720,7 @@ static int update_row(recency *r, uint32_t a, const delta *d, size_t n)
         double x = row->w[lo] * row->scale + d[j].d;
         row->w[lo] = (float)((x > 0 ? x : 0) / row->scale);
     }
+    row->version++;
     return 1;
 }
 
@@ -1292,12 +1758,10 @@ static int apply_row(recency *r, uint32_t a, const delta *d, size_t n)
     return rc;
 }
 
-static int rc_observe(void *state, const xs_event *ev, size_t n)
+/* Adds the batch's difference to D. */
+static int observe_d(recency *r, const xs_event *ev, size_t n)
 {
-    recency *r = state;
     const xs_host_api *api = r->api;
-    if (!r->decayed || n == 0)
-        return 0;
     if (grow_rows(r, api->item_count(r->host)))
         return -1;
     bref *refs = malloc(n * sizeof *refs);
@@ -1341,6 +1805,21 @@ static int rc_observe(void *state, const xs_event *ev, size_t n)
     if (rc)
         api->log(r->host, XS_LOG_ERROR,
                  "recency: out of memory updating the decayed table");
+    return rc;
+}
+
+static int rc_observe(void *state, const xs_event *ev, size_t n)
+{
+    recency *r = state;
+    if (n == 0)
+        return 0;
+    int rc = r->decayed ? observe_d(r, ev, n) : 0;
+    if (refresh_all(r)) {
+        r->api->log(r->host, XS_LOG_ERROR, "recency: out of memory "
+                    "refreshing neighbour lists (stale ones serve from "
+                    "whole rows)");
+        rc = -1;
+    }
     return rc;
 }
 

@@ -236,6 +236,7 @@ typedef struct model {
     int measure;
     uint32_t min_count;
     int weight_one;
+    uint32_t max_nb; /* max_neighbours: 0, or the lists below */
     uint32_t n_groups;
     int64_t latest[MAX_GROUPS][MAX_ITEMS]; /* INT64_MIN: not in the group */
 } model;
@@ -341,6 +342,58 @@ static double model_sim(const model *m, uint32_t i, uint32_t c)
                        model_count(m, c, c), m->n_groups);
 }
 
+/* max_neighbours, from its definition: item a's neighbours are the items
+ * co-occurring with it (n_ac > 0; D has the same pairs); when there are
+ * more than max_nb of them, a keeps the max_nb best by value[] among those
+ * with n_ac >= min_count, ties by lower id.  Sets in[c]. */
+static void model_list(const model *m, uint32_t a, const double *value,
+                       int *in)
+{
+    uint32_t len = 0;
+    for (uint32_t c = 0; c < m->n_items; c++) {
+        in[c] = c != a && model_count(m, a, c) > 0;
+        len += in[c];
+    }
+    if (m->max_nb == 0 || len <= m->max_nb)
+        return;
+    for (uint32_t c = 0; c < m->n_items; c++) {
+        if (!in[c])
+            continue;
+        in[c] = model_count(m, a, c) >= m->min_count;
+        if (!in[c])
+            continue;
+        uint32_t better = 0; /* eligible neighbours ranking before c */
+        for (uint32_t b = 0; b < m->n_items; b++)
+            if (b != a && b != c && model_count(m, a, b) > 0 &&
+                model_count(m, a, b) >= m->min_count &&
+                (value[b] > value[c] || (value[b] == value[c] && b < c)))
+                better++;
+        in[c] = better < m->max_nb;
+    }
+}
+
+/* The personal path's list of i: by sim(i, c). */
+static void model_list_personal(const model *m, uint32_t i, int *in)
+{
+    double value[MAX_ITEMS];
+    for (uint32_t c = 0; c < m->n_items; c++)
+        value[c] = c == i ? 0 : model_sim(m, i, c);
+    model_list(m, i, value, in);
+}
+
+/* The basket path's list of a: by the decayed measure. */
+static void model_list_basket(const model *m, uint32_t a, int *in)
+{
+    double value[MAX_ITEMS], nd = model_n_decayed(m);
+    for (uint32_t c = 0; c < m->n_items; c++)
+        value[c] = c == a || model_count(m, a, c) == 0
+                       ? 0
+                       : measure_ref(m->measure, model_decayed(m, a, c),
+                                     model_decayed(m, a, a),
+                                     model_decayed(m, c, c), nd);
+    model_list(m, a, value, in);
+}
+
 /* Personal scores of customer cust with request items. */
 static void model_personal(const model *m, uint32_t cust,
                            const uint32_t *items, uint32_t n_items,
@@ -353,10 +406,13 @@ static void model_personal(const model *m, uint32_t cust,
                                   model_decay(m, m->ev[i].ts);
     for (uint32_t i = 0; i < n_items; i++)
         aff[items[i]] += 1.0;
+    static int in[MAX_ITEMS][MAX_ITEMS];
+    for (uint32_t i = 0; i < m->n_items; i++)
+        model_list_personal(m, i, in[i]);
     for (uint32_t c = 0; c < m->n_items; c++) {
         score[c] = 0;
         for (uint32_t i = 0; i < m->n_items; i++)
-            if (aff[i] > 0)
+            if (aff[i] > 0 && (i == c || in[i][c]))
                 score[c] += aff[i] * model_sim(m, i, c);
     }
 }
@@ -366,12 +422,15 @@ static void model_basket(const model *m, const uint32_t *items,
                          uint32_t n_items, double *score)
 {
     double nd = model_n_decayed(m);
+    static int in[MAX_ITEMS][MAX_ITEMS];
+    for (uint32_t i = 0; i < n_items; i++)
+        model_list_basket(m, items[i], in[i]);
     for (uint32_t c = 0; c < m->n_items; c++) {
         score[c] = 0;
         for (uint32_t i = 0; i < n_items; i++) {
             uint32_t a = items[i];
             double n_ac = model_count(m, a, c);
-            if (a == c || n_ac == 0 || n_ac < m->min_count)
+            if (a == c || n_ac == 0 || n_ac < m->min_count || !in[i][c])
                 continue;
             score[c] += measure_ref(m->measure, model_decayed(m, a, c),
                                     model_decayed(m, a, a),
@@ -573,7 +632,8 @@ static void test_personal(void)
 
 /* Every customer and every one- and two-item basket against the brute
  * force, for several option sets and both scopes. */
-static void test_brute_force(const char *path, int64_t t_ref_default)
+static void test_brute_force_m(const char *path, int64_t t_ref_default,
+                               uint32_t max_nb)
 {
     static const struct {
         const char *opts[6];
@@ -595,15 +655,25 @@ static void test_brute_force(const char *path, int64_t t_ref_default)
          XS_MEASURE_COUNT, 0, 1, 90},
     };
     for (size_t t = 0; t < sizeof cases / sizeof *cases; t++) {
-        char label[160];
-        snprintf(label, sizeof label, "%s case %zu", path, t);
-        xs_engine *e = recency_on(path, 0, cases[t].opts);
+        char label[160], cap[64];
+        snprintf(label, sizeof label, "%s case %zu max_neighbours=%u", path,
+                 t, (unsigned)max_nb);
+        snprintf(cap, sizeof cap, "max_neighbours=%u", (unsigned)max_nb);
+        const char *opts[8];
+        size_t n_opts = 0;
+        for (; cases[t].opts[n_opts]; n_opts++)
+            opts[n_opts] = cases[t].opts[n_opts];
+        if (max_nb)
+            opts[n_opts++] = cap;
+        opts[n_opts] = NULL;
+        xs_engine *e = recency_on(path, 0, opts);
         if (!e)
             continue;
         xs_context *ctx = xs_context_new(e);
         static model m; /* large: not on the stack */
         model_init(&m, e, cases[t].scope, cases[t].hl, t_ref_default,
                    cases[t].measure, cases[t].min_count, cases[t].weight_one);
+        m.max_nb = max_nb;
         double score[MAX_ITEMS];
         const xs_dataset *ds = xs_engine_dataset(e);
         uint32_t n_cust = xs_dict_size(ds->customers);
@@ -629,6 +699,11 @@ static void test_brute_force(const char *path, int64_t t_ref_default)
         xs_context_free(ctx);
         xs_engine_free(e);
     }
+}
+
+static void test_brute_force(const char *path, int64_t t_ref_default)
+{
+    test_brute_force_m(path, t_ref_default, 0);
 }
 
 /* The ingest batch: the rows recency_combined.csv adds to the fixture. */
@@ -750,6 +825,201 @@ static void test_observe(void)
     test_brute_force(combined, when("2024-05-30"));
 }
 
+/* ---- max_neighbours ---------------------------------------------------------- */
+
+/* The option sets the max_neighbours tests run (with the cap appended). */
+static const char *const cap_cases[][5] = {
+    {"scope=basket", NULL},
+    {"scope=customer", NULL},
+    {"similarity=lift", "half_life=7", NULL},
+    {"similarity=confidence", "scope=customer", "weight=one", NULL},
+    {"similarity=cosine", "min_count=2", "scope=customer", NULL},
+    {"min_count=2", NULL},
+    {"similarity=count", "half_life=90", NULL},
+    {"similarity=llr", NULL},
+};
+#define N_CAP_CASES (sizeof cap_cases / sizeof *cap_cases)
+
+/* cap_cases[t] plus extra (NULL: none) into opts. */
+static void cap_opts(size_t t, const char *extra, const char **opts)
+{
+    size_t n = 0;
+    for (; cap_cases[t][n]; n++)
+        opts[n] = cap_cases[t][n];
+    if (extra)
+        opts[n++] = extra;
+    opts[n] = NULL;
+}
+
+/* One request on two engines over the same data: the same items in the
+ * same order with bit-identical scores and evidence. */
+static void same_request(const char *label, xs_engine *a, xs_context *ca,
+                         xs_engine *b, xs_context *cb, uint32_t cust,
+                         const uint32_t *items, uint32_t n_items)
+{
+    xs_request req = {items, n_items, cust, MAX_REC, 1, XS_NONE};
+    const xs_rec *ra = NULL, *rb = NULL;
+    size_t na = 0, nb = 0;
+    xs_error err = {0};
+    if (!CHECK_MSG(xs_engine_recommend(a, ca, "recency", &req, &ra, &na,
+                                       &err) == XS_OK &&
+                       xs_engine_recommend(b, cb, "recency", &req, &rb, &nb,
+                                           &err) == XS_OK,
+                   "%s: %s", label, err.msg))
+        return;
+    int ok = na == nb;
+    for (size_t i = 0; ok && i < na; i++) {
+        ok = ra[i].item == rb[i].item && ra[i].score == rb[i].score &&
+             ra[i].ev.n == rb[i].ev.n;
+        for (uint32_t f = 0; ok && f < ra[i].ev.n; f++) {
+            const xs_evidence_field *x = &ra[i].ev.f[f], *y = &rb[i].ev.f[f];
+            ok = !strcmp(x->key, y->key) && x->value == y->value &&
+                 !x->text == !y->text && (!x->text || !strcmp(x->text, y->text));
+        }
+    }
+    CHECK_MSG(ok, "%s: customer %u, %u items: answers differ (%zu vs %zu "
+              "results)", label, (unsigned)cust, (unsigned)n_items, na, nb);
+}
+
+/* Every customer (alone and viewing an item) and every one- and two-item
+ * basket, on two engines. */
+static void same_answers(const char *label, xs_engine *a, xs_engine *b)
+{
+    xs_context *ca = xs_context_new(a), *cb = xs_context_new(b);
+    const xs_dataset *ds = xs_engine_dataset(a);
+    uint32_t n_items = xs_dict_size(ds->items);
+    uint32_t n_cust = xs_dict_size(ds->customers);
+    for (uint32_t c = 0; c < n_cust; c++) {
+        same_request(label, a, ca, b, cb, c, NULL, 0);
+        uint32_t it[1] = {(c * 7) % n_items};
+        same_request(label, a, ca, b, cb, c, it, 1);
+    }
+    for (uint32_t x = 0; x < n_items; x++) {
+        same_request(label, a, ca, b, cb, XS_NONE, &x, 1);
+        for (uint32_t y = x + 1; y < n_items; y++) {
+            uint32_t it[2] = {x, y};
+            same_request(label, a, ca, b, cb, XS_NONE, it, 2);
+        }
+    }
+    xs_context_free(ca);
+    xs_context_free(cb);
+}
+
+/* max_neighbours=0 is the default, and a cap no row exceeds changes
+ * nothing: bit-identical answers and evidence, before and after ingest. */
+static void test_max_neighbours_exact(void)
+{
+    static const char *const caps[] = {"max_neighbours=0",
+                                       "max_neighbours=32",
+                                       "max_neighbours=4294967295"};
+    for (size_t t = 0; t < N_CAP_CASES; t++)
+        for (size_t k = 0; k < sizeof caps / sizeof *caps; k++) {
+            const char *plain[8], *capped[8];
+            cap_opts(t, NULL, plain);
+            cap_opts(t, caps[k], capped);
+            char label[128];
+            snprintf(label, sizeof label, "case %zu %s", t, caps[k]);
+            xs_engine *a = recency_on(fixture, 0, plain);
+            xs_engine *b = recency_on(fixture, 0, capped);
+            if (a && b) {
+                CHECK(xs_dict_size(xs_engine_dataset(a)->items) <= 32);
+                same_answers(label, a, b);
+                if (ingest_batch(a) == XS_OK && ingest_batch(b) == XS_OK) {
+                    snprintf(label, sizeof label, "case %zu %s, ingested", t,
+                             caps[k]);
+                    same_answers(label, a, b);
+                }
+            }
+            xs_engine_free(a);
+            xs_engine_free(b);
+        }
+}
+
+/* Small caps against the brute force over independently computed lists,
+ * and hand-worked cases: basket {apple} with max_neighbours=1 keeps
+ * cheese (jaccard 0.8) and drops bread (0.2); customer p with
+ * max_neighbours=1 in customer scope is unchanged (rows of one). */
+static void test_max_neighbours_capped(void)
+{
+    static const char *const one[] = {"max_neighbours=1", NULL};
+    xs_engine *e = recency_on(fixture, 0, one);
+    if (e) {
+        xs_context *ctx = xs_context_new(e);
+        const want w[] = {{"cheese", 0.8}};
+        const xs_rec *r = expect("basket {apple}, max_neighbours=1", e, ctx,
+                                 NULL, "apple", 10, 1e-6, w, 1);
+        if (r)
+            check_text(&r[0], "from", "apple");
+        const want wp[] = {{"yam", 2.0}, {"yolk", 1.0}, {"xmas", 0.3125},
+                           {"xtra", 0.15625}};
+        expect("p, max_neighbours=1", e, ctx, "p", "", 10, 1e-12, wp, 4);
+        /* apple viewed now: its list by the plain jaccard (bread and cheese
+         * tie at 0.5) is {bread}, the lower id */
+        const want wv[] = {{"yam", 2.0}, {"yolk", 1.0}, {"bread", 0.5},
+                           {"xmas", 0.3125}, {"xtra", 0.15625}};
+        expect("p viewing apple, max_neighbours=1", e, ctx, "p", "apple", 10,
+               1e-12, wv, 5);
+        xs_context_free(ctx);
+        xs_engine_free(e);
+    }
+    for (uint32_t m = 1; m <= 3; m++) {
+        test_brute_force_m(fixture, when("2024-04-30"), m);
+        test_brute_force_m(combined, when("2024-05-30"), m);
+    }
+}
+
+/* Lists refresh on ingest: an engine that ingested the batch answers as
+ * one built from the combined data with the same cap. */
+static void test_max_neighbours_observe(void)
+{
+    static const char *const base[][4] = {
+        {"t_ref=2024-04-30", "scope=basket", NULL},
+        {"t_ref=2024-04-30", "scope=customer", NULL},
+        {"t_ref=2024-04-30", "scope=basket", "similarity=count", NULL},
+        {"t_ref=2024-04-30", "scope=customer", "similarity=confidence",
+         NULL},
+        {"t_ref=2024-04-30", "scope=basket", "min_count=2", NULL},
+        {"t_ref=2024-04-30", "similarity=llr", NULL},
+    };
+    static const char *const caps[] = {"max_neighbours=1", "max_neighbours=2"};
+    for (size_t s = 0; s < sizeof base / sizeof *base; s++)
+        for (size_t k = 0; k < sizeof caps / sizeof *caps; k++) {
+            const char *opts[6];
+            size_t n = 0;
+            for (; base[s][n]; n++)
+                opts[n] = base[s][n];
+            opts[n++] = caps[k];
+            opts[n] = NULL;
+            xs_engine *live = recency_on(fixture, 0, opts);
+            xs_engine *full = recency_on(combined, 0, opts);
+            if (live && full && ingest_batch(live) == XS_OK) {
+                char label[128];
+                snprintf(label, sizeof label, "observe case %zu %s", s,
+                         caps[k]);
+                xs_context *cl = xs_context_new(live);
+                xs_context *cf = xs_context_new(full);
+                const xs_dataset *ds = xs_engine_dataset(full);
+                uint32_t n_items = xs_dict_size(ds->items);
+                CHECK_EQU(xs_dict_size(xs_engine_dataset(live)->items),
+                          n_items);
+                for (uint32_t i = 0; i < n_items; i++)
+                    compare_engines(label, live, cl, full, cf, NULL,
+                                    xs_engine_item_name(full, i), 1e-5);
+                uint32_t n_cust = xs_dict_size(ds->customers);
+                for (uint32_t c = 0; c < n_cust; c++) {
+                    const char *cn = xs_dict_name(ds->customers, c);
+                    compare_engines(label, live, cl, full, cf, cn, "", 1e-9);
+                    compare_engines(label, live, cl, full, cf, cn, "apple",
+                                    1e-9);
+                }
+                xs_context_free(cl);
+                xs_context_free(cf);
+            }
+            xs_engine_free(live);
+            xs_engine_free(full);
+        }
+}
+
 static void test_no_decay(void)
 {
     /* --baskets data: no customers, no timestamps; plain-count jaccard of
@@ -803,6 +1073,11 @@ static void test_bad_options(void)
         {"min_count=1.5", "min_count", 0},
         {"scope=everything", "scope", 0},
         {"scope=customer", "scope", 1},
+        {"max_neighbours=-1", "max_neighbours", 0},
+        {"max_neighbours=x", "max_neighbours", 0},
+        {"max_neighbours=1.5", "max_neighbours", 0},
+        {"max_neighbours=", "max_neighbours", 0},
+        {"max_neighbours=4294967296", "max_neighbours", 0},
     };
     for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
         xs_engine *e = engine_on(bad[i].is_baskets ? baskets : fixture,
@@ -822,7 +1097,8 @@ static void test_bad_options(void)
     if (e) {
         const char *const opts[] = {"half_life=0.5", "t_ref=1700000000",
                                     "similarity=lift", "scope=auto",
-                                    "weight=event", "min_count=3", NULL};
+                                    "weight=event", "min_count=3",
+                                    "max_neighbours=5", NULL};
         char msg[512];
         CHECK_MSG(add_recency(e, opts, msg, sizeof msg) == XS_OK, "%s", msg);
         xs_engine_free(e);
@@ -847,6 +1123,9 @@ int main(void)
     test_personal();
     test_brute_force(fixture, when("2024-04-30"));
     test_observe();
+    test_max_neighbours_exact();
+    test_max_neighbours_capped();
+    test_max_neighbours_observe();
     test_no_decay();
     test_bad_options();
     return xt_done();
