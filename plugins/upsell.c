@@ -41,22 +41,58 @@
  * (price_c - price_a), price_ratio (price_c / price_a), similarity
  * (subst(a, c)) and margin_uplift (uplift(a, c)) for that item.
  *
- * Index.  Per category, the catalog's items sorted by (price, id), with
- * their margin, and the category's largest support.  create() builds it
- * (refusing an engine without a catalog); the catalog() hook re-sorts the
+ * Index.  Per category: the catalog's items sorted by (price, id) and by
+ * id, and the category's largest support; and per item its category,
+ * price, margin and support.  The items are also ranked for serving (see
+ * below): those whose uplift is always 1 (margin unknown or <= 0, or
+ * margin_weight 0) by support, the others both by support and by
+ * log(support) + margin_weight * log(price * margin).  create() builds it
+ * (refusing an engine without a catalog); the catalog() hook rebuilds the
  * categories an item left or entered; observe() raises the largest
- * supports.  Both run under the host's write discipline; recommend() and
- * explain() only read.
+ * supports and re-ranks the items whose support changed (an insertion
+ * pass over the nearly sorted rankings of each category touched).  Both
+ * run under the host's write discipline; recommend() and explain() only
+ * read.
+ *
+ * Serving.  The answer is the exact top k, equal to scoring every item of
+ * every band.  Viewed items are grouped by category (categories never
+ * share candidates).  A group whose bands hold at most 4k + 64 items is
+ * swept in price order, every candidate scored and pushed.  For a larger
+ * group, in three steps:
+ *  1. the neighbours of each viewed item a in its customer-scope row that
+ *     lie in a's band are scored exactly and pushed: they are the only
+ *     candidates with subst > 0.  The union of the group's bands is set in
+ *     a request bitmap, so reading a row costs a bit test per neighbour;
+ *     the neighbours kept are then scored, their pair counts read by a
+ *     linear merge with the (sorted) rows;
+ *  2. every other candidate c scores prior * pop(c) * sum of its uplifts,
+ *     at most prior / max_support * (support(c) * m) for the uplift-1
+ *     items and prior / max_support * (exp(log(support(c)) + W log(pm_c)
+ *     + L) S + support(c) B) for the others, where m viewed items of the
+ *     group, B of them with an unknown margin, and L, S such that
+ *     exp(L) S = sum over the others of (pm_a)^-W.  The rankings are read
+ *     best first (a threshold algorithm: always the ranking whose next
+ *     bound is largest), each item scored exactly and pushed when it lies
+ *     in a band, until k pushes were kept (push() returns 1; the plugin
+ *     keeps the k best kept scores in a small heap) and the bound of every
+ *     unread item falls below the k-th best kept score (ties are read:
+ *     the host breaks them by id);
+ *  3. items of support 0 (and, with prior 0, all the rest) score 0: when
+ *     fewer than k pushes were kept or the k-th best is 0, the category is
+ *     read in id order and its unread band items pushed, until k of these
+ *     pushes were kept.
  *
  * Serving cost: per viewed item two binary searches for its band and one
- * lookup of each of its rows, then per candidate a binary search in each
- * row (customer, basket) and the push: O(B log d) for bands totalling B
- * items and rows of d neighbours, no hashing and no call but push() per
- * candidate.  Viewed items of one category are swept together over the
- * union of their bands (O(B m) comparisons for m of them), so a candidate
- * is pushed once with its summed score, without sorting candidates.  The
- * viewed items live in request scratch memory; nothing is allocated with
- * malloc while serving.
+ * lookup of each of its rows; per large group O(U) to set and clear the
+ * bitmap for bands whose union holds U items, O(d) bit tests for rows of
+ * d neighbours (the main cost on large stores: popular items have
+ * thousands of neighbours), and O(m) per neighbour in a band, scored; then
+ * O(m) per item read in steps 2 and 3, typically a few times k when
+ * popularity and margin rank the band's best first (at worst the whole
+ * category, as a full sweep would).  A sweep costs O(B m + B log d) for
+ * bands of B items.  The viewed items, the heap of the k best, the bitmaps
+ * (scored; in a band) and the neighbours kept live in request scratch
+ * memory; nothing is allocated with malloc while serving.
  */
 #include <math.h>
 #include <stdio.h>
@@ -67,18 +103,43 @@
 
 #define HISTORY_MAX 100
 
-/* One item of a category's index. */
+#if defined(__GNUC__)
+#define PREFETCH(p) __builtin_prefetch(p)
+#else
+#define PREFETCH(p) ((void)(p))
+#endif
+
+/* One item of a category's price index. */
 typedef struct band_entry {
     double price;
     double margin; /* NaN when unknown */
     uint32_t item;
 } band_entry;
 
+/* One item of a ranking, best first: by key descending, then id. */
+typedef struct ranked {
+    double key;
+    uint32_t item;
+} ranked;
+
 typedef struct cat_index {
     band_entry *e; /* sorted by (price, item); owned */
-    uint32_t n, cap;
+    uint32_t *ids; /* the same items by id; owned */
+    ranked *one;   /* uplift always 1: key support; owned */
+    ranked *lift;  /* the others: key log(support) + W log(pm); owned */
+    ranked *lsup;  /* the items of lift, key support; owned */
+    uint32_t n, n_one, n_lift, cap;
     uint32_t max_sup; /* largest support (pop scope) among e */
+    uint32_t changed; /* supports changed since the rankings were sorted */
 } cat_index;
+
+/* What the index knows of an item. */
+typedef struct item_ent {
+    double price, margin; /* as indexed */
+    double lpm;      /* W log(price * margin), NaN when the uplift is 1 */
+    uint32_t category; /* XS_NONE when not indexed */
+    uint32_t sup;      /* support (pop scope) the rankings are sorted by */
+} item_ent;
 
 typedef struct upsell {
     const xs_host_api *api;
@@ -91,14 +152,15 @@ typedef struct upsell {
     int pop_scope;    /* customer when available, else basket */
     cat_index *cats;  /* by category id; owned */
     uint32_t n_cats;
-    uint32_t *cat_of; /* item -> its category in the index, or XS_NONE */
-    uint32_t n_items; /* entries of cat_of */
+    item_ent *items;  /* by item id; owned */
+    uint32_t n_items; /* entries of items */
 } upsell;
 
 /* A viewed item with its band and its rows (n = 0 when it has none). */
 typedef struct viewed {
     uint32_t item, category;
-    uint32_t lo, hi; /* band: cats[category].e[lo .. hi) */
+    uint32_t lo, hi;  /* band: cats[category].e[lo .. hi) */
+    double plo, phi;  /* band: prices in [plo, phi] */
     double price;
     double pm; /* price * margin, NaN when margin unknown or <= 0 */
     xs_row cust, bask;
@@ -122,13 +184,60 @@ static int by_price(const void *x, const void *y)
     return (a->item > b->item) - (a->item < b->item);
 }
 
-/* Viewed items by category, then band start. */
-static int by_band(const void *x, const void *y)
+static int by_id(const void *x, const void *y)
 {
-    const viewed *a = x, *b = y;
+    uint32_t a = *(const uint32_t *)x, b = *(const uint32_t *)y;
+    return (a > b) - (a < b);
+}
+
+/* Best first: key descending, then id ascending. */
+static int ranked_before(const ranked *a, const ranked *b)
+{
+    return a->key > b->key || (a->key == b->key && a->item < b->item);
+}
+
+static int by_rank(const void *x, const void *y)
+{
+    const ranked *a = x, *b = y;
+    return ranked_before(a, b) ? -1 : ranked_before(b, a) ? 1 : 0;
+}
+
+/* Sorts r[0..n), nearly sorted when few keys changed: insertion sort then,
+ * else qsort. */
+static void rank_sort(ranked *r, uint32_t n, int nearly)
+{
+    if (!nearly) {
+        qsort(r, n, sizeof *r, by_rank);
+        return;
+    }
+    for (uint32_t i = 1; i < n; i++) {
+        ranked x = r[i];
+        uint32_t j = i;
+        for (; j > 0 && ranked_before(&x, &r[j - 1]); j--)
+            r[j] = r[j - 1];
+        r[j] = x;
+    }
+}
+
+/* Viewed items by category, then band start. */
+static int viewed_before(const viewed *a, const viewed *b)
+{
     if (a->category != b->category)
-        return a->category < b->category ? -1 : 1;
-    return (a->lo > b->lo) - (a->lo < b->lo);
+        return a->category < b->category;
+    return a->lo < b->lo;
+}
+
+/* A stable insertion sort: a few items, and qsort may allocate.  Viewed items sharing a band start keep their order, so the
+ * scores are summed in a fixed order. */
+static void sort_viewed(viewed *v, uint32_t n)
+{
+    for (uint32_t i = 1; i < n; i++) {
+        viewed x = v[i];
+        uint32_t j = i;
+        for (; j > 0 && viewed_before(&x, &v[j - 1]); j--)
+            v[j] = v[j - 1];
+        v[j] = x;
+    }
 }
 
 /* First entry of e[0..n) priced >= p (strict: > p). */
@@ -163,8 +272,10 @@ static int view(const upsell *u, uint32_t a, viewed *v)
     const cat_index *ci = &u->cats[info.category];
     v->item = a;
     v->category = info.category;
-    v->lo = price_bound(ci->e, ci->n, u->min_ratio * info.price, 0);
-    v->hi = price_bound(ci->e, ci->n, u->max_ratio * info.price, 1);
+    v->plo = u->min_ratio * info.price;
+    v->phi = u->max_ratio * info.price;
+    v->lo = price_bound(ci->e, ci->n, v->plo, 0);
+    v->hi = price_bound(ci->e, ci->n, v->phi, 1);
     if (v->hi < v->lo)
         v->hi = v->lo;
     v->price = info.price;
@@ -244,19 +355,29 @@ static void counts_get(const upsell *u, counts *c)
     c->pop = api->supports(u->host, u->pop_scope, &c->n_pop);
 }
 
+/* subst(a, c) for viewed item v = a from the pair counts n_ac (customer
+ * scope) and n_bac (basket scope, used only when v has a basket row). */
+static double subst_counts(const upsell *u, const counts *k, const viewed *v,
+                           uint32_t c, uint32_t n_ac, uint32_t n_bac)
+{
+    if (n_ac == 0)
+        return 0;
+    double s = xs_measure_value(u->measure, n_ac, v->cust.support,
+                                c < k->n_sup ? k->sup[c] : 0, k->n);
+    if (v->bask.n) {
+        double f = 1 - (double)n_bac / n_ac;
+        s *= f < 0 ? 0 : f;
+    }
+    return s;
+}
+
 static double subst(const upsell *u, const counts *k, const viewed *v,
                     uint32_t c)
 {
     uint32_t n_ac = row_count(&v->cust, c);
     if (n_ac == 0)
         return 0;
-    double s = xs_measure_value(u->measure, n_ac, v->cust.support,
-                                c < k->n_sup ? k->sup[c] : 0, k->n);
-    if (v->bask.n) {
-        double f = 1 - (double)row_count(&v->bask, c) / n_ac;
-        s *= f < 0 ? 0 : f;
-    }
-    return s;
+    return subst_counts(u, k, v, c, n_ac, row_count(&v->bask, c));
 }
 
 static double uplift(const upsell *u, const viewed *v, double price,
@@ -276,27 +397,126 @@ static double pop(const upsell *u, const counts *k, uint32_t c,
     return m && c < k->n_pop ? (double)k->pop[c] / m : 0;
 }
 
-/* The contribution of viewed item v to candidate b (an entry of its band);
- * *s and *up receive subst and uplift when not NULL. */
+/* The contribution of viewed item v to candidate c (in its band, priced
+ * price with margin margin) with subst(v, c) = sim; *up receives the
+ * uplift when not NULL. */
 static double contribution(const upsell *u, const counts *k, const viewed *v,
-                           const band_entry *b, double *s, double *up)
+                           uint32_t c, double price, double margin,
+                           double sim, double *up)
 {
-    double sim = subst(u, k, v, b->item);
-    double lift = uplift(u, v, b->price, b->margin);
-    if (s)
-        *s = sim;
+    double lift = uplift(u, v, price, margin);
     if (up)
         *up = lift;
-    return (sim + u->prior * pop(u, k, b->item, v->category)) * lift;
+    return (sim + u->prior * pop(u, k, c, v->category)) * lift;
+}
+
+/* ---- the threshold algorithm ------------------------------------------- */
+
+/* One request's state: the k best scores push() kept (a min-heap) and the
+ * items already scored (a bitmap), both in scratch memory. */
+typedef struct serving {
+    const upsell *u;
+    const counts *k;
+    xs_result *out;
+    double *best; /* min-heap of the kept scores, n_best <= want */
+    uint32_t n_best, want;
+    uint64_t *seen; /* bit per item id < u->n_items: scored */
+    uint64_t *band; /* the same: in a band of the group in step 1 */
+} serving;
+
+/* Pushes c with score; on a keep, records the score among the k best. */
+static int offer(serving *s, uint32_t c, double score)
+{
+    if (!s->u->api->push(s->out, c, score))
+        return 0;
+    double *h = s->best;
+    uint32_t i;
+    if (s->n_best < s->want) { /* sift up */
+        for (i = s->n_best++; i > 0 && h[(i - 1) / 2] > score; i = (i - 1) / 2)
+            h[i] = h[(i - 1) / 2];
+        h[i] = score;
+    } else if (score > h[0]) { /* replace the smallest, sift down */
+        for (i = 0;;) {
+            uint32_t l = 2 * i + 1, w = l;
+            if (l >= s->n_best)
+                break;
+            if (l + 1 < s->n_best && h[l + 1] < h[l])
+                w = l + 1;
+            if (h[w] >= score)
+                break;
+            h[i] = h[w];
+            i = w;
+        }
+        h[i] = score;
+    }
+    return 1;
+}
+
+/* 1 when no candidate with a score below `bound` can enter the result:
+ * k pushes kept and the k-th best above the bound (ties rank by id, so an
+ * equal score could still enter).  The bound is widened for rounding. */
+static int beaten(const serving *s, double bound)
+{
+    return s->n_best == s->want && bound * (1 + 1e-9) < s->best[0];
+}
+
+static int in_band(const serving *s, uint32_t c)
+{
+    return c < s->u->n_items && (s->band[c >> 6] >> (c & 63) & 1);
+}
+
+/* Sets (on) or clears the bits of the items of the union of the group's
+ * bands in s->band. */
+static void mark_bands(serving *s, const viewed *v, uint32_t m, int on)
+{
+    const band_entry *e = s->u->cats[v[0].category].e;
+    uint32_t done = 0; /* e[.. done) marked; v is sorted by band start */
+    for (uint32_t i = 0; i < m; i++)
+        for (uint32_t j = v[i].lo > done ? v[i].lo : done; j < v[i].hi; j++) {
+            uint64_t bit = (uint64_t)1 << (e[j].item & 63);
+            if (on)
+                s->band[e[j].item >> 6] |= bit;
+            else
+                s->band[e[j].item >> 6] &= ~bit;
+            done = j + 1;
+        }
+}
+
+/* Marks c scored; returns 1 when it already was. */
+static int test_and_set(serving *s, uint32_t c)
+{
+    uint64_t bit = (uint64_t)1 << (c & 63);
+    if (s->seen[c >> 6] & bit)
+        return 1;
+    s->seen[c >> 6] |= bit;
+    return 0;
+}
+
+/* The exact score of c, an indexed item of the group's category that is
+ * not a neighbour of any viewed item of v[0..m) whose band holds it (subst
+ * 0); returns 0 when no band holds it. */
+static int score_of(const serving *s, const viewed *v, uint32_t m, uint32_t c,
+                    double *score)
+{
+    const item_ent *it = &s->u->items[c];
+    int any = 0;
+    *score = 0;
+    for (uint32_t i = 0; i < m; i++)
+        if (c != v[i].item && it->price >= v[i].plo && it->price <= v[i].phi) {
+            *score += contribution(s->u, s->k, &v[i], c, it->price, it->margin,
+                                   0, NULL);
+            any = 1;
+        }
+    return any;
 }
 
 /* Pushes the candidates of m viewed items of one category, sorted by band
  * start: a sweep over the union of their bands, each position summing the
  * bands holding it.  O(union x m) comparisons, one contribution per
  * (viewed item, candidate) pair. */
-static void serve_category(const upsell *u, const counts *k, const viewed *v,
-                           uint32_t m, xs_result *out)
+static void sweep_category(serving *s, const viewed *v, uint32_t m)
 {
+    const upsell *u = s->u;
     const band_entry *e = u->cats[v[0].category].e;
     uint32_t end = 0;
     for (uint32_t i = 0; i < m; i++)
@@ -310,7 +530,10 @@ static void serve_category(const upsell *u, const counts *k, const viewed *v,
             if (v[i].lo <= j && j < v[i].hi) {
                 covered = 1;
                 if (e[j].item != v[i].item) {
-                    score += contribution(u, k, &v[i], &e[j], NULL, NULL);
+                    score += contribution(u, s->k, &v[i], e[j].item,
+                                          e[j].price, e[j].margin,
+                                          subst(u, s->k, &v[i], e[j].item),
+                                          NULL);
                     any = 1;
                 }
             } else if (v[i].lo > j && v[i].lo < next) {
@@ -322,31 +545,206 @@ static void serve_category(const upsell *u, const counts *k, const viewed *v,
             continue;
         }
         if (any)
-            u->api->push(out, e[j].item, score);
+            offer(s, e[j].item, score);
         j++;
     }
+}
+
+/* The count of c in row r from position *p on (rows are sorted by id),
+ * advancing *p to the first neighbour >= c: the candidates come in
+ * ascending order, so a linear merge reads each row once. */
+static uint32_t seek(const xs_row *r, uint32_t *p, uint32_t c)
+{
+    uint32_t j = *p;
+    while (j < r->n && r->nbr[j] < c)
+        j++;
+    *p = j;
+    return j < r->n && r->nbr[j] == c ? r->cnt[j] : 0;
+}
+
+/* Step 1: the neighbours of the group's viewed items that lie in their
+ * bands.  First each customer row is read for the neighbours in the union
+ * of the bands (s->band, a bit test each; the bit is cleared so that a
+ * neighbour of several viewed items is kept once), prefetching what
+ * scoring them reads; then each is scored exactly.  cand has room for the
+ * rows' neighbours, pos for 3m counts: positions in the customer rows, in
+ * the basket rows, and n_ac. */
+static void serve_neighbours(serving *s, const viewed *v, uint32_t m,
+                             uint32_t *cand, uint32_t *pos)
+{
+    const upsell *u = s->u;
+    uint32_t n = 0;
+    for (uint32_t i = 0; i < m; i++)
+        for (uint32_t j = 0; j < v[i].cust.n; j++) {
+            uint32_t c = v[i].cust.nbr[j];
+            if (!in_band(s, c))
+                continue; /* the common case */
+            s->band[c >> 6] &= ~((uint64_t)1 << (c & 63));
+            cand[n++] = c;
+            PREFETCH(&u->items[c]);
+            if (c < s->k->n_pop)
+                PREFETCH(&s->k->pop[c]);
+        }
+    memset(pos, 0, 2 * m * sizeof *pos);
+    uint32_t *n_ac = pos + 2 * m;
+    for (uint32_t j = 0; j < n; j++) {
+        uint32_t c = cand[j];
+        if (j && c < cand[j - 1]) /* the next row's: seek from the start */
+            memset(pos, 0, 2 * m * sizeof *pos);
+        const item_ent *it = &u->items[c];
+        int near = 0; /* a neighbour of a viewed item whose band holds it */
+        for (uint32_t i = 0; i < m; i++) {
+            int band = c != v[i].item && it->price >= v[i].plo &&
+                       it->price <= v[i].phi;
+            n_ac[i] = band ? seek(&v[i].cust, &pos[i], c) : 0;
+            near |= n_ac[i] > 0;
+        }
+        if (!near || test_and_set(s, c))
+            continue; /* a candidate of step 2 */
+        double score = 0;
+        for (uint32_t i = 0; i < m; i++) {
+            if (c == v[i].item || !(it->price >= v[i].plo) ||
+                !(it->price <= v[i].phi))
+                continue;
+            uint32_t a = n_ac[i];
+            uint32_t b = a && v[i].bask.n ? seek(&v[i].bask, &pos[m + i], c) : 0;
+            score += contribution(u, s->k, &v[i], c, it->price, it->margin,
+                                  subst_counts(u, s->k, &v[i], c, a, b), NULL);
+        }
+        offer(s, c, score);
+    }
+}
+
+/* Scores and pushes c, not a neighbour of any viewed item whose band holds
+ * it, unless already scored. */
+static int serve_one(serving *s, const viewed *v, uint32_t m, uint32_t c)
+{
+    double score;
+    if (test_and_set(s, c) || !score_of(s, v, m, c, &score))
+        return 0;
+    return offer(s, c, score);
+}
+
+/* Step 2: the rankings, best bound first, until no unread item can enter.
+ * Returns 1 when stopped so (step 3 is then not needed). */
+static int serve_ranked(serving *s, const viewed *v, uint32_t m)
+{
+    const upsell *u = s->u;
+    const cat_index *ci = &u->cats[v[0].category];
+    if (!(u->prior > 0) || ci->max_sup == 0)
+        return 0; /* every score but the neighbours' is 0 */
+    double scale = u->prior / ci->max_sup;
+    /* sum over the viewed items with a margin of pm_a^-W = exp(L) S */
+    double L = -INFINITY, S = 0;
+    uint32_t B = 0;
+    for (uint32_t i = 0; i < m; i++) {
+        if (u->margin_weight == 0 || isnan(v[i].pm))
+            B++;
+        else if (-u->margin_weight * log(v[i].pm) > L)
+            L = -u->margin_weight * log(v[i].pm);
+    }
+    for (uint32_t i = 0; i < m; i++)
+        if (u->margin_weight != 0 && !isnan(v[i].pm))
+            S += exp(-u->margin_weight * log(v[i].pm) - L);
+    uint32_t io = 0, il = 0, is = 0;
+    for (;;) {
+        /* the next positive item of each ranking read */
+        int one = io < ci->n_one && ci->one[io].key > 0;
+        int by_lift = il < ci->n_lift && ci->lift[il].key > -INFINITY;
+        int by_sup = is < ci->n_lift && ci->lsup[is].key > 0;
+        int lifted = (S == 0 || by_lift) && (B == 0 || by_sup);
+        if (!one && !lifted)
+            return 0;
+        double t_one = one ? ci->one[io].key * m : 0;
+        double t_lift = S > 0 && by_lift ? exp(ci->lift[il].key + L) * S : 0;
+        double t_sup = B > 0 && by_sup ? ci->lsup[is].key * B : 0;
+        double t = lifted && t_lift + t_sup > t_one ? t_lift + t_sup : t_one;
+        if (beaten(s, scale * t))
+            return 1;
+        uint32_t c;
+        if (one && (!lifted || t_one >= t_lift + t_sup))
+            c = ci->one[io++].item;
+        else if (S > 0 && (B == 0 || t_lift >= t_sup))
+            c = ci->lift[il++].item;
+        else
+            c = ci->lsup[is++].item;
+        serve_one(s, v, m, c);
+    }
+}
+
+/* Step 3: the unread band items by id (they all score 0), until k of them
+ * were kept. */
+static void serve_zeros(serving *s, const viewed *v, uint32_t m)
+{
+    if (beaten(s, 0))
+        return;
+    const cat_index *ci = &s->u->cats[v[0].category];
+    uint32_t kept = 0;
+    for (uint32_t j = 0; j < ci->n && kept < s->want; j++)
+        kept += (uint32_t)serve_one(s, v, m, ci->ids[j]);
+}
+
+/* The number of viewed items of v[i]'s category from i on. */
+static uint32_t group_size(const viewed *v, uint32_t nv, uint32_t i)
+{
+    uint32_t h = i + 1;
+    while (h < nv && v[h].category == v[i].category)
+        h++;
+    return h - i;
 }
 
 static int up_recommend(void *state, const xs_request *req, xs_result *out)
 {
     const upsell *u = state;
+    const xs_host_api *api = u->api;
     uint32_t cap = req->n_items ? req->n_items : HISTORY_MAX;
-    viewed *v = u->api->scratch(out, cap * sizeof *v);
+    viewed *v = api->scratch(out, cap * sizeof *v);
     if (!v)
         return -1;
     uint32_t nv = viewed_items(u, req, v);
-    if (nv == 0)
+    if (nv == 0 || req->k == 0)
         return 0;
     counts k;
     counts_get(u, &k);
-    if (nv > 1)
-        qsort(v, nv, sizeof *v, by_band);
-    for (uint32_t g = 0; g < nv;) { /* categories never share candidates */
-        uint32_t h = g + 1;
-        while (h < nv && v[h].category == v[g].category)
-            h++;
-        serve_category(u, &k, v + g, h - g, out);
-        g = h;
+    sort_viewed(v, nv);
+    size_t words = ((size_t)u->n_items + 63) / 64;
+    serving s = {u, &k, out, api->scratch(out, req->k * sizeof(double)), 0,
+                 req->k, api->scratch(out, (words ? words : 1) * 16), NULL};
+    if (!s.best || !s.seen)
+        return -1;
+    s.band = s.seen + words;
+    memset(s.seen, 0, words * 16);
+    /* the groups, viewed items of one category: small ones are swept, the
+     * others' starts kept in g (the sweeps fill the heap early) */
+    uint32_t *g = api->scratch(out, nv * sizeof *g), n_g = 0;
+    size_t n_nbr = 0;
+    for (uint32_t i = 0; i < nv; i++)
+        n_nbr += v[i].cust.n;
+    uint32_t *pos = api->scratch(out, 3 * nv * sizeof *pos);
+    uint32_t *cand = api->scratch(out, (n_nbr ? n_nbr : 1) * sizeof *cand);
+    if (!g || !pos || !cand)
+        return -1;
+    for (uint32_t i = 0, h; i < nv; i = h) {
+        uint64_t band = 0;
+        for (h = i; h < nv && v[h].category == v[i].category; h++)
+            band += v[h].hi - v[h].lo;
+        if (req->category != XS_NONE && v[i].category != req->category)
+            continue; /* the host would refuse every candidate */
+        if (band <= 4 * (uint64_t)req->k + 64)
+            sweep_category(&s, v + i, h - i);
+        else
+            g[n_g++] = i;
+    }
+    for (uint32_t i = 0; i < n_g; i++) {
+        uint32_t m = group_size(v, nv, g[i]);
+        mark_bands(&s, v + g[i], m, 1);
+        serve_neighbours(&s, v + g[i], m, cand, pos);
+        mark_bands(&s, v + g[i], m, 0);
+    }
+    for (uint32_t i = 0; i < n_g; i++) {
+        uint32_t m = group_size(v, nv, g[i]);
+        if (!serve_ranked(&s, v + g[i], m))
+            serve_zeros(&s, v + g[i], m);
     }
     return 0;
 }
@@ -359,7 +757,6 @@ static int up_explain(void *state, const xs_request *req, uint32_t item,
     xs_item_info info;
     if (!api->item_info(u->host, item, &info))
         return 0;
-    const band_entry cand = {info.price, info.margin, item};
     viewed hist[HISTORY_MAX], one, from = {0};
     uint32_t nv = req->n_items ? req->n_items : viewed_items(u, req, hist);
     counts k;
@@ -374,8 +771,9 @@ static int up_explain(void *state, const xs_request *req, uint32_t item,
             info.price < u->min_ratio * one.price ||
             info.price > u->max_ratio * one.price)
             continue; /* not in this item's band */
-        double s, up;
-        double score = contribution(u, &k, &one, &cand, &s, &up);
+        double up, s = subst(u, &k, &one, item);
+        double score = contribution(u, &k, &one, item, info.price, info.margin,
+                                    s, &up);
         if (score > best) {
             best = score;
             best_s = s;
@@ -397,14 +795,67 @@ static int up_explain(void *state, const xs_request *req, uint32_t item,
 
 /* ---- the index --------------------------------------------------------- */
 
-static uint32_t largest_support(const upsell *u, const cat_index *ci)
+/* The key of item c in the lift ranking. */
+static double lift_key(const item_ent *it)
 {
-    uint32_t n_pop, m = 0;
-    const uint32_t *sup = u->api->supports(u->host, u->pop_scope, &n_pop);
-    for (uint32_t i = 0; i < ci->n; i++)
-        if (ci->e[i].item < n_pop && sup[ci->e[i].item] > m)
-            m = sup[ci->e[i].item];
-    return m;
+    return it->sup ? log((double)it->sup) + it->lpm : -INFINITY;
+}
+
+/* Rebuilds the rankings of ci from its price index and the items' current
+ * supports, and its largest support. */
+static void rank_category(upsell *u, cat_index *ci, const uint32_t *sup,
+                          uint32_t n_sup)
+{
+    ci->n_one = ci->n_lift = 0;
+    ci->max_sup = 0;
+    for (uint32_t j = 0; j < ci->n; j++) {
+        uint32_t c = ci->e[j].item;
+        item_ent *it = &u->items[c];
+        it->sup = c < n_sup ? sup[c] : 0;
+        if (it->sup > ci->max_sup)
+            ci->max_sup = it->sup;
+        ci->ids[j] = c;
+        if (isnan(it->lpm)) {
+            ci->one[ci->n_one++] = (ranked){(double)it->sup, c};
+        } else {
+            ci->lsup[ci->n_lift] = (ranked){(double)it->sup, c};
+            ci->lift[ci->n_lift++] = (ranked){lift_key(it), c};
+        }
+    }
+    qsort(ci->ids, ci->n, sizeof *ci->ids, by_id);
+    rank_sort(ci->one, ci->n_one, 0);
+    rank_sort(ci->lift, ci->n_lift, 0);
+    rank_sort(ci->lsup, ci->n_lift, 0);
+    ci->changed = 0;
+}
+
+/* Grows the arrays of ci to hold n items; -1 when out of memory (the
+ * arrays already grown stay so, harmlessly: cap is what was reached by
+ * all). */
+static int cat_reserve(cat_index *ci, uint32_t n)
+{
+    if (n <= ci->cap)
+        return 0;
+    uint32_t cap = ci->cap ? ci->cap : 16;
+    while (cap < n)
+        cap *= 2;
+    band_entry *e = realloc(ci->e, cap * sizeof *e);
+    if (!e)
+        return -1;
+    ci->e = e;
+    uint32_t *ids = realloc(ci->ids, cap * sizeof *ids);
+    if (!ids)
+        return -1;
+    ci->ids = ids;
+    ranked **r[3] = {&ci->one, &ci->lift, &ci->lsup};
+    for (int i = 0; i < 3; i++) {
+        ranked *p = realloc(*r[i], cap * sizeof *p);
+        if (!p)
+            return -1;
+        *r[i] = p;
+    }
+    ci->cap = cap;
+    return 0;
 }
 
 /* The catalog entries of items[0..n) changed (or are new): each leaves the
@@ -426,12 +877,12 @@ static int reindex(upsell *u, const uint32_t *items, size_t n)
     if (!new_cat || !add || !touched || !moving)
         goto out;
     if (n_items > u->n_items) {
-        uint32_t *c = realloc(u->cat_of, n_items * sizeof *c);
+        item_ent *c = realloc(u->items, n_items * sizeof *c);
         if (!c)
             goto out;
         for (uint32_t i = u->n_items; i < n_items; i++)
-            c[i] = XS_NONE;
-        u->cat_of = c;
+            c[i] = (item_ent){NAN, NAN, NAN, XS_NONE, 0};
+        u->items = c;
         u->n_items = n_items;
     }
     if (n_cats > u->n_cats) {
@@ -454,22 +905,12 @@ static int reindex(upsell *u, const uint32_t *items, size_t n)
             add[info.category]++;
             touched[info.category] = 1;
         }
-        if (u->cat_of[a] != XS_NONE)
-            touched[u->cat_of[a]] = 1;
+        if (u->items[a].category != XS_NONE)
+            touched[u->items[a].category] = 1;
     }
-    for (uint32_t c = 0; c < n_cats; c++) { /* room for the newcomers */
-        cat_index *ci = &u->cats[c];
-        if (!add[c] || ci->n + add[c] <= ci->cap)
-            continue;
-        uint32_t cap = ci->cap ? ci->cap : 16;
-        while (cap < ci->n + add[c])
-            cap *= 2;
-        band_entry *e = realloc(ci->e, cap * sizeof *e);
-        if (!e)
+    for (uint32_t c = 0; c < n_cats; c++) /* room for the newcomers */
+        if (add[c] && cat_reserve(&u->cats[c], u->cats[c].n + add[c]))
             goto out;
-        ci->e = e;
-        ci->cap = cap;
-    }
     /* nothing fails from here on */
     for (uint32_t c = 0; c < n_cats; c++) {
         if (!touched[c])
@@ -486,20 +927,29 @@ static int reindex(upsell *u, const uint32_t *items, size_t n)
         if (a >= n_items || !moving[a])
             continue;
         moving[a] = 0; /* a repeated id was recorded once */
-        u->cat_of[a] = new_cat[i];
+        item_ent *it = &u->items[a];
+        it->category = new_cat[i];
         if (new_cat[i] == XS_NONE)
             continue;
         xs_item_info info;
         api->item_info(u->host, a, &info);
+        double pm = price_margin(info.price, info.margin);
+        it->price = info.price;
+        it->margin = info.margin;
+        it->lpm = u->margin_weight == 0 || isnan(pm)
+                      ? NAN
+                      : u->margin_weight * log(pm);
         cat_index *ci = &u->cats[new_cat[i]];
         ci->e[ci->n++] = (band_entry){info.price, info.margin, a};
     }
+    uint32_t n_sup;
+    const uint32_t *sup = api->supports(u->host, u->pop_scope, &n_sup);
     for (uint32_t c = 0; c < n_cats; c++) {
         if (!touched[c])
             continue;
         cat_index *ci = &u->cats[c];
         qsort(ci->e, ci->n, sizeof *ci->e, by_price);
-        ci->max_sup = largest_support(u, ci);
+        rank_category(u, ci, sup, n_sup);
     }
     rc = 0;
 out:
@@ -520,19 +970,48 @@ static int up_catalog(void *state, const uint32_t *items, size_t n)
     return rc;
 }
 
-/* New events only raise supports: keep each category's largest current. */
+/* Refreshes the keys of r[0..n) from the items and sorts it again. */
+static void rerank(const upsell *u, ranked *r, uint32_t n, int by_lift,
+                   int nearly)
+{
+    for (uint32_t j = 0; j < n; j++) {
+        const item_ent *it = &u->items[r[j].item];
+        r[j].key = by_lift ? lift_key(it) : (double)it->sup;
+    }
+    rank_sort(r, n, nearly);
+}
+
+/* New events only raise supports: keep each category's largest current
+ * and its rankings sorted by the new supports. */
 static int up_observe(void *state, const xs_event *ev, size_t n)
 {
     upsell *u = state;
     uint32_t n_pop;
     const uint32_t *sup = u->api->supports(u->host, u->pop_scope, &n_pop);
+    int any = 0;
     for (size_t i = 0; i < n; i++) {
         uint32_t a = ev[i].item;
-        if (a >= u->n_items || a >= n_pop || u->cat_of[a] == XS_NONE)
+        if (a >= u->n_items || a >= n_pop || u->items[a].category == XS_NONE)
             continue;
-        cat_index *ci = &u->cats[u->cat_of[a]];
+        cat_index *ci = &u->cats[u->items[a].category];
         if (sup[a] > ci->max_sup)
             ci->max_sup = sup[a];
+        if (sup[a] != u->items[a].sup) {
+            u->items[a].sup = sup[a];
+            ci->changed++;
+            any = 1;
+        }
+    }
+    for (uint32_t c = 0; any && c < u->n_cats; c++) {
+        cat_index *ci = &u->cats[c];
+        if (!ci->changed)
+            continue;
+        /* a few moved items: an insertion pass; many: sort afresh */
+        int nearly = ci->changed <= 64;
+        rerank(u, ci->one, ci->n_one, 0, nearly);
+        rerank(u, ci->lift, ci->n_lift, 1, nearly);
+        rerank(u, ci->lsup, ci->n_lift, 0, nearly);
+        ci->changed = 0;
     }
     return 0;
 }
@@ -542,10 +1021,16 @@ static void up_destroy(void *state)
     upsell *u = state;
     if (!u)
         return;
-    for (uint32_t c = 0; c < u->n_cats; c++)
-        free(u->cats[c].e);
+    for (uint32_t c = 0; c < u->n_cats; c++) {
+        cat_index *ci = &u->cats[c];
+        free(ci->e);
+        free(ci->ids);
+        free(ci->one);
+        free(ci->lift);
+        free(ci->lsup);
+    }
     free(u->cats);
-    free(u->cat_of);
+    free(u->items);
     free(u);
 }
 
