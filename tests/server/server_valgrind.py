@@ -110,11 +110,67 @@ def session(ctx, threads):
         srv.kill()
 
 
+VALGRIND_ARGS = [VALGRIND, "--error-exitcode=9", "--leak-check=full",
+                 "--errors-for-leak-kinds=definite",
+                 "--show-leak-kinds=definite", "--num-callers=30",
+                 "--trace-children=no"]
+
+
+def plugins_session(ctx):
+    """Every built-in plugin, the blend with its fan-out pool, the rules,
+    the catalog op and ingest reaching every plugin's observe()."""
+    srv = Server(ck, threads=2, label="valgrind-plugins", start_timeout=180,
+                 args=["--plugins", "copurchase,upsell,recency,popular",
+                       "--default-plugin", "blend", "--blend-threads", "1",
+                       "--plugin-opt", "recency.max_neighbours=20",
+                       "--plugin-opt", "popular.per_category=true"],
+                 wrapper=VALGRIND_ARGS)
+    try:
+        c = ReqClient(ctx, srv.endpoint, 60000)
+        A = data.popular(1)[0]
+        cust = sorted(data.customers)[0]
+        reqs = [{"items": [A], "customer": cust, "explain": True},
+                {"items": [A]}, {"customer": "NEW-ONE", "k": 5},
+                {"items": [A], "category": "dairy", "k": 30},
+                {"items": [A], "customer": cust, "exclude_owned": False}]
+        for p in (None, "copurchase", "upsell", "recency", "popular"):
+            for q in reqs:
+                q = dict(q, op="recommend")
+                if p:
+                    q["plugin"] = p
+                r = c.call(q)
+                ck.check(r.get("ok") is True and
+                         not recommend_problem(r, bool(q.get("explain"))),
+                         "%s %r: %r" % (p, q, str(r)[:300]))
+        r = c.call({"op": "catalog", "items": [
+            {"item": A, "category": "dairy", "price": 3.0, "in_stock": False},
+            {"item": "V-CAT", "category": "dairy", "price": 9.0,
+             "margin": 0.3, "title": "new"}]})
+        ck.eq(r, {"ok": True, "accepted": 2, "added": 1}, "catalog op")
+        r = c.call({"op": "ingest", "events": [
+            {"customer": cust, "item": "V-CAT", "order": "V-O9",
+             "ts": 1735900000},
+            {"customer": cust, "item": A, "order": "V-O9", "ts": 1735900000}]})
+        ck.eq(r, {"ok": True, "accepted": 2}, "ingest")
+        for q in reqs:
+            r = c.call(dict(q, op="recommend"))
+            ck.check(r.get("ok") is True, "after: %r" % str(r)[:300])
+        c.close()
+        rc, took = srv.stop(signal.SIGTERM, 180)
+        ck.note("plugins: valgrind exit %r after %.1f s" % (rc, took))
+        if not ck.check(rc == 0, "plugins session: exit %r under valgrind "
+                        "(9: memory errors or definite leaks)" % rc):
+            print(srv.stderr()[-20000:], file=sys.stderr)
+    finally:
+        srv.kill()
+
+
 def main():
     ctx = zmq.Context()
     try:
         for threads in (2, 1):
             session(ctx, threads)
+        plugins_session(ctx)
     except (Timeout, ValueError, zmq.ZMQError, RuntimeError) as ex:
         ck.fail("%s: %s" % (type(ex).__name__, ex))
     finally:
