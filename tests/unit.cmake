@@ -1,8 +1,10 @@
 # Unit tests of the core library, one program per feature (see tests/test_util.h).
 xs_add_test(test_dict)
+xs_add_test(test_eval)
 xs_add_test(test_loaders)
 xs_add_test(test_cooc)
 xs_add_test(test_measure)
+xs_add_test(test_segment)
 xs_add_test(test_topk)
 xs_add_test(test_upsell)
 xs_add_test(test_popular)

@@ -35,6 +35,9 @@ static const command commands[] = {
     {"serve", cmd_serve, "serve recommendations over ZeroMQ + msgpack"},
     {"query", cmd_query, "send one request to a server, print the reply"},
     {"plugins", cmd_plugins, "list the plugins xsell can load"},
+    {"eval", cmd_eval, "evaluate a plugin offline: split, recommend, score"},
+    {"score", cmd_score, "top-k of every customer to a file, in parallel"},
+    {"segment", cmd_segment, "RFM scores and customer segments, with a report"},
     {"gen", cmd_gen, "write a synthetic store (catalog and events)"},
     {"version", cmd_version, "print the version"},
 };

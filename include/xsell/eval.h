@@ -1,0 +1,106 @@
+/*
+ * xsell/eval.h -- offline evaluation: splitting purchase events into train
+ * and test, and the ranking metrics of top-k recommendations.
+ *
+ * A split marks each event of a dataset train (0) or test (1) in a byte
+ * array the caller owns; it is a pure function of the events, the method,
+ * the ratio and the seed.  Train and test are disjoint and together are the
+ * whole input, by construction.
+ *
+ *   stratified  per customer, its events in file order are shuffled by a
+ *               generator seeded from (seed, customer name); the first
+ *               round(ratio x n) go to train, the rest to test.  A customer
+ *               with one event stays in train.
+ *   temporal    one global cut: t_cut is the time of the round(ratio x n)-th
+ *               event in time order (at least the first); events at or
+ *               before t_cut are train, later ones test.  Needs timestamps.
+ *   leave-last  each customer's last event (latest time, ties: the later
+ *               line of the file) is test; a customer with one event stays
+ *               in train.
+ *
+ * Metrics, per evaluated user, with R the distinct relevant items (|R| > 0)
+ * and hits the ranks r (1-based, r <= k) of recommended items in R:
+ *
+ *   precision@k = |hits| / k
+ *   recall@k    = |hits| / |R|
+ *   ndcg@k      = sum over hits of 1/log2(r+1), divided by the same sum over
+ *                 ranks 1..min(k, |R|) (the ideal ranking)
+ *   ap@k        = (sum over hits r of precision@r) / |R|
+ *   hit         = 1 when |hits| >= 1
+ *
+ * The report averages each over the evaluated users (map is the mean ap);
+ * coverage = distinct items recommended to anyone / items in train.
+ *
+ * Every function returns XS_OK or an error status with err filled; nothing
+ * here prints.
+ */
+#ifndef XSELL_EVAL_H
+#define XSELL_EVAL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "dataset.h"
+#include "error.h"
+
+enum xs_split_method {
+    XS_SPLIT_STRATIFIED = 0,
+    XS_SPLIT_TEMPORAL,
+    XS_SPLIT_LEAVE_LAST
+};
+
+/* "stratified", "temporal" or "leave-last": the method, or -1. */
+int xs_split_parse(const char *name);
+const char *xs_split_name(int method);
+
+/* Fills is_test[0 .. ds->n_events) (caller-owned) with 0 (train) or 1
+ * (test).  ratio must be in (0, 1).  XS_ERR_USAGE for a bad method or
+ * ratio, for data without customers, and for temporal on data without
+ * timestamps; XS_ERR_DATA when the test side comes out empty. */
+int xs_split(const xs_dataset *ds, int method, double ratio, uint64_t seed,
+             unsigned char *is_test, xs_error *err);
+
+/* A new dataset (owned by the caller) holding, in file order, the events
+ * of ds with is_test[i] == side, their ids interned afresh (first-seen
+ * order) and the has_* flags of ds.  NULL with err set when out of memory. */
+xs_dataset *xs_dataset_subset(const xs_dataset *ds,
+                              const unsigned char *is_test, int side,
+                              xs_error *err);
+
+/* Writes the events of one side as CSV to path: header customer,item and
+ * then timestamp (unix seconds) and weight when ds has them; fields quoted
+ * as RFC 4180 when needed.  XS_ERR_IO naming the file on failure. */
+int xs_split_write(const xs_dataset *ds, const unsigned char *is_test,
+                   int side, const char *path, xs_error *err);
+
+/* The metrics of one user. */
+typedef struct xs_user_metrics {
+    double precision, recall, ndcg, ap;
+    int hit;
+    uint32_t hits;
+} xs_user_metrics;
+
+/* Scores the ranked list rec[0 .. n_rec) (n_rec <= k counts; only the first
+ * k are looked at) against the relevant items rel[0 .. n_rel), sorted
+ * ascending and unique, n_rel > 0.  XS_ERR_USAGE when k == 0 or n_rel == 0. */
+int xs_eval_user(const uint32_t *rec, size_t n_rec, const uint32_t *rel,
+                 size_t n_rel, uint32_t k, xs_user_metrics *out,
+                 xs_error *err);
+
+/* Means over users. */
+typedef struct xs_eval_report {
+    double precision, recall, ndcg, map, hit_rate, coverage;
+    uint64_t users; /* evaluated */
+} xs_eval_report;
+
+/* Accumulates users' metrics and the items recommended.  n_items: the items
+ * in train (coverage's denominator); recommended ids must be below it. */
+typedef struct xs_eval xs_eval;
+xs_eval *xs_eval_new(uint32_t n_items, uint32_t k); /* NULL: no memory */
+void xs_eval_free(xs_eval *ev);
+int xs_eval_add(xs_eval *ev, const uint32_t *rec, size_t n_rec,
+                const uint32_t *rel, size_t n_rel, xs_error *err);
+/* The means so far (all zero with no users). */
+void xs_eval_result(const xs_eval *ev, xs_eval_report *out);
+
+#endif
