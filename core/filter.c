@@ -175,7 +175,8 @@ int xs_filter_prepare(xs_engine *e, xs_context *ctx, const xs_request *req,
         return xs_error_set(err, XS_ERR_NOMEM, "out of memory");
     uint32_t *v = ctx->exclude;
     size_t n = 0;
-    memcpy(v, req->items, req->n_items * sizeof *v);
+    if (req->n_items) /* items may be NULL when there are none */
+        memcpy(v, req->items, req->n_items * sizeof *v);
     n += req->n_items;
     if (n_extra) {
         memcpy(v + n, f->exclude, n_extra * sizeof *v);
