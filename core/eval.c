@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "sort_u32.h"
 #include "xsell/eval.h"
 
 int xs_split_parse(const char *name)
@@ -255,15 +256,8 @@ int xs_split_write(const xs_dataset *ds, const unsigned char *is_test,
 
 static int in_sorted(const uint32_t *a, size_t n, uint32_t x)
 {
-    size_t lo = 0, hi = n;
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        if (a[mid] < x)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    return lo < n && a[lo] == x;
+    uint32_t i = xs_lower_bound_u32(a, (uint32_t)n, x);
+    return i < n && a[i] == x;
 }
 
 int xs_eval_user(const uint32_t *rec, size_t n_rec, const uint32_t *rel,

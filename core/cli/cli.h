@@ -132,6 +132,12 @@ int cli_plugins_load(cli_plugins *p, const char *cmd, const cli_data *d,
                      xs_engine *e, const char *only,
                      const char *shorthand_for);
 void cli_plugins_free(cli_plugins *p);
+/* The name to ask for --plugin PLUGIN once the plugins are loaded: the
+ * loaded plugin of that name (PLUGIN may be a path), NULL in *ask for
+ * "blend".  Returns CLI_OK or CLI_USAGE after printing. */
+int cli_plugin_target(const char *cmd, const cli_plugins *pl,
+                      const xs_engine *e, const char *plugin,
+                      const char **ask);
 /* The name plugin options are matched against: the plugin's name, or for a
  * path the file name without ".so". */
 void cli_plugin_key(const char *plugin, char *out, size_t len);

@@ -303,25 +303,13 @@ int cmd_eval(int argc, char **argv)
         goto done;
     }
     int blend = !strcmp(plugin, "blend");
-    char key[256];
-    cli_plugin_key(plugin, key, sizeof key);
     if ((rc = cli_plugins_load(&pl, "eval", &d, r.e, blend ? NULL : plugin,
                                NULL)))
         goto done;
-    rc = CLI_RUNTIME;
     const char *ask = NULL;
-    if (!blend) {
-        for (size_t i = 0; i < xs_engine_plugin_count(r.e) && !ask; i++)
-            if (!strcmp(xs_engine_plugin(r.e, i)->name, key))
-                ask = xs_engine_plugin(r.e, i)->name;
-        if (!ask && !pl.list)
-            ask = xs_engine_plugin(r.e, 0)->name;
-        if (!ask) {
-            rc = cli_fail("eval", CLI_USAGE, "--plugin %s: not among "
-                          "--plugins", plugin);
-            goto done;
-        }
-    }
+    if ((rc = cli_plugin_target("eval", &pl, r.e, plugin, &ask)))
+        goto done;
+    rc = CLI_RUNTIME;
 
     /* ids: input item -> train item, or n_train_items + input id when the
      * item never occurs in train (relevant, never recommendable) */

@@ -285,20 +285,8 @@ int cmd_recommend(int argc, char **argv)
     xs_error err = {0};
     /* ask a single plugin by the name in its table: --plugin may be a path */
     const char *ask = NULL;
-    if (!blend) {
-        for (size_t i = 0; i < xs_engine_plugin_count(e) && !ask; i++) {
-            const xs_plugin *p = xs_engine_plugin(e, i);
-            if (!strcmp(p->name, key))
-                ask = p->name;
-        }
-        if (!ask && !pl.list)
-            ask = xs_engine_plugin(e, 0)->name;
-        if (!ask) {
-            rc = cli_fail("recommend", CLI_USAGE,
-                          "--plugin %s: not among --plugins", plugin);
-            goto done;
-        }
-    }
+    if ((rc = cli_plugin_target("recommend", &pl, e, plugin, &ask)))
+        goto done;
     uint32_t n_ids = 0;
     for (int i = 0; i < n_names; i++) {
         uint32_t id = xs_engine_item(e, names[i]);

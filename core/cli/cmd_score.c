@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "stream.h"
 #include "xsell/score.h"
 
 static void help(FILE *f)
@@ -107,21 +108,8 @@ static int read_customers(const char *path, const xs_engine *e, int quiet,
     FILE *f = fopen(path, "rb");
     if (!f)
         return cli_fail("score", CLI_RUNTIME, "%s: %s", path, strerror(errno));
-    size_t cap = 1 << 16, len = 0;
-    char *text = malloc(cap);
-    for (size_t got; text && (got = fread(text + len, 1, cap - len - 1, f));) {
-        len += got;
-        if (len + 1 == cap) {
-            char *t = realloc(text, cap * 2);
-            if (!t) {
-                free(text);
-                text = NULL;
-                break;
-            }
-            text = t;
-            cap *= 2;
-        }
-    }
+    size_t len;
+    char *text = xs_read_stream(f, &len);
     int bad = ferror(f);
     fclose(f);
     if (!text || bad) {
@@ -274,8 +262,6 @@ int cmd_score(int argc, char **argv)
         goto out;
     }
     int blend = !strcmp(plugin, "blend");
-    char key[256];
-    cli_plugin_key(plugin, key, sizeof key);
     double t0 = now_s();
     xs_engine *e = NULL;
     uint32_t *ids = NULL;
@@ -288,20 +274,8 @@ int cmd_score(int argc, char **argv)
                                NULL)))
         goto done;
     const char *ask = NULL;
-    if (!blend) {
-        for (size_t i = 0; i < xs_engine_plugin_count(e) && !ask; i++) {
-            const xs_plugin *p = xs_engine_plugin(e, i);
-            if (!strcmp(p->name, key))
-                ask = p->name;
-        }
-        if (!ask && !pl.list)
-            ask = xs_engine_plugin(e, 0)->name;
-        if (!ask) {
-            rc = cli_fail("score", CLI_USAGE, "--plugin %s: not among "
-                          "--plugins", plugin);
-            goto done;
-        }
-    }
+    if ((rc = cli_plugin_target("score", &pl, e, plugin, &ask)))
+        goto done;
     if (!xs_engine_dataset(e)->has_customer) {
         rc = cli_fail("score", CLI_RUNTIME, "%s: the data names no customers",
                       d.events);

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "stream.h"
 
 static int push(cli_plugins *p, const char *cmd, const char *plugin,
                 const char *key, const char *value, size_t from_file)
@@ -109,27 +110,18 @@ static int read_config(cli_plugins *p, const char *cmd)
     if (!f)
         return cli_fail(cmd, CLI_RUNTIME, "%s: %s", p->config,
                         strerror(errno));
-    size_t cap = 4096, len = 0;
-    char *text = malloc(cap);
-    for (size_t got; text && (got = fread(text + len, 1, cap - len - 1, f));) {
-        len += got;
-        if (len + 1 == cap) {
-            char *t = cap < (1u << 20) ? realloc(text, cap * 2) : NULL;
-            if (!t) {
-                free(text);
-                fclose(f);
-                return cli_fail(cmd, CLI_RUNTIME, "%s: too large (1 MB at "
-                                "most)", p->config);
-            }
-            text = t;
-            cap *= 2;
-        }
-    }
+    size_t len;
+    char *text = xs_read_stream(f, &len);
     int bad = ferror(f);
     fclose(f);
     if (!text || bad) {
         free(text);
         return cli_fail(cmd, CLI_RUNTIME, "%s: cannot read", p->config);
+    }
+    if (len > (1u << 20)) {
+        free(text);
+        return cli_fail(cmd, CLI_RUNTIME, "%s: too large (1 MB at most)",
+                        p->config);
     }
     text[len] = '\0';
     p->text = text;
@@ -244,5 +236,25 @@ int cli_plugins_load(cli_plugins *p, const char *cmd, const cli_data *d,
                                 p->from_file[o], err.msg);
             return cli_fail(cmd, CLI_USAGE, "--set %s", err.msg);
         }
+    return CLI_OK;
+}
+
+int cli_plugin_target(const char *cmd, const cli_plugins *pl,
+                      const xs_engine *e, const char *plugin,
+                      const char **ask)
+{
+    *ask = NULL;
+    if (!strcmp(plugin, "blend"))
+        return CLI_OK;
+    char key[256];
+    cli_plugin_key(plugin, key, sizeof key);
+    for (size_t i = 0; i < xs_engine_plugin_count(e) && !*ask; i++)
+        if (!strcmp(xs_engine_plugin(e, i)->name, key))
+            *ask = xs_engine_plugin(e, i)->name;
+    if (!*ask && !pl->list) /* the one loaded, named by its path */
+        *ask = xs_engine_plugin(e, 0)->name;
+    if (!*ask)
+        return cli_fail(cmd, CLI_USAGE, "--plugin %s: not among --plugins",
+                        plugin);
     return CLI_OK;
 }
