@@ -437,6 +437,32 @@ int xs_engine_recommend_filtered(xs_engine *e, xs_context *ctx,
     return XS_OK;
 }
 
+int xs_engine_warm(xs_engine *e, xs_error *err)
+{
+    if (xs_dict_size(e->ds->items) == 0 || e->n_plugins == 0)
+        return XS_OK;
+    xs_context *ctx = xs_context_new(e);
+    if (!ctx)
+        return xs_error_set(err, XS_ERR_NOMEM, "out of memory");
+    const uint32_t item = 0;
+    const xs_request req = {&item, 1, XS_NONE, 1, 0, XS_NONE};
+    int rc = XS_OK;
+    for (size_t i = 0; i < e->n_plugins; i++) {
+        const xs_rec *out;
+        size_t n;
+        xs_error mine = {0};
+        int r = xs_engine_recommend(e, ctx, e->plugins[i].so.table->name,
+                                    &req, &out, &n, &mine);
+        if (r && rc == XS_OK) { /* the first failure; the rest still warm */
+            rc = r;
+            if (err)
+                *err = mine;
+        }
+    }
+    xs_context_free(ctx);
+    return rc;
+}
+
 uint64_t xs_engine_plugin_dropped(const xs_engine *e, size_t i)
 {
     return i < e->n_plugins

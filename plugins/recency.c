@@ -52,8 +52,14 @@
  * (no decay) and D is not built.  D is not built either when the data has
  * no timestamps (latest_time() == 0: every decay would be 1) or no customers
  * (--baskets data); basket requests then score m(n_ac, n_a, n_c, N) on the
- * host's rows.  Whether D is built is decided in create(): data that gains
- * timestamps or customers online keeps the plain counts.  A basket scope
+ * host's rows.  Whether D is used is decided in create(): data that gains
+ * timestamps or customers online keeps the plain counts.  D is built on
+ * first use, by the first basket request (or basket explain) to need it,
+ * once, under a mutex, from the histories as they are then: batch work
+ * that only asks personal questions (xsell score, eval) never pays for it,
+ * and until then observe() has nothing to update.  The server warms every
+ * plugin with one basket request before it answers, so storefronts never
+ * meet the build.  A basket scope
  * order shared by several customers counts as one group per customer in D
  * (the host counts it once).
  *
@@ -129,7 +135,7 @@
  * (row header and D_a).  Building it costs one pass over each group's pairs
  * with a dense accumulator (O(sum of group sizes squared)).  MovieLens
  * small (610 customers, 9,724 items, customer scope): 26.3 M pairs, 211 MB,
- * built in about 0.9 s; a personal request costs 1.6-2.2 ms (the rows
+ * built in about 0.9 s when first needed; a personal request costs 1.6-2.2 ms (the rows
  * of a customer's history hold 945,000 entries on average, 2 ns each).
  * Ingesting an event costs a binary search per pair it changes when the
  * pair exists (rows are updated in place), else a rewrite of the row.
@@ -142,6 +148,8 @@
  * computed in double; ages beyond about 1000 half-lives underflow to 0.
  */
 #include <math.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -192,7 +200,9 @@ typedef struct recency {
     double half_life_days;
     double inv_half_life; /* 1 / half-life in seconds */
     int64_t t_ref;
-    int decayed;        /* D is built and used */
+    int decayed;        /* D is used (for basket requests) */
+    atomic_int d_ready; /* D (and its lists) built: need_d() */
+    pthread_mutex_t d_lock; /* held while building D */
     drow *rows;         /* D by item id (n_rows entries) */
     double *dsup;       /* D_a by item id */
     uint32_t n_rows;
@@ -605,17 +615,26 @@ static int by_idx(const void *x, const void *y)
     return (a->idx > b->idx) - (a->idx < b->idx);
 }
 
+static void free_dlists(recency *r)
+{
+    for (uint32_t i = 0; i < r->n_dlists; i++) {
+        if (r->dlists[i].capped)
+            r->list_entries -= r->dlists[i].n;
+        free(r->dlists[i].nbr);
+    }
+    free(r->dlists);
+    r->dlists = NULL;
+    r->n_dlists = 0;
+}
+
 static void free_lists(recency *r)
 {
     for (uint32_t i = 0; i < r->n_lists; i++)
         free(r->lists[i].nbr);
-    for (uint32_t i = 0; i < r->n_dlists; i++)
-        free(r->dlists[i].nbr);
     free(r->lists);
-    free(r->dlists);
     r->lists = NULL;
-    r->dlists = NULL;
-    r->n_lists = r->n_dlists = 0;
+    r->n_lists = 0;
+    free_dlists(r);
     r->list_entries = 0;
 }
 
@@ -820,7 +839,8 @@ static int refresh_all(recency *r)
 {
     if (!r->max_nb)
         return 0;
-    return refresh_lists(r) || refresh_dlists(r) ? -1 : 0;
+    int d = atomic_load_explicit(&r->d_ready, memory_order_relaxed);
+    return refresh_lists(r) || (d && refresh_dlists(r)) ? -1 : 0;
 }
 
 /* ---- create / destroy ------------------------------------------------------ */
@@ -927,22 +947,14 @@ static int rc_create(const xs_host_api *api, xs_host *host,
     r->decayed = latest != 0 && api->customer_count(host) > 0 &&
                  measure != XS_MEASURE_LLR;
     r->max_nb = (uint32_t)max_nb;
-    if (r->decayed && build_d(r)) {
-        free_rows(r);
+    if (pthread_mutex_init(&r->d_lock, NULL)) {
         free(r);
-        snprintf(err, errlen, "recency: out of memory building the decayed "
-                 "co-occurrence table");
+        snprintf(err, errlen, "recency: cannot create a mutex");
         return -1;
     }
-    if (r->decayed)
-        api->log(host, XS_LOG_DEBUG,
-                 "recency: decayed table of %u items, %llu pairs, %zu bytes",
-                 (unsigned)r->n_rows, (unsigned long long)r->d_pairs,
-                 (size_t)(r->d_pairs * (sizeof(uint32_t) + sizeof(float)) +
-                          r->n_rows * (sizeof(drow) + sizeof(double))));
     if (refresh_all(r)) {
         free_lists(r);
-        free_rows(r);
+        pthread_mutex_destroy(&r->d_lock);
         free(r);
         snprintf(err, errlen, "recency: out of memory building neighbour "
                  "lists");
@@ -962,7 +974,42 @@ static void rc_destroy(void *state)
     recency *r = state;
     free_lists(r);
     free_rows(r);
+    pthread_mutex_destroy(&r->d_lock);
     free(r);
+}
+
+/* Builds D (and, with max_neighbours, its lists) the first time a request
+ * needs it.  Requests run concurrently under the engine's read lock, so the
+ * build is done once under d_lock and published by d_ready (release; read
+ * with acquire); this is the only state a request writes.  observe() runs
+ * alone (write lock).  A failed build leaves nothing behind and is retried
+ * by the next request. */
+static int need_d(const recency *cr)
+{
+    recency *r = (recency *)cr;
+    if (!r->decayed || atomic_load_explicit(&r->d_ready, memory_order_acquire))
+        return 0;
+    int rc = 0;
+    pthread_mutex_lock(&r->d_lock);
+    if (!atomic_load_explicit(&r->d_ready, memory_order_relaxed)) {
+        rc = build_d(r) || (r->max_nb && refresh_dlists(r));
+        if (rc) {
+            free_dlists(r);
+            free_rows(r);
+            r->api->log(r->host, XS_LOG_ERROR, "recency: out of memory "
+                        "building the decayed co-occurrence table");
+        } else {
+            r->api->log(r->host, XS_LOG_DEBUG, "recency: decayed table of %u "
+                        "items, %llu pairs, %zu bytes", (unsigned)r->n_rows,
+                        (unsigned long long)r->d_pairs,
+                        (size_t)(r->d_pairs * (sizeof(uint32_t) +
+                                               sizeof(float)) +
+                                 r->n_rows * (sizeof(drow) + sizeof(double))));
+            atomic_store_explicit(&r->d_ready, 1, memory_order_release);
+        }
+    }
+    pthread_mutex_unlock(&r->d_lock);
+    return rc ? -1 : 0;
 }
 
 /* ---- serving ---------------------------------------------------------------- */
@@ -1037,17 +1084,78 @@ static inline void acc_add(acc *a, uint32_t item, double x)
     a->val[s] = added ? x : a->val[s] + x;
 }
 
-static void acc_push(const acc *a, const xs_host_api *api, xs_result *out)
+static int best_first(const void *x, const void *y)
 {
+    return ranks_before(x, y) ? -1 : ranks_before(y, x) ? 1 : 0;
+}
+
+/* Offers candidate (item, v) to the heap of the best m, keeping *thr the
+ * score a candidate needs to be looked at (the worst kept once full). */
+static inline void acc_offer(cand *h, uint32_t *n, uint32_t m, double *thr,
+                             uint32_t item, double v)
+{
+    cand x = {v, 0, item};
+    if (*n < m) {
+        h[*n] = x;
+        sift_up(h, (*n)++);
+        if (*n == m)
+            *thr = h[0].s;
+    } else if (ranks_before(&x, &h[0])) {
+        h[0] = x;
+        sift_down(h, m, 0);
+        *thr = h[0].s;
+    }
+}
+
+/* Pushes the candidates scoring > 0.  The host keeps the k best it admits,
+ * and once k pushes made in its order (higher score, then lower id) have
+ * been kept, nothing after them can be, so the best m (>= k: k plus what
+ * the rules are expected to refuse) are picked here, with one compare per
+ * candidate against the worst kept, and pushed best first until k are
+ * kept.  Only when the host refused so many of them that fewer than k were
+ * kept are the others pushed too (any order: the host's heap ranks them).
+ * Pushing every candidate cost a host call each, tens of thousands in a
+ * dense request. */
+static int acc_push(const acc *a, const xs_host_api *api, xs_result *out,
+                    uint32_t k, uint32_t m)
+{
+    cand *h = api->scratch(out, ((size_t)m + 1) * sizeof *h);
+    if (!h)
+        return -1;
+    uint32_t n = 0;
+    double thr = 0; /* candidates need > 0, then >= the worst kept */
     if (!a->key) {
         for (uint32_t c = 0; c < a->n; c++)
-            if (a->val[c] > 0)
-                api->push(out, c, a->val[c]);
-        return;
+            if (a->val[c] >= thr && a->val[c] > 0)
+                acc_offer(h, &n, m, &thr, c, a->val[c]);
+    } else {
+        for (uint32_t s = 0; s < a->n; s++)
+            if (a->key[s] != XS_NONE && a->val[s] >= thr && a->val[s] > 0)
+                acc_offer(h, &n, m, &thr, a->key[s], a->val[s]);
     }
-    for (uint32_t s = 0; s < a->n; s++)
-        if (a->key[s] != XS_NONE && a->val[s] > 0)
-            api->push(out, a->key[s], a->val[s]);
+    qsort(h, n, sizeof *h, best_first);
+    uint32_t kept = 0;
+    for (uint32_t i = 0; i < n && kept < k; i++)
+        kept += api->push(out, h[i].id, h[i].s) == 1;
+    if (kept >= k || n < m)
+        return 0; /* k kept, or every candidate offered */
+    const cand last = h[m - 1];
+    if (!a->key) {
+        for (uint32_t c = 0; c < a->n; c++) {
+            cand x = {a->val[c], 0, c};
+            if (x.s > 0 && ranks_before(&last, &x))
+                api->push(out, c, x.s);
+        }
+    } else {
+        for (uint32_t s = 0; s < a->n; s++) {
+            if (a->key[s] == XS_NONE)
+                continue;
+            cand x = {a->val[s], 0, a->key[s]};
+            if (x.s > 0 && ranks_before(&last, &x))
+                api->push(out, x.id, x.s);
+        }
+    }
+    return 0;
 }
 
 /* The customer's affinities in scratch: distinct items in first-seen order
@@ -1228,8 +1336,9 @@ static int personal(const recency *r, const xs_request *req,
         if (af.aff[i] > 0 &&
             neighbours(r, af.items[i], ver, n_ver, sup, n_sup, &row))
             add_row(r, &sc, &row, af.aff[i], sup, n_sup, n);
-    acc_push(&sc, api, out);
-    return 0;
+    /* the host refuses the customer's own items (unless kept) and the
+     * request's: expect that many refusals */
+    return acc_push(&sc, api, out, req->k, req->k + af.n + 8);
 }
 
 /* Basket requests without D: m(n_ac, n_a, n_c, N) on the host's rows. */
@@ -1292,6 +1401,8 @@ static void add_row_decayed(const recency *r, acc *a, uint32_t item,
 static int basket(const recency *r, const xs_request *req, xs_result *out)
 {
     const xs_host_api *api = r->api;
+    if (need_d(r))
+        return -1;
     uint32_t n_sup;
     const uint32_t *sup = api->supports(r->host, r->scope, &n_sup);
     uint64_t n = api->transactions(r->host, r->scope);
@@ -1326,8 +1437,7 @@ static int basket(const recency *r, const xs_request *req, xs_result *out)
         else if (neighbours(r, req->items[i], ver, n_ver, sup, n_sup, &row))
             add_row_counts(r, &sc, &row, sup, n_sup, n);
     }
-    acc_push(&sc, api, out);
-    return 0;
+    return acc_push(&sc, api, out, req->k, req->k + req->n_items + 8);
 }
 
 /* The customer's history when the request is personal, else NULL. */
@@ -1485,6 +1595,8 @@ static int explain_basket(const recency *r, const xs_request *req,
     const xs_host_api *api = r->api;
     uint32_t best_a = XS_NONE;
     double best = -INFINITY, best_count = 0;
+    if (need_d(r))
+        return -1;
     for (uint32_t i = 0; i < req->n_items; i++) {
         uint32_t a = req->items[i];
         uint32_t n_ac = api->pair_count(r->host, r->scope, a, item);
@@ -1813,7 +1925,11 @@ static int rc_observe(void *state, const xs_event *ev, size_t n)
     recency *r = state;
     if (n == 0)
         return 0;
-    int rc = r->decayed ? observe_d(r, ev, n) : 0;
+    /* D not built yet: built later from the histories, these included */
+    int rc = r->decayed && atomic_load_explicit(&r->d_ready,
+                                                memory_order_relaxed)
+                 ? observe_d(r, ev, n)
+                 : 0;
     if (refresh_all(r)) {
         r->api->log(r->host, XS_LOG_ERROR, "recency: out of memory "
                     "refreshing neighbour lists (stale ones serve from "

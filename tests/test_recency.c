@@ -46,6 +46,8 @@
  *   0.25 / 4.25 = 0.0588: bread first.
  */
 #include <math.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -794,6 +796,8 @@ static void test_observe(void)
             expect("before ingest", live, cl, NULL, "apple", 10, 1e-6, before,
                    2);
         }
+        /* s > 0: no basket request before the ingest, so D is first built
+         * after it, from the histories with the new events */
         if (ingest_batch(live) == XS_OK) {
             if (s == 0) {
                 const want after[] = {{"bread", 2.3125 / 6},
@@ -823,6 +827,234 @@ static void test_observe(void)
     }
     /* and the combined engine agrees with the brute force */
     test_brute_force(combined, when("2024-05-30"));
+}
+
+/* ---- the decayed table is built on first use ----------------------------------- */
+
+static void count_builds(void *arg, int level, const char *msg)
+{
+    (void)level;
+    if (strstr(msg, "recency: decayed table of"))
+        atomic_fetch_add((atomic_int *)arg, 1);
+}
+
+/* The fixture in an engine whose log counts D's builds into *builds. */
+static xs_engine *counted_engine(const char *const *opts, atomic_int *builds)
+{
+    xs_error err = {0};
+    xs_columns cols = {0};
+    xs_dataset *ds = xs_dataset_load_events(fixture, &cols, &err);
+    if (!CHECK_MSG(ds != NULL, "load: %s", err.msg))
+        return NULL;
+    xs_engine_config cfg = {.plugin_dir = plugin_dir, .scope = -1,
+                            .threads = 1, .log = count_builds,
+                            .log_arg = builds};
+    xs_engine *e = xs_engine_new(ds, NULL, &cfg, &err);
+    char msg[512];
+    if (!CHECK_MSG(e != NULL, "engine: %s", err.msg) ||
+        !CHECK_MSG(add_recency(e, opts, msg, sizeof msg) == XS_OK,
+                   "add recency: %s", msg)) {
+        xs_engine_free(e);
+        return NULL;
+    }
+    return e;
+}
+
+/* Every one-item basket's answer on e, flattened into item[] and score[]
+ * (n entries, malloc'd), each answer ended by XS_NONE; start (if not NULL)
+ * is waited on before the first request. */
+typedef struct answers {
+    xs_engine *e;
+    pthread_barrier_t *start;
+    uint32_t *item;
+    double *score;
+    size_t n;
+    int ok;
+} answers;
+
+static void *basket_answers(void *arg)
+{
+    answers *a = arg;
+    uint32_t n_items = xs_dict_size(xs_engine_dataset(a->e)->items);
+    a->item = malloc(((size_t)n_items * (MAX_REC + 1)) * sizeof *a->item);
+    a->score = malloc(((size_t)n_items * (MAX_REC + 1)) * sizeof *a->score);
+    xs_context *ctx = xs_context_new(a->e);
+    a->ok = a->item && a->score && ctx;
+    if (a->start)
+        pthread_barrier_wait(a->start);
+    for (uint32_t x = 0; a->ok && x < n_items; x++) {
+        xs_request req = {&x, 1, XS_NONE, MAX_REC, 0, XS_NONE};
+        const xs_rec *r = NULL;
+        size_t n = 0;
+        xs_error err = {0};
+        a->ok = xs_engine_recommend(a->e, ctx, "recency", &req, &r, &n,
+                                    &err) == XS_OK;
+        for (size_t i = 0; a->ok && i < n; i++) {
+            a->item[a->n] = r[i].item;
+            a->score[a->n++] = r[i].score;
+        }
+        a->item[a->n] = XS_NONE;
+        a->score[a->n++] = 0;
+    }
+    xs_context_free(ctx);
+    return NULL;
+}
+
+static int same_answers_as(const answers *a, const answers *b)
+{
+    if (!a->ok || !b->ok || a->n != b->n)
+        return 0;
+    for (size_t i = 0; i < a->n; i++)
+        if (a->item[i] != b->item[i] || a->score[i] != b->score[i])
+            return 0;
+    return 1;
+}
+
+/* Personal requests never build D; the first basket requests, four at
+ * once, build it exactly once and get the answers of an engine warmed
+ * before any request; xs_engine_warm builds it. */
+static void test_lazy_table(void)
+{
+    static const char *const cases[][3] = {
+        {"t_ref=2024-04-30", NULL},
+        {"t_ref=2024-04-30", "max_neighbours=1", NULL},
+        {"t_ref=2024-04-30", "scope=customer", "similarity=cosine"},
+    };
+    for (size_t t = 0; t < sizeof cases / sizeof *cases; t++) {
+        const char *opts[4] = {cases[t][0], cases[t][1], cases[t][2], NULL};
+        atomic_int lazy_builds = 0, warm_builds = 0;
+        xs_engine *lazy = counted_engine(opts, &lazy_builds);
+        xs_engine *warm = counted_engine(opts, &warm_builds);
+        if (!lazy || !warm) {
+            xs_engine_free(lazy);
+            xs_engine_free(warm);
+            return;
+        }
+        xs_error err = {0};
+        CHECK_MSG(xs_engine_warm(warm, &err) == XS_OK, "warm: %s", err.msg);
+        CHECK_MSG(atomic_load(&warm_builds) == 1, "case %zu: warm built D "
+                  "%d times", t, atomic_load(&warm_builds));
+        /* every customer, personal: no D */
+        xs_context *ctx = xs_context_new(lazy);
+        const xs_dataset *ds = xs_engine_dataset(lazy);
+        for (uint32_t c = 0; c < xs_dict_size(ds->customers); c++) {
+            xs_request req = {NULL, 0, c, MAX_REC, 1, XS_NONE};
+            const xs_rec *r = NULL;
+            size_t n = 0;
+            CHECK(xs_engine_recommend(lazy, ctx, "recency", &req, &r, &n,
+                                      &err) == XS_OK);
+        }
+        xs_context_free(ctx);
+        CHECK_MSG(atomic_load(&lazy_builds) == 0, "case %zu: personal "
+                  "requests built D %d times", t, atomic_load(&lazy_builds));
+        /* four threads' first basket requests at once: one build */
+        pthread_barrier_t start;
+        pthread_barrier_init(&start, NULL, 4);
+        answers a[4] = {{0}}, ref = {warm, NULL, NULL, NULL, 0, 0};
+        pthread_t th[4];
+        for (int i = 0; i < 4; i++) {
+            a[i].e = lazy;
+            a[i].start = &start;
+            CHECK(pthread_create(&th[i], NULL, basket_answers, &a[i]) == 0);
+        }
+        for (int i = 0; i < 4; i++)
+            pthread_join(th[i], NULL);
+        pthread_barrier_destroy(&start);
+        basket_answers(&ref);
+        CHECK_MSG(atomic_load(&lazy_builds) == 1, "case %zu: D built %d "
+                  "times by concurrent first requests", t,
+                  atomic_load(&lazy_builds));
+        CHECK_MSG(ref.ok && ref.n > xs_dict_size(ds->items), "case %zu: no "
+                  "basket answers", t);
+        for (int i = 0; i < 4; i++) {
+            CHECK_MSG(same_answers_as(&a[i], &ref), "case %zu thread %d: "
+                      "answers differ from the warmed engine's", t, i);
+            free(a[i].item);
+            free(a[i].score);
+        }
+        free(ref.item);
+        free(ref.score);
+        CHECK(atomic_load(&warm_builds) == 1);
+        xs_engine_free(lazy);
+        xs_engine_free(warm);
+    }
+}
+
+/* ---- pushing the best first ---------------------------------------------------- */
+
+/* The plugin pushes its best m candidates first and the rest only when the
+ * host refused too many of them: excluding the first e items of the full
+ * answer must give the items after them, for every e (the refusals
+ * outnumbering m for the larger e), personal and basket requests alike. */
+static void expect_after_exclusions(const char *label, xs_engine *e,
+                                    xs_context *ctx, uint32_t cust,
+                                    const uint32_t *items, uint32_t n_items)
+{
+    xs_request req = {items, n_items, cust, MAX_REC, 0, XS_NONE};
+    const xs_rec *r = NULL;
+    size_t n = 0;
+    xs_error err = {0};
+    if (!CHECK_MSG(xs_engine_recommend(e, ctx, "recency", &req, &r, &n,
+                                       &err) == XS_OK, "%s: %s", label,
+                   err.msg))
+        return;
+    uint32_t full[MAX_REC];
+    double score[MAX_REC];
+    for (size_t i = 0; i < n; i++) {
+        full[i] = r[i].item;
+        score[i] = r[i].score;
+    }
+    for (size_t ex = 1; ex < n; ex++) {
+        req.k = 2;
+        const xs_rec *q = NULL;
+        size_t nq = 0;
+        if (!CHECK_MSG(xs_engine_recommend_excluding(e, ctx, "recency", &req,
+                                                     full, (uint32_t)ex, &q,
+                                                     &nq, &err) == XS_OK,
+                       "%s: %s", label, err.msg))
+            return;
+        size_t n_want = n - ex < 2 ? n - ex : 2;
+        int ok = nq == n_want;
+        for (size_t i = 0; ok && i < nq; i++)
+            ok = q[i].item == full[ex + i] && q[i].score == score[ex + i];
+        CHECK_MSG(ok, "%s: customer %u, %u items, %zu excluded: %zu results, "
+                  "not the %zu after them", label, (unsigned)cust,
+                  (unsigned)n_items, ex, nq, n_want);
+    }
+}
+
+static void test_refusals(void)
+{
+    /* a generated store: requests with hundreds of candidates, many more
+     * than the plugin picks first */
+    char dir[1024], events[1100];
+    snprintf(dir, sizeof dir, "%s/refusals", xt_tmpdir());
+    snprintf(events, sizeof events, "%s/events.csv", dir);
+    xs_gen_params g = {300, 200, 1500, 11, 0, NULL};
+    xs_error err = {0};
+    if (!CHECK_MSG(xs_gen_write(&g, dir, &err) == XS_OK, "gen: %s", err.msg))
+        return;
+    static const char *const cases[][3] = {
+        {NULL},
+        {"scope=customer", "similarity=cosine", NULL},
+        {"similarity=llr", NULL},
+        {"max_neighbours=5", NULL},
+    };
+    static const char *const labels[] = {"defaults", "customer, cosine",
+                                         "llr", "max_neighbours=5"};
+    for (size_t t = 0; t < sizeof cases / sizeof *cases; t++) {
+        xs_engine *e = recency_on(events, 0, cases[t]);
+        if (!e)
+            return;
+        xs_context *ctx = xs_context_new(e);
+        uint32_t n_items = xs_dict_size(xs_engine_dataset(e)->items);
+        for (uint32_t c = 0; c < 300; c += 29)
+            expect_after_exclusions(labels[t], e, ctx, c, NULL, 0);
+        for (uint32_t x = 0; x < n_items; x += 37)
+            expect_after_exclusions(labels[t], e, ctx, XS_NONE, &x, 1);
+        xs_context_free(ctx);
+        xs_engine_free(e);
+    }
 }
 
 /* ---- max_neighbours ---------------------------------------------------------- */
@@ -1123,6 +1355,8 @@ int main(void)
     test_personal();
     test_brute_force(fixture, when("2024-04-30"));
     test_observe();
+    test_lazy_table();
+    test_refusals();
     test_max_neighbours_exact();
     test_max_neighbours_capped();
     test_max_neighbours_observe();

@@ -83,6 +83,14 @@ int xs_engine_add_plugin(xs_engine *e, const char *name, const xs_option *opts,
 size_t xs_engine_plugin_count(const xs_engine *e);
 const xs_plugin *xs_engine_plugin(const xs_engine *e, size_t i);
 
+/* Asks every loaded plugin one anonymous basket question (the first item)
+ * and drops the answers, so that plugins building tables on first use
+ * (recency's decayed table) build them now, not in a client's request.
+ * Servers call it once before they answer; batch work that asks only
+ * personal questions does not, and never pays for those tables.  Every
+ * plugin is asked even when one fails; the first failure is returned. */
+int xs_engine_warm(xs_engine *e, xs_error *err);
+
 /* Item id of a name, or XS_NONE. */
 uint32_t xs_engine_item(const xs_engine *e, const char *name);
 const char *xs_engine_item_name(const xs_engine *e, uint32_t item);
