@@ -329,12 +329,19 @@ int xs_score_run(xs_engine *e, const xs_score_config *cfg,
     r.names = names;
     r.ids = ids;
     r.n = n;
-    r.chunk = cfg->chunk ? cfg->chunk : 256;
-    r.n_chunks = (n + r.chunk - 1) / r.chunk;
     long threads = cfg->threads > 0 ? cfg->threads
                                     : sysconf(_SC_NPROCESSORS_ONLN);
     if (threads < 1)
         threads = 1;
+    /* default: 256, or smaller so that every thread gets 8 chunks or more
+     * (customers' costs differ a lot: a few long histories must not leave
+     * one thread working alone); the output does not depend on it */
+    r.chunk = cfg->chunk;
+    if (!r.chunk) {
+        size_t c = n / ((size_t)threads * 8);
+        r.chunk = c < 1 ? 1 : c > 256 ? 256 : c;
+    }
+    r.n_chunks = (n + r.chunk - 1) / r.chunk;
     if ((size_t)threads > r.n_chunks)
         threads = r.n_chunks ? (long)r.n_chunks : 1;
     r.n_ring = 4 * (size_t)threads;

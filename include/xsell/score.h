@@ -50,7 +50,8 @@ typedef struct xs_score_config {
     const uint32_t *customers;
     size_t n_customers;
     uint32_t shard, n_shards; /* n_shards <= 1: no sharding */
-    uint32_t chunk;           /* customers per chunk; 0: 256 */
+    uint32_t chunk;           /* customers per chunk; 0: 256, or fewer
+                                 to give each thread 8 chunks */
     xs_score_write_fn write;
     void *write_arg;
     xs_score_progress_fn progress; /* may be NULL */
