@@ -184,7 +184,8 @@ static void pareto_chart(FILE *f, const xs_segmentation *s)
             mx, my);
     fprintf(f, "<text x=\"%.1f\" y=\"%.1f\" class=\"vl\">top 20%% (%zu "
                "customers): %.1f%% of revenue</text>\n",
-            mx + 10, my + (my < t + 30 ? 24 : -8), s->top_n,
+            /* below right of the mark: under the (concave) curve */
+            mx + 10, my + (my > t + ph - 24 ? -8 : 18), s->top_n,
             s->top_share * 100.0);
     fprintf(f, "</svg>\n");
 }
