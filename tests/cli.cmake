@@ -81,6 +81,8 @@ xs_add_cli_test(cli_rules cli_rules.py)
 xs_add_cli_test(cli_plugins cli_plugins.py)
 xs_add_cli_test(cli_blend cli_blend.py)
 xs_add_cli_test(cli_segment cli_segment.py)
+# skipped when Chromium is not installed
+xs_add_cli_test(segment_report_browser segment_report_browser.py)
 xs_add_cli_test(cli_score cli_score.py)
 xs_add_cli_test(cli_eval cli_eval.py)
 xs_add_cli_test(cli_eval_ml cli_eval.py ml)
