@@ -8,8 +8,11 @@ customer of an events file, written as CSV customer,rank,item,score.
 SAR as bench/peers/sar_scipy.py computes it (affinity = weight x
 2^(-(t_ref - t)/half_life), t_ref the latest event; jaccard similarity of
 the binary customer-item co-occurrence; scores = A S; seen items removed),
-over the whole file: S is built block by block of items (dense blocks, kept
-sparse), scores computed for blocks of customers.  Prints one JSON line:
+over the whole file, sparse throughout: S is built block by block of item
+rows (co-occurrence counts turned into jaccard on their non-zeros), scores
+computed for blocks of customers and cut to the top k row by row.  Equal
+scores are ordered by the item's first appearance in the file.  Prints one
+JSON line:
 customers, seconds (load, model, scoring), peak RSS.
 """
 import argparse
@@ -57,18 +60,17 @@ def main():
     A = sp.csr_matrix((w, (ui, ii)), shape=(nu, ni))
     B = sp.csr_matrix((np.ones(len(ui)), (ui, ii)), shape=(nu, ni))
     B.data[:] = 1.0
-    Bc = B.tocsc()
     Bt = B.T.tocsr()
     occ = np.asarray(B.sum(axis=0)).ravel()
     blocks = []
     for j0 in range(0, ni, a.block):
-        j1 = min(ni, j0 + a.block)
-        C = (Bt @ Bc[:, j0:j1]).toarray()
-        den = occ[:, None] + occ[None, j0:j1] - C
-        S = np.divide(C, den, out=np.zeros_like(C), where=C > 0)
-        blocks.append(sp.csr_matrix(S))
-    S = sp.hstack(blocks).tocsr()
-    del blocks
+        # co-occurrence counts of items j0..j1 with every item, kept sparse
+        C = (Bt[j0:min(ni, j0 + a.block)] @ B).tocoo()
+        C.data /= occ[C.row + j0] + occ[C.col] - C.data
+        blocks.append(C.tocsr())
+        del C
+    S = sp.vstack(blocks).tocsr()
+    del blocks, Bt
     t2 = time.monotonic()
     names_u = list(users)
     names_i = np.array(list(items), dtype=object)
@@ -78,19 +80,28 @@ def main():
         wr.writerow(["customer", "rank", "item", "score"])
         for u0 in range(0, nu, a.block):
             u1 = min(nu, u0 + a.block)
-            sc = (A[u0:u1] @ S).toarray()
-            seen = B[u0:u1]
-            sc[seen.nonzero()] = -np.inf
-            top = np.argpartition(-sc, min(k, ni - 1), axis=1)[:, :k]
+            sc = (A[u0:u1] @ S).tocsr()
+            sc = (sc - sc.multiply(B[u0:u1])).tocsr()  # seen items removed
+            sc.eliminate_zeros()
+            ip, ix, dv = sc.indptr, sc.indices, sc.data
             for r_ in range(u1 - u0):
-                cand = top[r_]
-                cand = cand[np.lexsort((cand, -sc[r_, cand]))]
+                lo, hi = ip[r_], ip[r_ + 1]
+                if hi == lo:
+                    continue
+                d, j = dv[lo:hi], ix[lo:hi]
+                if hi - lo > k:
+                    part = np.argpartition(-d, k - 1)[:k]
+                    # the k-th score may be tied outside the partition: take
+                    # every candidate at least as large, then order
+                    part = np.nonzero(d >= d[part].min())[0]
+                    d, j = d[part], j[part]
+                order = np.lexsort((j, -d))[:k]
                 rank = 0
-                for j in cand:
-                    if sc[r_, j] > 0:
+                for o in order:
+                    if d[o] > 0:
                         rank += 1
-                        wr.writerow([names_u[u0 + r_], rank, names_i[j],
-                                     repr(float(sc[r_, j]))])
+                        wr.writerow([names_u[u0 + r_], rank, names_i[j[o]],
+                                     repr(float(d[o]))])
     t3 = time.monotonic()
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
     print(json.dumps({"peer": "sar_batch", "customers": nu, "items": ni,
