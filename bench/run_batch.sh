@@ -11,7 +11,7 @@
 # and 2, k = 10.  With a third argument `big`,
 # also the generated 1,000,000-customer store (bench/out/store1mc, 10.65 M
 # events, 100,000 items; generated once): the peer and xsell --threads 2,
-# one round each (the peer takes about an hour and 5 GB there).
+# one round each (the peer takes about 40 minutes and 5.5 GB there).
 #
 # Every figure is the whole process, measured from outside (interpreter and
 # library start included for the peer, loading included for both): the
@@ -38,7 +38,7 @@ if [ "$big" = big ] && [ ! -f "$out/store1mc/events.csv" ]; then
     "$xsell" gen --customers 1000000 --items 100000 --orders 3000000 \
         --seed 7 --out "$out/store1mc"
 fi
-XSELL="$xsell" ML="$ml" ROUNDS="$rounds" BIG="$big" OUT="$out" \
+XSELL="$xsell" ML="$ml" ROUNDS="$rounds" BIG="$big" OUT="$out" ARGS="$*" \
     /usr/bin/python3 - <<'PY'
 import csv, itertools, json, os, re, shlex, statistics, subprocess, sys
 import tempfile, time
@@ -180,12 +180,14 @@ for store, runs in stores:
     results.append((store, rows, same_bytes))
 
 with open(os.path.join(out, "batch-results.md"), "w") as f:
-    f.write("Written by `bench/run_batch.sh %d` on %s, %d CPU(s): %d rounds "
-            "(1 on the 1,000,000-customer store), interleaved (peer, then "
-            "xsell); medians of the whole process's wall time; RSS is the "
-            "largest peak (%s).\n\n"
-            % (rounds, time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
+    f.write("Written by `bench/run_batch.sh %s` on %s, %d CPU(s): %d rounds"
+            "%s, interleaved (peer, then xsell); medians of the whole "
+            "process's wall time; RSS is the largest peak (%s).\n\n"
+            % (os.environ["ARGS"],
+               time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
                os.cpu_count(), rounds,
+               " (1 on the 1,000,000-customer store)" if len(stores) > 1
+               else "",
                "/usr/bin/time -v" if gnu_time else "wait4 rusage"))
     for store, rows, same_bytes in results:
         f.write("**%s**, k = 10\n\n" % store)
