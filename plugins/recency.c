@@ -1094,17 +1094,9 @@ static int best_first(const void *x, const void *y)
 static inline void acc_offer(cand *h, uint32_t *n, uint32_t m, double *thr,
                              uint32_t item, double v)
 {
-    cand x = {v, 0, item};
-    if (*n < m) {
-        h[*n] = x;
-        sift_up(h, (*n)++);
-        if (*n == m)
-            *thr = h[0].s;
-    } else if (ranks_before(&x, &h[0])) {
-        h[0] = x;
-        sift_down(h, m, 0);
+    keep_best(h, n, m, (cand){v, 0, item});
+    if (*n == m)
         *thr = h[0].s;
-    }
 }
 
 /* Pushes the candidates scoring > 0.  The host keeps the k best it admits,
