@@ -30,7 +30,7 @@
 #include <msgpack.h>
 #include <zmq.h>
 
-#include "mp_read.h"
+#include "serve/mp_read.h"
 
 typedef struct options {
     const char *connect;

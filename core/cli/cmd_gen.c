@@ -13,7 +13,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "cli.h"
+#include "cli/cli.h"
 
 #define GEN_DEFAULT_CUSTOMERS 1000
 #define GEN_DEFAULT_ITEMS 500

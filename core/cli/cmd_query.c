@@ -11,10 +11,10 @@
 #include <msgpack.h>
 #include <zmq.h>
 
-#include "cli.h"
-#include "stream.h"
-#include "jsonmp.h"
-#include "mp_read.h"
+#include "cli/cli.h"
+#include "util/stream.h"
+#include "serve/jsonmp.h"
+#include "serve/mp_read.h"
 
 static void help(FILE *f)
 {

@@ -13,8 +13,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "cli.h"
-#include "stream.h"
+#include "cli/cli.h"
+#include "util/stream.h"
 #include "xsell/score.h"
 
 static void help(FILE *f)

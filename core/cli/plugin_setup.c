@@ -8,8 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cli.h"
-#include "stream.h"
+#include "cli/cli.h"
+#include "util/stream.h"
 
 static int push(cli_plugins *p, const char *cmd, const char *plugin,
                 const char *key, const char *value, size_t from_file)

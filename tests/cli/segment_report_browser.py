@@ -30,7 +30,7 @@ browser = next((shutil.which(b) for b in ("chromium", "chromium-browser",
 if not browser:
     ck.skip("no chromium (apt-get install chromium)")
 
-COLOURS = {  # core/segment_report.c
+COLOURS = {  # core/offline/segment_report.c
     "Champions": "1b7a3e", "Loyal": "2e9e5b", "Potential loyalist": "6cc08b",
     "New": "2f7fc1", "Promising": "7fb3e0", "Need attention": "e3b23c",
     "About to sleep": "f0883e", "At risk": "d9534f",

@@ -28,9 +28,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "bigmem.h"
-#include "sort_u32.h"
-#include "xs_uthash.h"
+#include "util/bigmem.h"
+#include "util/sort_u32.h"
+#include "util/xs_uthash.h"
 #include "xsell/cooc.h"
 
 /* The rows of ROW_BLOCK consecutive item ids: row i of the block spans

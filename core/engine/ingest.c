@@ -20,8 +20,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "engine_internal.h"
-#include "sort_u32.h"
+#include "engine/engine_internal.h"
+#include "util/sort_u32.h"
 #include "xsell/measure.h"
 
 void xs_engine_live_free(xs_engine *e)

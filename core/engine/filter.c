@@ -21,8 +21,8 @@
 #include <string.h>
 #include <strings.h>
 
-#include "engine_internal.h"
-#include "sort_u32.h"
+#include "engine/engine_internal.h"
+#include "util/sort_u32.h"
 
 static int parse_bool(const char *s, int *out)
 {

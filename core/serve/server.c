@@ -33,8 +33,8 @@
 
 #include <zmq.h>
 
-#include "protocol.h"
-#include "stats.h"
+#include "serve/protocol.h"
+#include "serve/stats.h"
 #include "xsell/server.h"
 
 #define MAX_FRAMES 4

@@ -8,7 +8,7 @@
 
 #include <pthread.h>
 
-#include "xs_uthash.h"
+#include "util/xs_uthash.h"
 #include "xsell/engine.h"
 #include "xsell/topk.h"
 

@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <sys/mman.h>
 
-#include "bigmem.h"
+#include "util/bigmem.h"
 
 #define BIG_MIN (1u << 20)
 #define HUGE_PAGE ((size_t)2 << 20)

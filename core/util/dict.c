@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "xs_uthash.h"
+#include "util/xs_uthash.h"
 #include "xsell/dict.h"
 #include "xsell/plugin.h"
 

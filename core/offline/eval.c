@@ -15,7 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "sort_u32.h"
+#include "util/sort_u32.h"
 #include "xsell/eval.h"
 
 int xs_split_parse(const char *name)

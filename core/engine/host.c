@@ -13,8 +13,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "engine_internal.h"
-#include "sort_u32.h"
+#include "engine/engine_internal.h"
+#include "util/sort_u32.h"
 #include "xsell/measure.h"
 
 static const xs_engine *E(const xs_host *h)

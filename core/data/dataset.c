@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "csv.h"
+#include "data/csv.h"
 #include "xsell/dataset.h"
 
 /* ---- column mapping ------------------------------------------------------ */

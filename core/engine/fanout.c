@@ -17,7 +17,7 @@
  */
 #include <stdlib.h>
 
-#include "engine_internal.h"
+#include "engine/engine_internal.h"
 
 struct xs_pool {
     pthread_mutex_t mu;

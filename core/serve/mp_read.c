@@ -8,7 +8,7 @@
 #include <math.h>
 #include <string.h>
 
-#include "mp_read.h"
+#include "serve/mp_read.h"
 
 static uint64_t be(const uint8_t *p, int n)
 {

@@ -18,8 +18,8 @@
 
 #include <msgpack.h>
 
-#include "mp_read.h"
-#include "protocol.h"
+#include "serve/mp_read.h"
+#include "serve/protocol.h"
 #include "xsell/rules.h"
 
 enum field_id {

@@ -10,9 +10,9 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "bigmem.h"
-#include "csv.h"
-#include "stream.h"
+#include "util/bigmem.h"
+#include "data/csv.h"
+#include "util/stream.h"
 
 /* Reads a regular file of known size into huge pages.  Returns 0 when read
  * whole, 1 when the file changed size meanwhile (caller retries the slow

@@ -12,7 +12,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "stats.h"
+#include "serve/stats.h"
 #include "xsell/engine.h"
 
 #define XS_MAX_ITEMS 1000  /* items or exclude entries in one recommend */

@@ -13,7 +13,7 @@
 #include <math.h>
 #include <stdlib.h>
 
-#include "engine_internal.h"
+#include "engine/engine_internal.h"
 
 #define XS_CATALOG_MAX XS_INGEST_MAX /* entries in one batch */
 #define XS_TITLE_MAX 4096            /* bytes in one title */

@@ -16,7 +16,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "engine_internal.h"
+#include "engine/engine_internal.h"
 
 /* Orders the events by customer, then time (stable), and records where each
  * customer's history starts. */

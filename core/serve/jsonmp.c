@@ -14,8 +14,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "jsonmp.h"
-#include "mp_read.h"
+#include "serve/jsonmp.h"
+#include "serve/mp_read.h"
 #include "xsell/json.h"
 
 #define MAX_DEPTH 64

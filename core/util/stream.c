@@ -5,7 +5,7 @@
 #include <errno.h>
 #include <stdlib.h>
 
-#include "stream.h"
+#include "util/stream.h"
 
 char *xs_read_stream(FILE *f, size_t *len)
 {

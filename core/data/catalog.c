@@ -10,7 +10,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "csv.h"
+#include "data/csv.h"
 #include "xsell/catalog.h"
 #include "xsell/dataset.h"
 

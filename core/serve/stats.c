@@ -3,7 +3,7 @@
  */
 #include <string.h>
 
-#include "stats.h"
+#include "serve/stats.h"
 
 static const char *const op_names[XS_OP_COUNT] = {
     "recommend", "ingest", "rules", "stats", "health", "plugins", "catalog",
