@@ -27,7 +27,7 @@
  *
  * Cost: with blend threads (xs_engine_config.blend_threads, `serve
  * --blend-threads`) the plugins run side by side, the caller taking one and
- * any the pool has not started (fanout.c), so a blend costs about its
+ * any the pool has not started (engine/pool.c), so a blend costs about its
  * slowest plugin while cores are free and the sum of them when all are
  * busy; without, they run one after the other in the caller.  Each plugin
  * has its own result heap and scratch memory in the context; the lists are
@@ -38,17 +38,17 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "engine/engine_internal.h"
+#include "engine/blend.h"
 
 static int cmp_part(const void *a, const void *b)
 {
-    const blend_part *x = a, *y = b;
+    const xs_blend_part *x = a, *y = b;
     if (x->item != y->item)
         return x->item < y->item ? -1 : 1;
     return (x->plugin > y->plugin) - (x->plugin < y->plugin);
 }
 
-/* Normalises the sorted heap of ctx->res in place to [0, 1] (see step 2). */
+/* Normalises a sorted heap in place to [0, 1] (see step 2). */
 static void normalise(xs_topk *t)
 {
     if (t->n == 0)
@@ -69,7 +69,7 @@ static int parts_reserve(xs_context *ctx, size_t n)
     size_t cap = ctx->cap_parts ? ctx->cap_parts : 256;
     while (cap < n)
         cap *= 2;
-    blend_part *p = realloc(ctx->parts, cap * sizeof *p);
+    xs_blend_part *p = realloc(ctx->parts, cap * sizeof *p);
     if (!p)
         return -1;
     ctx->parts = p;
@@ -77,7 +77,7 @@ static int parts_reserve(xs_context *ctx, size_t n)
     return 0;
 }
 
-/* One result and one task per plugin, kept from request to request. */
+/* One result, task and job per plugin, kept from request to request. */
 static int subs_reserve(xs_context *ctx, size_t n)
 {
     if (n <= ctx->n_sub)
@@ -87,19 +87,14 @@ static int subs_reserve(xs_context *ctx, size_t n)
         return -1;
     memset(sub + ctx->n_sub, 0, (n - ctx->n_sub) * sizeof *sub);
     ctx->sub = sub;
-    xs_task *tasks = realloc(ctx->tasks, n * sizeof *tasks);
-    if (!tasks)
-        return -1;
-    ctx->tasks = tasks;
     ctx->n_sub = n;
-    return 0;
-}
-
-static int fill_index(const xs_engine *e)
-{
-    return e->fill >= 0 ? e->fill
-           : e->fill == -2 ? xs_engine_plugin_index(e, "popular")
-                           : -1;
+    xs_task *tasks = realloc(ctx->tasks, n * sizeof *tasks);
+    if (tasks)
+        ctx->tasks = tasks;
+    xs_job *jobs = realloc(ctx->jobs, n * sizeof *jobs);
+    if (jobs)
+        ctx->jobs = jobs;
+    return tasks && jobs ? 0 : -1;
 }
 
 /* First part of item (parts sorted by item). */
@@ -117,8 +112,8 @@ static size_t parts_of(const xs_context *ctx, uint32_t item)
 }
 
 /* Names, evidence of one blended item from its parts. */
-static void describe(xs_engine *e, xs_context *ctx, const xs_request *req,
-                     uint32_t slot)
+static void describe(const xs_registry *reg, xs_context *ctx,
+                     const xs_request *req, uint32_t slot)
 {
     xs_rec *rec = &ctx->recs[slot];
     char *name = ctx->names + (size_t)slot * XS_NAMES_LEN;
@@ -129,8 +124,8 @@ static void describe(xs_engine *e, xs_context *ctx, const xs_request *req,
     size_t best = SIZE_MAX;
     for (size_t i = parts_of(ctx, rec->item);
          i < ctx->n_parts && ctx->parts[i].item == rec->item; i++) {
-        const blend_part *bp = &ctx->parts[i];
-        const char *pn = e->plugins[bp->plugin].so.table->name;
+        const xs_blend_part *bp = &ctx->parts[i];
+        const char *pn = reg->v[bp->plugin].so.table->name;
         size_t len = strlen(pn);
         if (used + len + 2 < XS_NAMES_LEN) {
             if (used)
@@ -144,7 +139,7 @@ static void describe(xs_engine *e, xs_context *ctx, const xs_request *req,
             xs_evidence_add(&rec->ev, pn, bp->score, NULL);
     }
     if (req->explain && best != SIZE_MAX) {
-        plugin_instance *pi = &e->plugins[ctx->parts[best].plugin];
+        const xs_plugin_instance *pi = &reg->v[ctx->parts[best].plugin];
         xs_evidence more = {0};
         if (pi->so.table->explain &&
             pi->so.table->explain(pi->state, req, rec->item, &more) == 0)
@@ -154,17 +149,16 @@ static void describe(xs_engine *e, xs_context *ctx, const xs_request *req,
     }
 }
 
-/* Appends fillers from plugin fi after the m blended results. */
-static int fill(xs_engine *e, xs_context *ctx, const xs_request *req, int fi,
-                size_t m, size_t *n, xs_error *err)
+/* Appends fillers from plugin pi after the m blended results. */
+static int fill(xs_plugin_instance *pi, xs_context *ctx,
+                const xs_request *req, size_t m, size_t *n, xs_error *err)
 {
-    plugin_instance *pi = &e->plugins[fi];
     uint32_t want = req->k + (uint32_t)m;
     if (want > XS_K_MAX)
         want = XS_K_MAX;
-    int rc = xs_engine_run_plugin(e, ctx, pi, req, want, err);
-    if (rc)
-        return rc;
+    xs_task task = {pi, req, want, &ctx->res, XS_OK};
+    if (xs_task_run(&task))
+        return xs_task_error(&task, err);
     xs_topk *t = &ctx->res.topk;
     normalise(t);
     double base = m ? ctx->recs[m - 1].score : 1.0;
@@ -188,8 +182,9 @@ static int fill(xs_engine *e, xs_context *ctx, const xs_request *req, int fi,
     return XS_OK;
 }
 
-int xs_blend_recommend(xs_engine *e, xs_context *ctx, const xs_request *req,
-                       const xs_rec **out, size_t *n, xs_error *err)
+int xs_blend_run(xs_registry *reg, xs_pool *pool, int fill_with,
+                 xs_context *ctx, const xs_request *req, const xs_rec **out,
+                 size_t *n, xs_error *err)
 {
     uint32_t k = req->k;
     uint32_t m = 2 * k > k + 10 ? 2 * k : k + 10;
@@ -197,33 +192,32 @@ int xs_blend_recommend(xs_engine *e, xs_context *ctx, const xs_request *req,
         m = XS_K_MAX;
     xs_result *r = &ctx->res;
     ctx->n_parts = 0;
-    if (subs_reserve(ctx, e->n_plugins))
+    if (subs_reserve(ctx, reg->n))
         return xs_error_set(err, XS_ERR_NOMEM, "out of memory");
     size_t n_tasks = 0;
-    for (size_t p = 0; p < e->n_plugins; p++) {
-        plugin_instance *pi = &e->plugins[p];
+    for (size_t p = 0; p < reg->n; p++) {
+        xs_plugin_instance *pi = &reg->v[p];
         if (pi->weight <= 0)
             continue;
         xs_result *sr = &ctx->sub[p];
-        sr->exclude = r->exclude; /* the request's filters, shared */
-        sr->n_exclude = r->n_exclude;
-        sr->n_items = r->n_items;
-        sr->cat = r->cat;
-        sr->category = r->category;
-        ctx->tasks[n_tasks++] = (xs_task){pi, req, m, sr, XS_OK, 0, NULL};
+        sr->filter = r->filter; /* the request's filters, shared */
+        ctx->tasks[n_tasks] = (xs_task){pi, req, m, sr, XS_OK};
+        ctx->jobs[n_tasks] = (xs_job){xs_task_job, &ctx->tasks[n_tasks], 0,
+                                      NULL};
+        n_tasks++;
     }
-    xs_pool_run(e->pool, ctx->tasks, n_tasks);
+    xs_pool_run(pool, ctx->jobs, n_tasks);
     for (size_t t = 0; t < n_tasks; t++) { /* in load order: deterministic */
         xs_task *task = &ctx->tasks[t];
         if (task->rc)
-            return xs_engine_task_error(task, err);
+            return xs_task_error(task, err);
         xs_topk *tk = &task->res->topk;
         normalise(tk);
         if (parts_reserve(ctx, ctx->n_parts + tk->n))
             return xs_error_set(err, XS_ERR_NOMEM, "out of memory");
-        uint32_t p = (uint32_t)(task->pi - e->plugins);
+        uint32_t p = (uint32_t)(task->pi - reg->v);
         for (uint32_t i = 0; i < tk->n; i++)
-            ctx->parts[ctx->n_parts++] = (blend_part){
+            ctx->parts[ctx->n_parts++] = (xs_blend_part){
                 tk->heap[i].item, p, task->pi->weight * tk->heap[i].score};
     }
     if (ctx->n_parts > 1)
@@ -243,11 +237,10 @@ int xs_blend_recommend(xs_engine *e, xs_context *ctx, const xs_request *req,
     for (uint32_t i = 0; i < got; i++) {
         ctx->recs[i].item = r->topk.heap[i].item;
         ctx->recs[i].score = r->topk.heap[i].score;
-        describe(e, ctx, req, i);
+        describe(reg, ctx, req, i);
     }
-    int fi = fill_index(e);
-    if (got < k && fi >= 0) {
-        int rc = fill(e, ctx, req, fi, got, &got, err);
+    if (got < k && fill_with >= 0 && (size_t)fill_with < reg->n) {
+        int rc = fill(&reg->v[fill_with], ctx, req, got, &got, err);
         if (rc)
             return rc;
     }

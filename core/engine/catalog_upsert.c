@@ -1,5 +1,5 @@
 /*
- * upsert.c -- catalog changes on a running engine (the `catalog` op).
+ * catalog_upsert.c -- catalog changes on a running engine (the `catalog` op).
  *
  * Like ingest: the whole batch is validated first and refused whole, so a
  * bad entry changes nothing; then, under the engine's write lock, items are
@@ -13,7 +13,7 @@
 #include <math.h>
 #include <stdlib.h>
 
-#include "engine/engine_internal.h"
+#include "engine/engine_state.h"
 
 #define XS_CATALOG_MAX XS_INGEST_MAX /* entries in one batch */
 #define XS_TITLE_MAX 4096            /* bytes in one title */
@@ -61,7 +61,8 @@ int xs_engine_catalog_upsert(xs_engine *e, const xs_catalog_item *items,
         return xs_error_set(err, XS_ERR_NOMEM, "out of memory");
     size_t fresh = 0;
     pthread_rwlock_wrlock(&e->lock);
-    if (!e->cat && !(e->cat = xs_catalog_new()))
+    xs_store *st = &e->store;
+    if (!st->cat && !(st->cat = xs_catalog_new()))
         rc = XS_ERR_NOMEM;
     for (size_t i = 0; i < n && rc == XS_OK; i++) {
         xs_catalog_entry ce = {items[i].category, items[i].category_len,
@@ -69,9 +70,9 @@ int xs_engine_catalog_upsert(xs_engine *e, const xs_catalog_item *items,
                                items[i].in_stock, items[i].title,
                                items[i].title_len};
         int put;
-        if (xs_dict_intern(e->ds->items, items[i].item, items[i].item_len,
+        if (xs_dict_intern(st->ds->items, items[i].item, items[i].item_len,
                            &ids[i]) ||
-            (put = xs_catalog_put(e->cat, ids[i], &ce)) < 0) {
+            (put = xs_catalog_put(st->cat, ids[i], &ce)) < 0) {
             rc = XS_ERR_NOMEM;
             break;
         }
@@ -79,9 +80,8 @@ int xs_engine_catalog_upsert(xs_engine *e, const xs_catalog_item *items,
     }
     /* entries applied before a failure stay: tell the plugins about them */
     size_t applied = rc == XS_OK ? n : 0;
-    for (size_t p = 0; p < e->n_plugins && applied; p++)
-        if (e->plugins[p].so.table->catalog)
-            e->plugins[p].so.table->catalog(e->plugins[p].state, ids, applied);
+    if (applied)
+        xs_registry_catalog(&e->plugins, ids, applied);
     pthread_rwlock_unlock(&e->lock);
     free(ids);
     if (rc)

@@ -1,64 +1,58 @@
 /*
- * host.c -- the host API table (xsell/plugin.h) over the engine.
+ * host.c -- the host API table (engine/host.h, xsell/plugin.h) over the
+ * store.
  *
- * Every function here is a thin, checked view of engine data: ids are range
+ * Every function here is a thin, checked view of store data: ids are range
  * checked, unknown scopes answer "nothing", and nothing a plugin passes in
- * can make the host read out of bounds.  push() is where the engine's rules
- * for all plugins live: request items, unknown ids and non-finite scores
- * never enter a result.
+ * can make the host read out of bounds.  push() and scratch() are the
+ * result's (engine/result.c), where the rules for all plugins live.
  */
-#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
-#include "engine/engine_internal.h"
-#include "util/sort_u32.h"
+#include "engine/host.h"
+#include "engine/result.h"
 #include "xsell/measure.h"
 
-static const xs_engine *E(const xs_host *h)
+static const xs_store *S(const xs_host *h)
 {
-    return h->engine;
+    return h->store;
 }
 
 static uint32_t h_item_count(const xs_host *h)
 {
-    return xs_dict_size(E(h)->ds->items);
+    return xs_dict_size(S(h)->ds->items);
 }
 
 static const char *h_item_name(const xs_host *h, uint32_t item)
 {
-    return xs_dict_name(E(h)->ds->items, item);
+    return xs_dict_name(S(h)->ds->items, item);
 }
 
 static uint32_t h_item_lookup(const xs_host *h, const char *name)
 {
-    return name ? xs_dict_find(E(h)->ds->items, name, strlen(name)) : XS_NONE;
+    return name ? xs_dict_find(S(h)->ds->items, name, strlen(name)) : XS_NONE;
 }
 
 static uint32_t h_customer_count(const xs_host *h)
 {
-    const xs_engine *e = E(h); /* as xs_engine_info_get counts them */
-    return e->ds->has_customer || e->ingested ? xs_dict_size(e->ds->customers)
-                                              : 0;
+    return xs_store_customers(S(h));
 }
 
 static int h_use_scope(xs_host *h, int scope)
 {
-    return xs_engine_use_scope(h->engine, scope, NULL) == XS_OK ? 0 : -1;
+    return xs_store_use_scope(h->store, scope, NULL) == XS_OK ? 0 : -1;
 }
 
 static int h_default_scope(const xs_host *h)
 {
-    return E(h)->default_scope;
+    return S(h)->default_scope;
 }
 
 static const xs_cooc *table(const xs_host *h, int scope)
 {
-    return scope == XS_SCOPE_BASKET || scope == XS_SCOPE_CUSTOMER
-               ? E(h)->cooc[scope]
-               : NULL;
+    return xs_store_cooc(S(h), scope);
 }
 
 static uint64_t h_transactions(const xs_host *h, int scope)
@@ -103,144 +97,38 @@ static const uint32_t *h_row_versions(const xs_host *h, int scope,
 
 static int h_item_info(const xs_host *h, uint32_t item, xs_item_info *out)
 {
-    return out ? xs_catalog_get(E(h)->cat, item, out) : 0;
+    return out ? xs_catalog_get(S(h)->cat, item, out) : 0;
 }
 
 static int h_history(const xs_host *h, uint32_t customer, const xs_event **ev,
                      size_t *n)
 {
-    return xs_engine_history(E(h), customer, ev, n);
-}
-
-int xs_engine_history(const xs_engine *e, uint32_t customer,
-                      const xs_event **ev, size_t *n)
-{
-    *ev = NULL;
-    *n = 0;
-    if (e->history) { /* ingest added to it */
-        live_history *lh = NULL;
-        HASH_FIND(hh, e->history, &customer, sizeof customer, lh);
-        if (lh) {
-            *ev = lh->ev;
-            *n = lh->n;
-            return 1;
-        }
-    }
-    if (!e->hist_off || customer >= e->hist_customers)
-        return 0;
-    *ev = e->ds->events + e->hist_off[customer];
-    *n = e->hist_off[customer + 1] - e->hist_off[customer];
-    return 1;
-}
-
-static int is_excluded(const xs_result *r, uint32_t item)
-{
-    uint32_t i = xs_lower_bound_u32(r->exclude, r->n_exclude, item);
-    return i < r->n_exclude && r->exclude[i] == item;
-}
-
-static int h_push(xs_result *r, uint32_t item, double score)
-{
-    if (item >= r->n_items || !isfinite(score)) {
-        r->dropped++;
-        return 0;
-    }
-    /* most candidates lose to the worst kept: refuse them before the
-     * exclusion search */
-    const xs_topk *t = &r->topk;
-    if (t->n == t->k && t->k &&
-        (score < t->heap[0].score ||
-         (score == t->heap[0].score && item > t->heap[0].item)))
-        return 0;
-    if (r->n_exclude && is_excluded(r, item))
-        return 0;
-    if (r->cat) { /* the stock and category rules */
-        int in_stock;
-        uint32_t category;
-        if (xs_catalog_stock(r->cat, item, &in_stock, &category)) {
-            if (!in_stock ||
-                (r->category != XS_NONE && category != r->category))
-                return 0;
-        } else if (r->category != XS_NONE) {
-            return 0;
-        }
-    }
-    return xs_topk_push(&r->topk, item, score);
-}
-
-void xs_result_scratch_reset(xs_result *r)
-{
-    scratch_chunk *c = r->scratch;
-    if (c && c->next) { /* several chunks: keep one as large as them all */
-        size_t total = 0;
-        for (scratch_chunk *p = c; p; p = p->next)
-            total += p->cap;
-        xs_result_scratch_free(r);
-        c = malloc(sizeof *c + total);
-        if (c) {
-            c->next = NULL;
-            c->cap = total;
-        }
-        r->scratch = c;
-    }
-    if (c)
-        c->used = 0;
-}
-
-void xs_result_scratch_free(xs_result *r)
-{
-    for (scratch_chunk *c = r->scratch, *n; c; c = n) {
-        n = c->next;
-        free(c);
-    }
-    r->scratch = NULL;
-}
-
-static void *h_scratch(xs_result *r, size_t bytes)
-{
-    const size_t align = sizeof(max_align_t);
-    bytes = (bytes + align - 1) / align * align;
-    scratch_chunk *c = r->scratch;
-    if (!c || c->cap - c->used < bytes) {
-        size_t cap = bytes > 65536 ? bytes : 65536;
-        if (c && cap < 2 * c->cap)
-            cap = 2 * c->cap;
-        scratch_chunk *n = malloc(sizeof *n + cap);
-        if (!n)
-            return NULL;
-        n->next = c;
-        n->cap = cap;
-        n->used = 0;
-        r->scratch = c = n;
-    }
-    void *p = (char *)c->data + c->used;
-    c->used += bytes;
-    return p;
+    return xs_history_get(&S(h)->hist, customer, ev, n);
 }
 
 static uint32_t h_catalog_size(const xs_host *h)
 {
-    return xs_catalog_size(E(h)->cat);
+    return xs_catalog_size(S(h)->cat);
 }
 
 static uint32_t h_category_count(const xs_host *h)
 {
-    return xs_catalog_category_count(E(h)->cat);
+    return xs_catalog_category_count(S(h)->cat);
 }
 
 static const char *h_category_name(const xs_host *h, uint32_t category)
 {
-    return xs_catalog_category_name(E(h)->cat, category);
+    return xs_catalog_category_name(S(h)->cat, category);
 }
 
 static uint32_t h_category_lookup(const xs_host *h, const char *name)
 {
-    return name ? xs_catalog_category(E(h)->cat, name) : XS_NONE;
+    return name ? xs_catalog_category(S(h)->cat, name) : XS_NONE;
 }
 
 static int64_t h_latest_time(const xs_host *h)
 {
-    return E(h)->latest_ts;
+    return S(h)->latest_ts;
 }
 
 static void h_log(const xs_host *h, int level, const char *fmt, ...)
@@ -250,9 +138,8 @@ static void h_log(const xs_host *h, int level, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
-    const xs_engine *e = E(h);
-    if (e->cfg.log)
-        e->cfg.log(e->cfg.log_arg, level, msg);
+    if (h->log)
+        h->log(h->log_arg, level, msg);
     else if (level >= XS_LOG_INFO)
         fprintf(stderr, "xsell: %s\n", msg);
 }
@@ -275,8 +162,8 @@ const xs_host_api xs_host_api_table = {
     .measure_name = xs_measure_name,
     .item_info = h_item_info,
     .history = h_history,
-    .push = h_push,
-    .scratch = h_scratch,
+    .push = xs_result_push,
+    .scratch = xs_result_scratch,
     .log = h_log,
     .supports = h_supports,
     .row_versions = h_row_versions,

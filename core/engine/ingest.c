@@ -12,35 +12,17 @@
  *      then tell every plugin (observe).
  *
  * Transactions touched online are kept in a uthash map per scope (group id
- * -> sorted items), seeded from the built transactions on first touch, so a
- * later event of the same order pairs with everything the order already
- * holds.  Memory grows with what is touched; nothing here is compacted yet.
+ * -> sorted items, the store's live transactions), seeded from the built
+ * transactions on first touch, so a later event of the same order pairs
+ * with everything the order already holds.  Memory grows with what is
+ * touched; nothing here is compacted yet.
  */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "engine/engine_internal.h"
+#include "engine/engine_state.h"
 #include "util/sort_u32.h"
-#include "xsell/measure.h"
-
-void xs_engine_live_free(xs_engine *e)
-{
-    for (int s = 0; s < 2; s++) {
-        live_group *g, *tmp;
-        HASH_ITER(hh, e->groups[s], g, tmp) {
-            HASH_DEL(e->groups[s], g);
-            free(g->items);
-            free(g);
-        }
-    }
-    live_history *h, *tmp;
-    HASH_ITER(hh, e->history, h, tmp) {
-        HASH_DEL(e->history, h);
-        free(h->ev);
-        free(h);
-    }
-}
 
 static int check_id(const char *s, uint32_t len, size_t i, const char *what,
                     xs_error *err)
@@ -121,14 +103,15 @@ static int u32_push(u32_list *l, uint32_t x)
 
 /* The live items of a group, created from the built transactions (or
  * empty) on first touch.  *is_new tells whether the group existed before. */
-static live_group *group_get(xs_engine *e, int scope, uint32_t g, int *is_new)
+static xs_live_txn *group_get(xs_store *st, int scope, uint32_t g,
+                              int *is_new)
 {
-    live_group *lg = NULL;
-    HASH_FIND(hh, e->groups[scope], &g, sizeof g, lg);
+    xs_live_txn *lg = NULL;
+    HASH_FIND(hh, st->live[scope], &g, sizeof g, lg);
     *is_new = 0;
     if (lg)
         return lg;
-    const xs_txns *t = &e->txns[scope];
+    const xs_txns *t = &st->txns[scope];
     uint32_t n = g < t->n ? t->off[g + 1] - t->off[g] : 0;
     *is_new = n == 0;
     lg = calloc(1, sizeof *lg);
@@ -145,22 +128,22 @@ static live_group *group_get(xs_engine *e, int scope, uint32_t g, int *is_new)
         memcpy(lg->items, t->items + t->off[g], n * sizeof *lg->items);
     lg->n = n;
     int hash_oom = 0;
-    HASH_ADD(hh, e->groups[scope], group, sizeof lg->group, lg);
+    HASH_ADD(hh, st->live[scope], group, sizeof lg->group, lg);
     if (hash_oom) {
         free(lg->items);
         free(lg);
         return NULL;
     }
-    e->live_bytes += sizeof *lg + lg->cap * sizeof *lg->items;
+    st->live_bytes += sizeof *lg + lg->cap * sizeof *lg->items;
     return lg;
 }
 
 /* Adds item to its group in one scope, recording new pairs and support. */
-static int scope_add(xs_engine *e, int scope, uint32_t g, uint32_t item,
+static int scope_add(xs_store *st, int scope, uint32_t g, uint32_t item,
                      inc_list *inc, u32_list *sup, uint64_t *new_txns)
 {
     int is_new;
-    live_group *lg = group_get(e, scope, g, &is_new);
+    xs_live_txn *lg = group_get(st, scope, g, &is_new);
     if (!lg)
         return -1;
     uint32_t pos = xs_lower_bound_u32(lg->items, lg->n, item);
@@ -171,7 +154,7 @@ static int scope_add(xs_engine *e, int scope, uint32_t g, uint32_t item,
         uint32_t *v = realloc(lg->items, cap * sizeof *v);
         if (!v)
             return -1;
-        e->live_bytes += (cap - lg->cap) * sizeof *v;
+        st->live_bytes += (cap - lg->cap) * sizeof *v;
         lg->items = v;
         lg->cap = cap;
     }
@@ -185,57 +168,6 @@ static int scope_add(xs_engine *e, int scope, uint32_t g, uint32_t item,
     lg->items[pos] = item;
     lg->n++;
     *new_txns += is_new;
-    return 0;
-}
-
-static int history_add(xs_engine *e, const xs_event *ev)
-{
-    live_history *h = NULL;
-    HASH_FIND(hh, e->history, &ev->customer, sizeof ev->customer, h);
-    if (!h) {
-        h = calloc(1, sizeof *h);
-        if (!h)
-            return -1;
-        h->customer = ev->customer;
-        size_t n = 0;
-        const xs_event *base = NULL;
-        if (e->hist_off && ev->customer < e->hist_customers) {
-            base = e->ds->events + e->hist_off[ev->customer];
-            n = e->hist_off[ev->customer + 1] - e->hist_off[ev->customer];
-        }
-        h->cap = n + 8;
-        h->ev = malloc(h->cap * sizeof *h->ev);
-        if (!h->ev) {
-            free(h);
-            return -1;
-        }
-        if (n)
-            memcpy(h->ev, base, n * sizeof *h->ev);
-        h->n = n;
-        int hash_oom = 0;
-        HASH_ADD(hh, e->history, customer, sizeof h->customer, h);
-        if (hash_oom) {
-            free(h->ev);
-            free(h);
-            return -1;
-        }
-        e->live_bytes += sizeof *h + h->cap * sizeof *h->ev;
-    }
-    if (h->n == h->cap) {
-        size_t cap = h->cap * 2;
-        xs_event *v = realloc(h->ev, cap * sizeof *v);
-        if (!v)
-            return -1;
-        e->live_bytes += (cap - h->cap) * sizeof *v;
-        h->ev = v;
-        h->cap = cap;
-    }
-    size_t i = h->n++; /* keep time order; new events are usually latest */
-    while (i > 0 && h->ev[i - 1].ts > ev->ts) {
-        h->ev[i] = h->ev[i - 1];
-        i--;
-    }
-    h->ev[i] = *ev;
     return 0;
 }
 
@@ -259,7 +191,8 @@ int xs_engine_ingest(xs_engine *e, const xs_ingest_event *ev, size_t n,
     if (!dense)
         return xs_error_set(err, XS_ERR_NOMEM, "out of memory");
     pthread_rwlock_wrlock(&e->lock);
-    xs_dataset *ds = e->ds;
+    xs_store *st = &e->store;
+    xs_dataset *ds = st->ds;
     rc = XS_OK;
     for (size_t i = 0; i < n && rc == XS_OK; i++) {
         xs_event *d = &dense[i];
@@ -287,19 +220,19 @@ int xs_engine_ingest(xs_engine *e, const xs_ingest_event *ev, size_t n,
                 ds->n_orders = d->order + 1;
         }
         for (int s = 0; s < 2; s++) {
-            if (!e->cooc[s])
+            if (!st->cooc[s])
                 continue;
             uint32_t g = s == XS_SCOPE_BASKET ? d->order : d->customer;
             if (g != XS_NONE &&
-                scope_add(e, s, g, d->item, &inc[s], &sup[s], &new_txns[s])) {
+                scope_add(st, s, g, d->item, &inc[s], &sup[s], &new_txns[s])) {
                 rc = XS_ERR_NOMEM;
                 break;
             }
         }
-        if (rc == XS_OK && history_add(e, d))
+        if (rc == XS_OK && xs_history_add(&st->hist, d))
             rc = XS_ERR_NOMEM;
-        if (d->ts > e->latest_ts)
-            e->latest_ts = d->ts;
+        if (d->ts > st->latest_ts)
+            st->latest_ts = d->ts;
     }
     /* Out of memory part way is the one failure left after validation.  The
      * counts are then not updated, but ids interned and the live
@@ -307,14 +240,12 @@ int xs_engine_ingest(xs_engine *e, const xs_ingest_event *ev, size_t n,
      * the error says "internal", not "refused". */
     uint32_t n_items = xs_dict_size(ds->items);
     for (int s = 0; s < 2 && rc == XS_OK; s++)
-        if (e->cooc[s])
-            rc = xs_cooc_update(e->cooc[s], n_items, sup[s].v, sup[s].n,
+        if (st->cooc[s])
+            rc = xs_cooc_update(st->cooc[s], n_items, sup[s].v, sup[s].n,
                                 inc[s].v, inc[s].n, new_txns[s], err);
     if (rc == XS_OK) {
-        e->ingested += n;
-        for (size_t p = 0; p < e->n_plugins; p++)
-            if (e->plugins[p].so.table->observe)
-                e->plugins[p].so.table->observe(e->plugins[p].state, dense, n);
+        st->ingested += n;
+        xs_registry_observe(&e->plugins, dense, n);
     }
     pthread_rwlock_unlock(&e->lock);
     for (int s = 0; s < 2; s++) {

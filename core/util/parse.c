@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "xsell/dataset.h"
+#include "xsell/parse.h"
 
 int xs_parse_double(const char *s, size_t len, double *out)
 {

@@ -41,4 +41,8 @@ static inline uint32_t xs_lower_bound_u32(const uint32_t *a, uint32_t n,
 /* Sorts a[0..n) ascending; tmp must hold n elements when n > 48. */
 void xs_sort_u32(uint32_t *a, size_t n, uint32_t *tmp);
 
+/* Sorts a[0..n) ascending and removes duplicates in place; returns the
+ * new count.  No temporary memory (qsort). */
+uint32_t xs_sort_unique_u32(uint32_t *a, uint32_t n);
+
 #endif

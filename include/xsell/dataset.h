@@ -22,6 +22,7 @@
 
 #include "dict.h"
 #include "error.h"
+#include "parse.h"
 #include "plugin.h"
 
 /* Column names in the events header; NULL means the default name. */
@@ -68,14 +69,5 @@ int xs_dataset_push(xs_dataset *ds, const xs_event *ev);
 xs_dataset *xs_dataset_load_baskets(const char *path, xs_error *err);
 xs_dataset *xs_dataset_load_events(const char *path, const xs_columns *cols,
                                    xs_error *err);
-
-/* Parses a timestamp: unix seconds (integer or decimal) or ISO-8601
- * (YYYY-MM-DD, YYYY-MM-DD[T ]hh:mm[:ss[.frac]][Z|+hh:mm|-hh:mm], read as UTC
- * when no offset is given).  Returns 0 and sets *out, or -1. */
-int xs_parse_timestamp(const char *s, size_t len, int64_t *out);
-
-/* Parses a finite decimal number filling the whole of s[0..len).  Returns 0
- * or -1. */
-int xs_parse_double(const char *s, size_t len, double *out);
 
 #endif

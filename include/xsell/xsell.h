@@ -17,6 +17,7 @@
 #include "json.h"
 #include "loader.h"
 #include "measure.h"
+#include "parse.h"
 #include "plugin.h"
 #include "rules.h"
 #include "segment.h"

@@ -1,29 +1,29 @@
 /*
- * fanout.c -- a small pool of threads that run a blend's plugins beside the
- * calling thread, so a blend costs about its slowest plugin rather than the
- * sum of them all.
+ * pool.c -- a small pool of threads running a caller's jobs beside it
+ * (engine/pool.h); the blend uses it so that a blend costs about its
+ * slowest plugin rather than the sum of them all.
  *
- * The caller hands over all its tasks but one, runs that one itself, then
- * takes back every task of its own that no pool thread has started and runs
- * it too; only then does it wait, for tasks already running.  So a busy
- * pool (every core serving) degrades to running the blend sequentially in
+ * The caller hands over all its jobs but one, runs that one itself, then
+ * takes back every job of its own that no pool thread has started and runs
+ * it too; only then does it wait, for jobs already running.  So a busy
+ * pool (every core serving) degrades to running the jobs sequentially in
  * the caller, never to waiting in a queue, and no caller can deadlock on
- * another's tasks.
+ * another's jobs.
  *
- * A task's memory is the caller's (its context); a task is never left in the
- * queue once its caller returns: the caller unlinks what it takes back, and
- * waits for the rest to finish.  Pool threads only read engine and plugin
- * state, under the read lock the caller holds for the whole request.
+ * A job's memory is the caller's; a job is never left in the queue once its
+ * caller returns: the caller unlinks what it takes back, and waits for the
+ * rest to finish.
  */
+#include <pthread.h>
 #include <stdlib.h>
 
-#include "engine/engine_internal.h"
+#include "engine/pool.h"
 
 struct xs_pool {
     pthread_mutex_t mu;
-    pthread_cond_t work; /* a task was queued, or stop */
-    pthread_cond_t done; /* a task finished */
-    xs_task *head, *tail;
+    pthread_cond_t work; /* a job was queued, or stop */
+    pthread_cond_t done; /* a job finished */
+    xs_job *head, *tail;
     int stop;
     int n;
     pthread_t *th;
@@ -38,15 +38,15 @@ static void *pool_main(void *arg)
             pthread_cond_wait(&p->work, &p->mu);
         if (p->stop)
             break;
-        xs_task *t = p->head;
-        p->head = t->next;
+        xs_job *j = p->head;
+        p->head = j->next;
         if (!p->head)
             p->tail = NULL;
-        t->state = XS_TASK_RUNNING;
+        j->state = XS_JOB_RUNNING;
         pthread_mutex_unlock(&p->mu);
-        t->rc = xs_task_run(t);
+        j->run(j->arg);
         pthread_mutex_lock(&p->mu);
-        t->state = XS_TASK_DONE;
+        j->state = XS_JOB_DONE;
         pthread_cond_broadcast(&p->done);
     }
     pthread_mutex_unlock(&p->mu);
@@ -97,12 +97,12 @@ void xs_pool_free(xs_pool *p)
     free(p);
 }
 
-/* Unlinks t from the queue (lock held); 1 when it was there. */
-static int unlink_task(xs_pool *p, xs_task *t)
+/* Unlinks j from the queue (lock held); 1 when it was there. */
+static int unlink_job(xs_pool *p, xs_job *j)
 {
-    xs_task *prev = NULL;
-    for (xs_task *q = p->head; q; prev = q, q = q->next) {
-        if (q != t)
+    xs_job *prev = NULL;
+    for (xs_job *q = p->head; q; prev = q, q = q->next) {
+        if (q != j)
             continue;
         if (prev)
             prev->next = q->next;
@@ -115,22 +115,22 @@ static int unlink_task(xs_pool *p, xs_task *t)
     return 0;
 }
 
-void xs_pool_run(xs_pool *p, xs_task *tasks, size_t n)
+void xs_pool_run(xs_pool *p, xs_job *jobs, size_t n)
 {
     if (!p || n < 2) {
         for (size_t i = 0; i < n; i++)
-            tasks[i].rc = xs_task_run(&tasks[i]);
+            jobs[i].run(jobs[i].arg);
         return;
     }
     pthread_mutex_lock(&p->mu);
     for (size_t i = 1; i < n; i++) {
-        tasks[i].state = XS_TASK_QUEUED;
-        tasks[i].next = NULL;
+        jobs[i].state = XS_JOB_QUEUED;
+        jobs[i].next = NULL;
         if (p->tail)
-            p->tail->next = &tasks[i];
+            p->tail->next = &jobs[i];
         else
-            p->head = &tasks[i];
-        p->tail = &tasks[i];
+            p->head = &jobs[i];
+        p->tail = &jobs[i];
     }
     if (n - 1 < (size_t)p->n)
         for (size_t i = 1; i < n; i++)
@@ -138,18 +138,18 @@ void xs_pool_run(xs_pool *p, xs_task *tasks, size_t n)
     else
         pthread_cond_broadcast(&p->work);
     pthread_mutex_unlock(&p->mu);
-    tasks[0].rc = xs_task_run(&tasks[0]);
+    jobs[0].run(jobs[0].arg);
     pthread_mutex_lock(&p->mu);
     for (size_t i = 1; i < n; i++) /* take back what nobody started */
-        if (tasks[i].state == XS_TASK_QUEUED && unlink_task(p, &tasks[i])) {
-            tasks[i].state = XS_TASK_RUNNING;
+        if (jobs[i].state == XS_JOB_QUEUED && unlink_job(p, &jobs[i])) {
+            jobs[i].state = XS_JOB_RUNNING;
             pthread_mutex_unlock(&p->mu);
-            tasks[i].rc = xs_task_run(&tasks[i]);
+            jobs[i].run(jobs[i].arg);
             pthread_mutex_lock(&p->mu);
-            tasks[i].state = XS_TASK_DONE;
+            jobs[i].state = XS_JOB_DONE;
         }
     for (size_t i = 1; i < n; i++)
-        while (tasks[i].state != XS_TASK_DONE)
+        while (jobs[i].state != XS_JOB_DONE)
             pthread_cond_wait(&p->done, &p->mu);
     pthread_mutex_unlock(&p->mu);
 }

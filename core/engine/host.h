@@ -1,0 +1,25 @@
+/*
+ * engine/host.h -- the host API table (xsell/plugin.h) over the engine's
+ * store: what a plugin sees of the engine.
+ *
+ * Every function of the table is a thin, checked view: ids are range
+ * checked, unknown scopes answer "nothing", and nothing a plugin passes in
+ * can make the host read out of bounds.  push() and scratch() are the
+ * result's own (engine/result.h).
+ */
+#ifndef XS_ENGINE_HOST_H
+#define XS_ENGINE_HOST_H
+
+#include "engine/store.h"
+#include "xsell/plugin.h"
+
+/* What a plugin holds as its host: the store, and where its log goes. */
+struct xs_host {
+    xs_store *store;
+    void (*log)(void *arg, int level, const char *msg); /* NULL: stderr */
+    void *log_arg;
+};
+
+extern const xs_host_api xs_host_api_table;
+
+#endif

@@ -1,0 +1,69 @@
+/*
+ * engine/store.h -- the engine's data: the events and their dictionaries,
+ * the catalog, the co-occurrence table of each scope built, the customers'
+ * histories, and what ingest added to them.
+ *
+ * The store is what plugins read through the host API and what ingest and
+ * the catalog op write.  It holds no lock: readers and writers are kept
+ * apart by the engine's lock (engine/engine_state.h).
+ *
+ * Ownership: the store owns the dataset and catalog handed to
+ * xs_store_init, the tables, histories and live transactions.
+ */
+#ifndef XS_ENGINE_STORE_H
+#define XS_ENGINE_STORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "engine/history.h"
+#include "util/xs_uthash.h"
+#include "xsell/catalog.h"
+#include "xsell/cooc.h"
+#include "xsell/dataset.h"
+#include "xsell/error.h"
+
+/* The items of one transaction (order or customer) touched by ingest:
+ * copied from the built transactions on first touch, then kept here. */
+typedef struct xs_live_txn {
+    uint32_t group;
+    uint32_t n, cap;
+    uint32_t *items; /* sorted */
+    UT_hash_handle hh;
+} xs_live_txn;
+
+typedef struct xs_store {
+    xs_dataset *ds;
+    xs_catalog *cat;   /* NULL until a catalog is loaded or sent */
+    int default_scope; /* XS_SCOPE_* */
+    int threads;       /* for table building, >= 1 */
+    xs_txns txns[2];   /* per scope, built with the table */
+    xs_cooc *cooc[2];  /* per scope; NULL when not built */
+    xs_history hist;
+    xs_live_txn *live[2]; /* per scope: transactions touched by ingest */
+    size_t live_bytes;    /* held by live transactions */
+    uint64_t ingested;    /* events added by ingest */
+    int64_t latest_ts;    /* latest event time, loaded or ingested */
+} xs_store;
+
+/* Takes ownership of ds and cat (cat may be NULL) even on failure; indexes
+ * the histories and builds the table of the default scope (scope, or -1:
+ * basket when the data has orders).  threads <= 0: one per processor. */
+int xs_store_init(xs_store *s, xs_dataset *ds, xs_catalog *cat, int scope,
+                  int threads, xs_error *err);
+void xs_store_free(xs_store *s);
+
+/* Builds the table of a scope if not built yet.  XS_ERR_NOTFOUND when the
+ * data cannot give that scope. */
+int xs_store_use_scope(xs_store *s, int scope, xs_error *err);
+
+/* The table of a scope, or NULL when not built (or not a scope). */
+const xs_cooc *xs_store_cooc(const xs_store *s, int scope);
+
+/* Customers known: those of the data, and those ingest added. */
+uint32_t xs_store_customers(const xs_store *s);
+
+/* Bytes held by the data, dictionaries, tables and live overlays. */
+size_t xs_store_bytes(const xs_store *s);
+
+#endif
