@@ -14,3 +14,13 @@ xs_add_test(test_recency)
 xs_add_test(test_score)
 add_dependencies(test_score recency popular)
 add_dependencies(test_recency recency)
+
+# The shape of the code: what libxsell exports against the headers, and
+# every header compiling on its own and with all the others.
+add_test(NAME symbols COMMAND /usr/bin/python3
+  ${CMAKE_CURRENT_SOURCE_DIR}/unit/symbols.py $<TARGET_FILE:xsell>
+  ${PROJECT_SOURCE_DIR} ${CMAKE_C_COMPILER})
+add_test(NAME headers COMMAND /usr/bin/python3
+  ${CMAKE_CURRENT_SOURCE_DIR}/unit/headers.py ${PROJECT_SOURCE_DIR}
+  ${CMAKE_C_COMPILER})
+set_tests_properties(symbols headers PROPERTIES LABELS unit)

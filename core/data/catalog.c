@@ -106,14 +106,14 @@ xs_catalog *xs_catalog_load(const char *path, xs_dict *items, xs_error *err)
         }
     }
     while ((rc = xs_csv_next(&csv, err)) == 1) {
-        const xs_csv_field *f = csv.f;
+        const xs_csv_cell *f = csv.f;
         if (csv.n != ncols) {
             xs_error_set(err, XS_ERR_DATA,
                          "%s:%zu: expected %zu fields as in the header, found "
                          "%zu", path, csv.line, ncols, csv.n);
             goto fail;
         }
-        const xs_csv_field *it = &f[idx[C_ITEM]], *cat = &f[idx[C_CATEGORY]],
+        const xs_csv_cell *it = &f[idx[C_ITEM]], *cat = &f[idx[C_CATEGORY]],
                            *pr = &f[idx[C_PRICE]];
         if (it->len == 0 || cat->len == 0) {
             xs_error_set(err, XS_ERR_DATA, "%s:%zu: empty %s", path, csv.line,

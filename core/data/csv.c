@@ -112,7 +112,7 @@ static int push_field(xs_csv *c, char *s, size_t len, int quoted)
 {
     if (c->n == c->cap) {
         size_t cap = c->cap ? c->cap * 2 : 16;
-        xs_csv_field *f = realloc(c->f, cap * sizeof *f);
+        xs_csv_cell *f = realloc(c->f, cap * sizeof *f);
         if (!f)
             return -1;
         c->f = f;

@@ -17,11 +17,11 @@
 
 #include "xsell/error.h"
 
-typedef struct xs_csv_field {
+typedef struct xs_csv_cell {
     char *s; /* NUL-terminated */
     size_t len;
     int quoted;
-} xs_csv_field;
+} xs_csv_cell;
 
 typedef struct xs_csv {
     const char *path;
@@ -31,7 +31,7 @@ typedef struct xs_csv {
     size_t line;     /* line number where the current record starts */
     size_t next_line;
     char delim;
-    xs_csv_field *f; /* fields of the current record */
+    xs_csv_cell *f; /* fields of the current record */
     size_t n, cap;
 } xs_csv;
 

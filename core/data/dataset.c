@@ -260,9 +260,9 @@ xs_dataset *xs_dataset_load_events(const char *path, const xs_columns *cols,
                          "%zu", path, c.line, ncols, c.n);
             goto fail;
         }
-        const xs_csv_field *f = c.f;
+        const xs_csv_cell *f = c.f;
         xs_event ev = {XS_NONE, 0, XS_NONE, 0, 0, 1.0, NAN};
-        const xs_csv_field *cu = &f[idx[COL_CUSTOMER]], *it = &f[idx[COL_ITEM]];
+        const xs_csv_cell *cu = &f[idx[COL_CUSTOMER]], *it = &f[idx[COL_ITEM]];
         if (cu->len == 0 || it->len == 0) {
             xs_error_set(err, XS_ERR_DATA, "%s:%zu: empty %s", path, c.line,
                          cu->len == 0 ? "customer" : "item");
@@ -273,7 +273,7 @@ xs_dataset *xs_dataset_load_events(const char *path, const xs_columns *cols,
         INTERN_CACHED(ds->items, it, last_it, last_it_len, last_it_id,
                       &ev.item);
         if (idx[COL_TIMESTAMP] >= 0) {
-            const xs_csv_field *t = &f[idx[COL_TIMESTAMP]];
+            const xs_csv_cell *t = &f[idx[COL_TIMESTAMP]];
             if (xs_parse_timestamp(t->s, t->len, &ev.ts)) {
                 xs_error_set(err, XS_ERR_DATA,
                              "%s:%zu: bad timestamp '%.40s' (want unix seconds "
@@ -282,7 +282,7 @@ xs_dataset *xs_dataset_load_events(const char *path, const xs_columns *cols,
             }
         }
         if (idx[COL_WEIGHT] >= 0) {
-            const xs_csv_field *w = &f[idx[COL_WEIGHT]];
+            const xs_csv_cell *w = &f[idx[COL_WEIGHT]];
             if (xs_parse_double(w->s, w->len, &ev.weight) || ev.weight < 0) {
                 xs_error_set(err, XS_ERR_DATA,
                              "%s:%zu: bad weight '%.40s' (want a number >= 0)",
@@ -291,7 +291,7 @@ xs_dataset *xs_dataset_load_events(const char *path, const xs_columns *cols,
             }
         }
         if (idx[COL_PRICE] >= 0) {
-            const xs_csv_field *pr = &f[idx[COL_PRICE]];
+            const xs_csv_cell *pr = &f[idx[COL_PRICE]];
             if (xs_parse_double(pr->s, pr->len, &ev.price) || ev.price < 0) {
                 xs_error_set(err, XS_ERR_DATA,
                              "%s:%zu: bad price '%.40s' (want a number >= 0)",
@@ -300,7 +300,7 @@ xs_dataset *xs_dataset_load_events(const char *path, const xs_columns *cols,
             }
         }
         if (idx[COL_ORDER] >= 0) {
-            const xs_csv_field *o = &f[idx[COL_ORDER]];
+            const xs_csv_cell *o = &f[idx[COL_ORDER]];
             if (o->len == 0) {
                 xs_error_set(err, XS_ERR_DATA, "%s:%zu: empty order", path,
                              c.line);

@@ -14,6 +14,7 @@
 #ifndef XSELL_CATALOG_H
 #define XSELL_CATALOG_H
 
+#include "api.h"
 #include "dict.h"
 #include "error.h"
 #include "plugin.h"
@@ -24,21 +25,24 @@ typedef struct xs_catalog xs_catalog;
  * the caller) or NULL with err set.  On failure `items` may have gained ids,
  * which is harmless: an id without events or catalog entry is never
  * recommended. */
-xs_catalog *xs_catalog_load(const char *path, xs_dict *items, xs_error *err);
-void xs_catalog_free(xs_catalog *c);
+XS_API xs_catalog *xs_catalog_load(const char *path, xs_dict *items,
+                                   xs_error *err);
+XS_API void xs_catalog_free(xs_catalog *c);
 
 /* Returns 1 and fills *out when item is in the catalog, else 0. */
-int xs_catalog_get(const xs_catalog *c, uint32_t item, xs_item_info *out);
-uint32_t xs_catalog_size(const xs_catalog *c);
-size_t xs_catalog_duplicates(const xs_catalog *c);
+XS_API int xs_catalog_get(const xs_catalog *c, uint32_t item,
+                          xs_item_info *out);
+XS_API uint32_t xs_catalog_size(const xs_catalog *c);
+XS_API size_t xs_catalog_duplicates(const xs_catalog *c);
 /* Category id of a name, or XS_NONE. */
-uint32_t xs_catalog_category(const xs_catalog *c, const char *name);
-uint32_t xs_catalog_category_count(const xs_catalog *c);
-const char *xs_catalog_category_name(const xs_catalog *c, uint32_t category);
+XS_API uint32_t xs_catalog_category(const xs_catalog *c, const char *name);
+XS_API uint32_t xs_catalog_category_count(const xs_catalog *c);
+XS_API const char *xs_catalog_category_name(const xs_catalog *c,
+                                            uint32_t category);
 
 /* An empty catalog (NULL when out of memory), for catalogs built at run
  * time. */
-xs_catalog *xs_catalog_new(void);
+XS_API xs_catalog *xs_catalog_new(void);
 
 /* One entry as written by xs_catalog_put: category is a name (interned),
  * price >= 0 and finite, margin NaN or finite, title NULL or copied. */
@@ -55,11 +59,12 @@ typedef struct xs_catalog_entry {
 /* Adds or replaces the entry of item (a dense id of the shared item
  * dictionary).  Returns 1 when the item was new to the catalog, 0 when
  * replaced, -1 when out of memory (the catalog is unchanged). */
-int xs_catalog_put(xs_catalog *c, uint32_t item, const xs_catalog_entry *in);
+XS_API int xs_catalog_put(xs_catalog *c, uint32_t item,
+                          const xs_catalog_entry *in);
 
 /* Fast path for the business rules: 1 and the item's stock flag and
  * category when it has an entry, else 0. */
-int xs_catalog_stock(const xs_catalog *c, uint32_t item, int *in_stock,
-                     uint32_t *category);
+XS_API int xs_catalog_stock(const xs_catalog *c, uint32_t item, int *in_stock,
+                            uint32_t *category);
 
 #endif

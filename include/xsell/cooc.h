@@ -20,6 +20,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "api.h"
 #include "dataset.h"
 #include "error.h"
 #include "plugin.h"
@@ -33,39 +34,40 @@ typedef struct xs_txns {
 /* Groups the dataset's events into transactions of the given scope.  Returns
  * XS_OK, or XS_ERR_NOTFOUND when the scope is unavailable (no orders for
  * basket scope, no customers for customer scope), or XS_ERR_NOMEM. */
-int xs_txns_build(const xs_dataset *ds, int scope, xs_txns *out, xs_error *err);
-void xs_txns_free(xs_txns *t);
+XS_API int xs_txns_build(const xs_dataset *ds, int scope, xs_txns *out,
+                         xs_error *err);
+XS_API void xs_txns_free(xs_txns *t);
 
 typedef struct xs_cooc xs_cooc;
 
 /* Counts every pair of items sharing a transaction.  n_items bounds the item
  * ids.  Uses up to `threads` threads (0 or 1: one).  Returns the table, owned
  * by the caller, or NULL with err set. */
-xs_cooc *xs_cooc_build(const xs_txns *t, uint32_t n_items, int threads,
-                       xs_error *err);
-void xs_cooc_free(xs_cooc *c);
+XS_API xs_cooc *xs_cooc_build(const xs_txns *t, uint32_t n_items, int threads,
+                              xs_error *err);
+XS_API void xs_cooc_free(xs_cooc *c);
 
 /* Returns 1 and fills *out if item has a row (it appears in a transaction). */
-int xs_cooc_row(const xs_cooc *c, uint32_t item, xs_row *out);
+XS_API int xs_cooc_row(const xs_cooc *c, uint32_t item, xs_row *out);
 /* Number of transactions holding both a and b (0 when a == b). */
-uint32_t xs_cooc_pair(const xs_cooc *c, uint32_t a, uint32_t b);
+XS_API uint32_t xs_cooc_pair(const xs_cooc *c, uint32_t a, uint32_t b);
 /* Transactions holding item (0 when none or out of range); O(1). */
-uint32_t xs_cooc_support(const xs_cooc *c, uint32_t item);
+XS_API uint32_t xs_cooc_support(const xs_cooc *c, uint32_t item);
 /* The support array (indexed by item id, xs_cooc_support_count entries);
  * valid until the next xs_cooc_update. */
-const uint32_t *xs_cooc_support_array(const xs_cooc *c);
-uint32_t xs_cooc_support_count(const xs_cooc *c);
+XS_API const uint32_t *xs_cooc_support_array(const xs_cooc *c);
+XS_API uint32_t xs_cooc_support_count(const xs_cooc *c);
 /* Row versions, indexed like the supports: 0 for a row as built, bumped
  * each time xs_cooc_update rewrites it. */
-const uint32_t *xs_cooc_version_array(const xs_cooc *c);
+XS_API const uint32_t *xs_cooc_version_array(const xs_cooc *c);
 /* Transactions counted. */
-uint64_t xs_cooc_transactions(const xs_cooc *c);
+XS_API uint64_t xs_cooc_transactions(const xs_cooc *c);
 /* Items with a row. */
-uint32_t xs_cooc_items(const xs_cooc *c);
+XS_API uint32_t xs_cooc_items(const xs_cooc *c);
 /* Stored pairs, counting (a,b) and (b,a) separately. */
-uint64_t xs_cooc_pairs(const xs_cooc *c);
+XS_API uint64_t xs_cooc_pairs(const xs_cooc *c);
 /* Bytes held by the table (pool, rows, hash). */
-size_t xs_cooc_bytes(const xs_cooc *c);
+XS_API size_t xs_cooc_bytes(const xs_cooc *c);
 
 /* One increment of the directed pair (a, b) by n. */
 typedef struct xs_pair_inc {
@@ -79,8 +81,8 @@ typedef struct xs_pair_inc {
  * touched are rewritten whole into a uthash map of live rows that shadows
  * the built rows.  All or nothing: on XS_ERR_NOMEM the table is unchanged.
  * Not safe against concurrent readers: the caller holds the write lock. */
-int xs_cooc_update(xs_cooc *c, uint32_t n_items, const uint32_t *sup,
-                   size_t n_sup, xs_pair_inc *inc, size_t n_inc,
-                   uint64_t new_txns, xs_error *err);
+XS_API int xs_cooc_update(xs_cooc *c, uint32_t n_items, const uint32_t *sup,
+                          size_t n_sup, xs_pair_inc *inc, size_t n_inc,
+                          uint64_t new_txns, xs_error *err);
 
 #endif

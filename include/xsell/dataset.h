@@ -20,6 +20,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "api.h"
 #include "dict.h"
 #include "error.h"
 #include "parse.h"
@@ -38,8 +39,8 @@ typedef struct xs_columns {
 
 /* Parses "customer=userId,item=movieId,weight=rating" into cols, which must be
  * zero-initialised.  Free with xs_columns_free(). */
-int xs_columns_parse(xs_columns *cols, const char *spec, xs_error *err);
-void xs_columns_free(xs_columns *cols);
+XS_API int xs_columns_parse(xs_columns *cols, const char *spec, xs_error *err);
+XS_API void xs_columns_free(xs_columns *cols);
 
 typedef struct xs_dataset {
     xs_dict *items;
@@ -59,15 +60,15 @@ typedef struct xs_dataset {
 } xs_dataset;
 
 /* An empty dataset with its dictionaries; NULL when out of memory. */
-xs_dataset *xs_dataset_new(void);
-void xs_dataset_free(xs_dataset *ds);
+XS_API xs_dataset *xs_dataset_new(void);
+XS_API void xs_dataset_free(xs_dataset *ds);
 
 /* Appends one event (ids already interned).  Returns 0 or -1 (memory). */
-int xs_dataset_push(xs_dataset *ds, const xs_event *ev);
+XS_API int xs_dataset_push(xs_dataset *ds, const xs_event *ev);
 
 /* Loaders.  Return a new dataset owned by the caller, or NULL with err set. */
-xs_dataset *xs_dataset_load_baskets(const char *path, xs_error *err);
-xs_dataset *xs_dataset_load_events(const char *path, const xs_columns *cols,
-                                   xs_error *err);
+XS_API xs_dataset *xs_dataset_load_baskets(const char *path, xs_error *err);
+XS_API xs_dataset *
+xs_dataset_load_events(const char *path, const xs_columns *cols, xs_error *err);
 
 #endif

@@ -12,22 +12,24 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "api.h"
+
 typedef struct xs_dict xs_dict;
 
-xs_dict *xs_dict_new(void); /* NULL when out of memory */
-void xs_dict_free(xs_dict *d);
+XS_API xs_dict *xs_dict_new(void); /* NULL when out of memory */
+XS_API void xs_dict_free(xs_dict *d);
 
 /* Interns s[0..len) and stores its id in *id.  Returns 0, or -1 when out of
  * memory or the dictionary is full. */
-int xs_dict_intern(xs_dict *d, const char *s, size_t len, uint32_t *id);
+XS_API int xs_dict_intern(xs_dict *d, const char *s, size_t len, uint32_t *id);
 
 /* Returns the id of s[0..len), or XS_NONE (UINT32_MAX) when absent. */
-uint32_t xs_dict_find(const xs_dict *d, const char *s, size_t len);
+XS_API uint32_t xs_dict_find(const xs_dict *d, const char *s, size_t len);
 
 /* Name of id (NUL-terminated), or NULL when id is out of range. */
-const char *xs_dict_name(const xs_dict *d, uint32_t id);
-uint32_t xs_dict_size(const xs_dict *d);
+XS_API const char *xs_dict_name(const xs_dict *d, uint32_t id);
+XS_API uint32_t xs_dict_size(const xs_dict *d);
 /* Bytes held by the dictionary. */
-size_t xs_dict_bytes(const xs_dict *d);
+XS_API size_t xs_dict_bytes(const xs_dict *d);
 
 #endif

@@ -19,6 +19,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "api.h"
 #include "catalog.h"
 #include "cooc.h"
 #include "dataset.h"
@@ -61,27 +62,28 @@ typedef struct xs_engine_config {
 } xs_engine_config;
 
 /* Takes ownership of ds and cat (cat may be NULL) even on failure. */
-xs_engine *xs_engine_new(xs_dataset *ds, xs_catalog *cat,
-                         const xs_engine_config *cfg, xs_error *err);
-void xs_engine_free(xs_engine *e);
+XS_API xs_engine *xs_engine_new(xs_dataset *ds, xs_catalog *cat,
+                                const xs_engine_config *cfg, xs_error *err);
+XS_API void xs_engine_free(xs_engine *e);
 
-const xs_dataset *xs_engine_dataset(const xs_engine *e);
-const xs_catalog *xs_engine_catalog(const xs_engine *e);
-int xs_engine_default_scope(const xs_engine *e);
+XS_API const xs_dataset *xs_engine_dataset(const xs_engine *e);
+XS_API const xs_catalog *xs_engine_catalog(const xs_engine *e);
+XS_API int xs_engine_default_scope(const xs_engine *e);
 
 /* Builds the table of a scope if not built yet.  XS_ERR_NOTFOUND when the
  * data cannot give that scope. */
-int xs_engine_use_scope(xs_engine *e, int scope, xs_error *err);
+XS_API int xs_engine_use_scope(xs_engine *e, int scope, xs_error *err);
 /* The table of a scope, or NULL when not built. */
-const xs_cooc *xs_engine_cooc(const xs_engine *e, int scope);
+XS_API const xs_cooc *xs_engine_cooc(const xs_engine *e, int scope);
 
 /* Loads plugin `name` (or a path) and creates it with the options.
  * XS_ERR_NOTFOUND when no file is found, XS_ERR_PLUGIN on any load or create
  * failure, XS_ERR_USAGE for a duplicate name. */
-int xs_engine_add_plugin(xs_engine *e, const char *name, const xs_option *opts,
-                         size_t n_opts, xs_error *err);
-size_t xs_engine_plugin_count(const xs_engine *e);
-const xs_plugin *xs_engine_plugin(const xs_engine *e, size_t i);
+XS_API int xs_engine_add_plugin(xs_engine *e, const char *name,
+                                const xs_option *opts, size_t n_opts,
+                                xs_error *err);
+XS_API size_t xs_engine_plugin_count(const xs_engine *e);
+XS_API const xs_plugin *xs_engine_plugin(const xs_engine *e, size_t i);
 
 /* Asks every loaded plugin one anonymous basket question (the first item)
  * and drops the answers, so that plugins building tables on first use
@@ -89,11 +91,11 @@ const xs_plugin *xs_engine_plugin(const xs_engine *e, size_t i);
  * Servers call it once before they answer; batch work that asks only
  * personal questions does not, and never pays for those tables.  Every
  * plugin is asked even when one fails; the first failure is returned. */
-int xs_engine_warm(xs_engine *e, xs_error *err);
+XS_API int xs_engine_warm(xs_engine *e, xs_error *err);
 
 /* Item id of a name, or XS_NONE. */
-uint32_t xs_engine_item(const xs_engine *e, const char *name);
-const char *xs_engine_item_name(const xs_engine *e, uint32_t item);
+XS_API uint32_t xs_engine_item(const xs_engine *e, const char *name);
+XS_API const char *xs_engine_item_name(const xs_engine *e, uint32_t item);
 
 /* One recommended item. */
 typedef struct xs_rec {
@@ -105,23 +107,24 @@ typedef struct xs_rec {
 
 /* Per-thread request state: result heap, scratch memory, output.  Reused
  * from request to request without allocating once warm. */
-xs_context *xs_context_new(xs_engine *e);
-void xs_context_free(xs_context *ctx);
+XS_API xs_context *xs_context_new(xs_engine *e);
+XS_API void xs_context_free(xs_context *ctx);
 
 /* Runs plugin `plugin` on req.  On XS_OK, *out points at *n results owned by
  * ctx, valid until the next call with ctx.  req->items must be sorted and
  * unique (see xs_request_items). */
-int xs_engine_recommend(xs_engine *e, xs_context *ctx, const char *plugin,
-                        const xs_request *req, const xs_rec **out, size_t *n,
-                        xs_error *err);
+XS_API int xs_engine_recommend(xs_engine *e, xs_context *ctx,
+                               const char *plugin, const xs_request *req,
+                               const xs_rec **out, size_t *n, xs_error *err);
 
 /* Like xs_engine_recommend, and also never returns the n_exclude items of
  * exclude (any order, duplicates allowed). */
-int xs_engine_recommend_excluding(xs_engine *e, xs_context *ctx,
-                                  const char *plugin, const xs_request *req,
-                                  const uint32_t *exclude, uint32_t n_exclude,
-                                  const xs_rec **out, size_t *n,
-                                  xs_error *err);
+XS_API int xs_engine_recommend_excluding(xs_engine *e, xs_context *ctx,
+                                         const char *plugin,
+                                         const xs_request *req,
+                                         const uint32_t *exclude,
+                                         uint32_t n_exclude, const xs_rec **out,
+                                         size_t *n, xs_error *err);
 
 /* ---- blend and business rules ---------------------------------------------
  *
@@ -151,8 +154,8 @@ int xs_engine_recommend_excluding(xs_engine *e, xs_context *ctx,
  *   fill            NAME|none         plugin that fills short blends
  *                                     (default popular when loaded)
  * XS_ERR_USAGE for an unknown key or bad value. */
-int xs_engine_set_rule(xs_engine *e, const char *key, const char *value,
-                       xs_error *err);
+XS_API int xs_engine_set_rule(xs_engine *e, const char *key, const char *value,
+                              xs_error *err);
 
 /* Per-request rule overrides. */
 typedef struct xs_filter {
@@ -163,14 +166,14 @@ typedef struct xs_filter {
 
 /* The general form of xs_engine_recommend: plugin NULL or "blend" for the
  * blend; filter may be NULL. */
-int xs_engine_recommend_filtered(xs_engine *e, xs_context *ctx,
-                                 const char *plugin, const xs_request *req,
-                                 const xs_filter *filter, const xs_rec **out,
-                                 size_t *n, xs_error *err);
+XS_API int
+xs_engine_recommend_filtered(xs_engine *e, xs_context *ctx, const char *plugin,
+                             const xs_request *req, const xs_filter *filter,
+                             const xs_rec **out, size_t *n, xs_error *err);
 
 /* Candidates plugin i offered that the host dropped as unknown ids or
  * non-finite scores, since the engine started. */
-uint64_t xs_engine_plugin_dropped(const xs_engine *e, size_t i);
+XS_API uint64_t xs_engine_plugin_dropped(const xs_engine *e, size_t i);
 
 /* ---- run-time catalog ------------------------------------------------------ */
 
@@ -188,12 +191,12 @@ typedef struct xs_catalog_item {
  * items, adds or replaces their entries (creating the catalog when the
  * engine has none) and calls every plugin's catalog() hook.  *added (may be
  * NULL) receives the number of items new to the catalog. */
-int xs_engine_catalog_upsert(xs_engine *e, const xs_catalog_item *items,
-                             size_t n, size_t *added, xs_error *err);
+XS_API int xs_engine_catalog_upsert(xs_engine *e, const xs_catalog_item *items,
+                                    size_t n, size_t *added, xs_error *err);
 
 /* Reader side of the engine lock (see the top of this file). */
-void xs_engine_read_lock(xs_engine *e);
-void xs_engine_read_unlock(xs_engine *e);
+XS_API void xs_engine_read_lock(xs_engine *e);
+XS_API void xs_engine_read_unlock(xs_engine *e);
 
 #define XS_INGEST_MAX 10000 /* events in one batch */
 #define XS_ID_MAX 1024      /* bytes in one external id */
@@ -204,8 +207,8 @@ void xs_engine_read_unlock(xs_engine *e);
  * then calls the journal, then, under the write lock, interns the new ids,
  * extends the co-occurrence tables, the customers' histories, and calls every
  * plugin's observe().  The next recommend sees the events. */
-int xs_engine_ingest(xs_engine *e, const xs_ingest_event *ev, size_t n,
-                     xs_error *err);
+XS_API int xs_engine_ingest(xs_engine *e, const xs_ingest_event *ev, size_t n,
+                            xs_error *err);
 
 /* Figures for monitoring. */
 typedef struct xs_engine_info {
@@ -218,10 +221,10 @@ typedef struct xs_engine_info {
 } xs_engine_info;
 
 /* Fills *out; the caller holds the read lock when ingest may run. */
-void xs_engine_info_get(const xs_engine *e, xs_engine_info *out);
+XS_API void xs_engine_info_get(const xs_engine *e, xs_engine_info *out);
 
 /* Sorts ids ascending and removes duplicates in place; returns the new
  * count. */
-uint32_t xs_request_items(uint32_t *ids, uint32_t n);
+XS_API uint32_t xs_request_items(uint32_t *ids, uint32_t n);
 
 #endif

@@ -8,6 +8,7 @@
 #ifndef XSELL_ERROR_H
 #define XSELL_ERROR_H
 
+#include "api.h"
 #include "plugin.h"
 
 enum xs_status {
@@ -27,7 +28,8 @@ typedef struct xs_error {
 } xs_error;
 
 /* Sets err (if non-NULL) and returns code. */
-int xs_error_set(xs_error *err, int code, const char *fmt, ...) XS_PRINTF(3, 4);
-void xs_error_clear(xs_error *err);
+XS_API int xs_error_set(xs_error *err, int code, const char *fmt, ...)
+    XS_PRINTF(3, 4);
+XS_API void xs_error_clear(xs_error *err);
 
 #endif

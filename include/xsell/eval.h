@@ -40,6 +40,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "api.h"
 #include "dataset.h"
 #include "error.h"
 
@@ -50,28 +51,28 @@ enum xs_split_method {
 };
 
 /* "stratified", "temporal" or "leave-last": the method, or -1. */
-int xs_split_parse(const char *name);
-const char *xs_split_name(int method);
+XS_API int xs_split_parse(const char *name);
+XS_API const char *xs_split_name(int method);
 
 /* Fills is_test[0 .. ds->n_events) (caller-owned) with 0 (train) or 1
  * (test).  ratio must be in (0, 1).  XS_ERR_USAGE for a bad method or
  * ratio, for data without customers, and for temporal on data without
  * timestamps; XS_ERR_DATA when the test side comes out empty. */
-int xs_split(const xs_dataset *ds, int method, double ratio, uint64_t seed,
-             unsigned char *is_test, xs_error *err);
+XS_API int xs_split(const xs_dataset *ds, int method, double ratio,
+                    uint64_t seed, unsigned char *is_test, xs_error *err);
 
 /* A new dataset (owned by the caller) holding, in file order, the events
  * of ds with is_test[i] == side, their ids interned afresh (first-seen
  * order) and the has_* flags of ds.  NULL with err set when out of memory. */
-xs_dataset *xs_dataset_subset(const xs_dataset *ds,
-                              const unsigned char *is_test, int side,
-                              xs_error *err);
+XS_API xs_dataset *xs_dataset_subset(const xs_dataset *ds,
+                                     const unsigned char *is_test, int side,
+                                     xs_error *err);
 
 /* Writes the events of one side as CSV to path: header customer,item and
  * then timestamp (unix seconds) and weight when ds has them; fields quoted
  * as RFC 4180 when needed.  XS_ERR_IO naming the file on failure. */
-int xs_split_write(const xs_dataset *ds, const unsigned char *is_test,
-                   int side, const char *path, xs_error *err);
+XS_API int xs_split_write(const xs_dataset *ds, const unsigned char *is_test,
+                          int side, const char *path, xs_error *err);
 
 /* The metrics of one user. */
 typedef struct xs_user_metrics {
@@ -83,9 +84,9 @@ typedef struct xs_user_metrics {
 /* Scores the ranked list rec[0 .. n_rec) (n_rec <= k counts; only the first
  * k are looked at) against the relevant items rel[0 .. n_rel), sorted
  * ascending and unique, n_rel > 0.  XS_ERR_USAGE when k == 0 or n_rel == 0. */
-int xs_eval_user(const uint32_t *rec, size_t n_rec, const uint32_t *rel,
-                 size_t n_rel, uint32_t k, xs_user_metrics *out,
-                 xs_error *err);
+XS_API int xs_eval_user(const uint32_t *rec, size_t n_rec, const uint32_t *rel,
+                        size_t n_rel, uint32_t k, xs_user_metrics *out,
+                        xs_error *err);
 
 /* Means over users. */
 typedef struct xs_eval_report {
@@ -96,11 +97,11 @@ typedef struct xs_eval_report {
 /* Accumulates users' metrics and the items recommended.  n_items: the items
  * in train (coverage's denominator); recommended ids must be below it. */
 typedef struct xs_eval xs_eval;
-xs_eval *xs_eval_new(uint32_t n_items, uint32_t k); /* NULL: no memory */
-void xs_eval_free(xs_eval *ev);
-int xs_eval_add(xs_eval *ev, const uint32_t *rec, size_t n_rec,
-                const uint32_t *rel, size_t n_rel, xs_error *err);
+XS_API xs_eval *xs_eval_new(uint32_t n_items, uint32_t k); /* NULL: no memory */
+       XS_API void xs_eval_free(xs_eval *ev);
+XS_API int xs_eval_add(xs_eval *ev, const uint32_t *rec, size_t n_rec,
+                       const uint32_t *rel, size_t n_rel, xs_error *err);
 /* The means so far (all zero with no users). */
-void xs_eval_result(const xs_eval *ev, xs_eval_report *out);
+XS_API void xs_eval_result(const xs_eval *ev, xs_eval_report *out);
 
 #endif

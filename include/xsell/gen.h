@@ -13,6 +13,7 @@
 
 #include <stdint.h>
 
+#include "api.h"
 #include "error.h"
 
 typedef struct xs_gen_params {
@@ -30,6 +31,6 @@ typedef struct xs_gen_params {
  * error (XS_ERR_USAGE for bad parameters -- limits: items <= 10,000,000,
  * customers and orders <= 100,000,000, start >= 0 -- XS_ERR_IO,
  * XS_ERR_NOMEM).  Prints nothing. */
-int xs_gen_write(const xs_gen_params *p, const char *dir, xs_error *err);
+XS_API int xs_gen_write(const xs_gen_params *p, const char *dir, xs_error *err);
 
 #endif

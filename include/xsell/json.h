@@ -11,11 +11,13 @@
 #include <stddef.h>
 #include <stdio.h>
 
-void xs_json_string(FILE *f, const char *s);
-void xs_json_number(FILE *f, double v);
+#include "api.h"
+
+XS_API void xs_json_string(FILE *f, const char *s);
+XS_API void xs_json_number(FILE *f, double v);
 /* A CSV field, quoted when it holds a comma, quote, CR or LF. */
-void xs_csv_field(FILE *f, const char *s);
+XS_API void xs_csv_field(FILE *f, const char *s);
 /* Shortest round-trip text of v into buf (at least 32 bytes). */
-void xs_format_double(char *buf, size_t len, double v);
+XS_API void xs_format_double(char *buf, size_t len, double v);
 
 #endif

@@ -18,6 +18,7 @@
 
 #include <stddef.h>
 
+#include "api.h"
 #include "error.h"
 #include "plugin.h"
 
@@ -30,8 +31,8 @@ typedef struct xs_plugin_so {
 /* Opens and validates path.  On success fills *so (close it with
  * xs_plugin_so_close); on failure returns XS_ERR_PLUGIN with err set and
  * leaves nothing open. */
-int xs_plugin_so_open(const char *path, xs_plugin_so *so, xs_error *err);
-void xs_plugin_so_close(xs_plugin_so *so);
+XS_API int xs_plugin_so_open(const char *path, xs_plugin_so *so, xs_error *err);
+XS_API void xs_plugin_so_close(xs_plugin_so *so);
 
 typedef struct xs_plugin_path {
     char **dirs; /* owned, in search order */
@@ -40,19 +41,20 @@ typedef struct xs_plugin_path {
 
 /* Builds the search path from plugin_dir (may be NULL), XSELL_PLUGIN_PATH and
  * the defaults. */
-int xs_plugin_path_init(xs_plugin_path *pp, const char *plugin_dir,
-                        xs_error *err);
-void xs_plugin_path_free(xs_plugin_path *pp);
+XS_API int xs_plugin_path_init(xs_plugin_path *pp, const char *plugin_dir,
+                               xs_error *err);
+XS_API void xs_plugin_path_free(xs_plugin_path *pp);
 
 /* Resolves a plugin name (or a path) to a file.  Returns XS_OK with the file
  * in out, or XS_ERR_NOTFOUND with err listing where it looked. */
-int xs_plugin_path_resolve(const xs_plugin_path *pp, const char *name,
-                           char *out, size_t outlen, xs_error *err);
+XS_API int xs_plugin_path_resolve(const xs_plugin_path *pp, const char *name,
+                                  char *out, size_t outlen, xs_error *err);
 
 /* Calls fn for every *.so file in the search path, first directory first,
  * files sorted by name; a name already seen in an earlier directory is
  * skipped.  Stops early and returns fn's value when it is non-zero. */
-int xs_plugin_path_each(const xs_plugin_path *pp,
-                        int (*fn)(const char *file, void *arg), void *arg);
+XS_API int xs_plugin_path_each(const xs_plugin_path *pp,
+                               int (*fn)(const char *file, void *arg),
+                               void *arg);
 
 #endif

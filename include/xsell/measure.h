@@ -20,15 +20,16 @@
 
 #include <stdint.h>
 
+#include "api.h"
 #include "plugin.h"
 
-double xs_measure(int measure, uint64_t n_ab, uint64_t n_a, uint64_t n_b,
-                  uint64_t n);
+XS_API double xs_measure(int measure, uint64_t n_ab, uint64_t n_a, uint64_t n_b,
+                         uint64_t n);
 /* Measure id of name ("lift", ...), or -1. */
-int xs_measure_parse(const char *name);
+XS_API int xs_measure_parse(const char *name);
 /* Name of a measure id, or NULL. */
-const char *xs_measure_name(int measure);
+XS_API const char *xs_measure_name(int measure);
 /* Dunning's LLR of a 2x2 contingency table (Mahout's logLikelihoodRatio). */
-double xs_llr(uint64_t k11, uint64_t k12, uint64_t k21, uint64_t k22);
+XS_API double xs_llr(uint64_t k11, uint64_t k12, uint64_t k21, uint64_t k22);
 
 #endif

@@ -13,6 +13,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "api.h"
 #include "cooc.h"
 #include "dict.h"
 #include "error.h"
@@ -31,13 +32,13 @@ enum xs_rule_sort {
 };
 
 /* Sort key of a name ("lift", ...), or -1. */
-int xs_rule_sort_parse(const char *name);
+XS_API int xs_rule_sort_parse(const char *name);
 
 /* Finds the rules of table c, sorted by key (descending; ties and
  * XS_RULES_BY_NAME by lhs then rhs name from `names`).  On XS_OK *out is a
  * malloc'd array of *n rules owned by the caller. */
-int xs_rules_find(const xs_cooc *c, const xs_dict *names, double min_support,
-                  double min_confidence, int sort, xs_rule **out, size_t *n,
-                  xs_error *err);
+XS_API int xs_rules_find(const xs_cooc *c, const xs_dict *names,
+                         double min_support, double min_confidence, int sort,
+                         xs_rule **out, size_t *n, xs_error *err);
 
 #endif

@@ -25,6 +25,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "api.h"
 #include "engine.h"
 #include "error.h"
 
@@ -66,17 +67,17 @@ typedef struct xs_score_stats {
 } xs_score_stats;
 
 /* 64-bit FNV-1a of s[0..len). */
-uint64_t xs_score_shard_hash(const char *s, size_t len);
+XS_API uint64_t xs_score_shard_hash(const char *s, size_t len);
 
 /* Scores the customers of cfg with engine e (plugins loaded, no ingest
  * running) and writes them through cfg->write.  *stats (may be NULL) is
  * filled even on failure.  Returns XS_OK, XS_ERR_USAGE for a bad config
  * (k, shard, format, unknown customer id), XS_ERR_NOMEM, XS_ERR_IO when the
  * writer refused, or the engine's error for a failed recommendation. */
-int xs_score_run(xs_engine *e, const xs_score_config *cfg,
-                 xs_score_stats *stats, xs_error *err);
+XS_API int xs_score_run(xs_engine *e, const xs_score_config *cfg,
+                        xs_score_stats *stats, xs_error *err);
 
 /* A writer for xs_score_config.write: arg is a FILE *. */
-int xs_score_write_file(void *arg, const char *buf, size_t len);
+XS_API int xs_score_write_file(void *arg, const char *buf, size_t len);
 
 #endif

@@ -36,6 +36,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "api.h"
 #include "catalog.h"
 #include "dataset.h"
 #include "error.h"
@@ -57,9 +58,9 @@ enum xs_segment {
 };
 
 /* "Champions", "Loyal", ...; NULL out of range. */
-const char *xs_segment_name(int segment);
+XS_API const char *xs_segment_name(int segment);
 /* The segment of scores r and f in 1..bins (bins 2..10). */
-int xs_segment_of(int r, int f, int bins);
+XS_API int xs_segment_of(int r, int f, int bins);
 
 typedef struct xs_segment_config {
     int bins;           /* 2..10; 0 means 5 */
@@ -108,16 +109,17 @@ typedef struct xs_segmentation {
  * xs_segmentation_free), or an error: XS_ERR_USAGE for a bad config (bins,
  * a now before every event, a period outside the data), XS_ERR_DATA when
  * the data lacks timestamps or prices. */
-int xs_segment_compute(const xs_dataset *ds, const xs_catalog *cat,
-                       const xs_segment_config *cfg, xs_segmentation **out,
-                       xs_error *err);
-void xs_segmentation_free(xs_segmentation *s);
+XS_API int xs_segment_compute(const xs_dataset *ds, const xs_catalog *cat,
+                              const xs_segment_config *cfg,
+                              xs_segmentation **out, xs_error *err);
+XS_API void xs_segmentation_free(xs_segmentation *s);
 
 /* Writes one self-contained HTML page (inline CSS and SVG, no script, no
  * external reference) with bar charts of customers and revenue per segment,
  * the Pareto curve and a table of the summary figures.  customers names the
  * rows' ids.  title may be NULL.  Returns XS_OK or XS_ERR_IO. */
-int xs_segment_write_html(const xs_segmentation *s, const xs_dict *customers,
-                          const char *title, FILE *f, xs_error *err);
+XS_API int xs_segment_write_html(const xs_segmentation *s,
+                                 const xs_dict *customers, const char *title,
+                                 FILE *f, xs_error *err);
 
 #endif

@@ -14,6 +14,7 @@
 
 #include <stdint.h>
 
+#include "api.h"
 #include "engine.h"
 #include "error.h"
 
@@ -32,15 +33,15 @@ typedef struct xs_server xs_server;
 
 /* Creates the sockets and binds.  The engine must outlive the server and
  * have its plugins loaded.  NULL with err set on failure. */
-xs_server *xs_server_new(xs_engine *e, const xs_server_config *cfg,
-                         xs_error *err);
+XS_API xs_server *xs_server_new(xs_engine *e, const xs_server_config *cfg,
+                                xs_error *err);
 /* The endpoint actually bound ("tcp://127.0.0.1:40123" for port *). */
-const char *xs_server_endpoint(const xs_server *s);
+XS_API const char *xs_server_endpoint(const xs_server *s);
 /* Serves until xs_server_stop; returns XS_OK or an error code. */
-int xs_server_run(xs_server *s, xs_error *err);
+XS_API int xs_server_run(xs_server *s, xs_error *err);
 /* Asks a running server to stop.  Async-signal-safe (one write to a
  * pipe), callable from any thread or a signal handler. */
-void xs_server_stop(xs_server *s);
-void xs_server_free(xs_server *s);
+XS_API void xs_server_stop(xs_server *s);
+XS_API void xs_server_free(xs_server *s);
 
 #endif

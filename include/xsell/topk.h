@@ -10,6 +10,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "api.h"
+
 typedef struct xs_scored {
     uint32_t item;
     double score;
@@ -24,14 +26,14 @@ typedef struct xs_topk {
 
 /* Prepares t for k entries (allocating only when k grows).  Returns 0 or -1
  * when out of memory. */
-int xs_topk_reset(xs_topk *t, uint32_t k);
-void xs_topk_free(xs_topk *t);
+XS_API int xs_topk_reset(xs_topk *t, uint32_t k);
+XS_API void xs_topk_free(xs_topk *t);
 /* Offers (item, score); returns 1 when kept, 0 when not good enough.  Offer
  * each item at most once between resets. */
-int xs_topk_push(xs_topk *t, uint32_t item, double score);
+XS_API int xs_topk_push(xs_topk *t, uint32_t item, double score);
 /* Sorts the held entries best-first in place; the heap is then spent until
  * the next reset. */
-void xs_topk_sort(xs_topk *t);
+XS_API void xs_topk_sort(xs_topk *t);
 /* 1 when a ranks before b. */
 static inline int xs_scored_before(const xs_scored *a, const xs_scored *b)
 {
