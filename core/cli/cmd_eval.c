@@ -3,16 +3,9 @@
  *
  * The events are split (xsell/eval.h), an engine is built on the train
  * events only (an in-memory dataset: nothing of the test side reaches the
- * plugins), and every test customer is asked for its top k with the
- * engine's rules, which drop the items it bought in train (exclude_owned).
- * The relevant items of a customer are its distinct test items that it
- * did not buy in train; items new to train still count as relevant (no
- * model can find them, as in any offline split).
- *
- * Evaluated users are the customers with a train history and at least one
- * relevant item; the others are counted as skipped: "skipped_cold" (test
- * events but no train events) and "skipped_no_relevant" (every test item
- * already bought in train).
+ * plugins), and xs_eval_run asks every test customer for its top k and
+ * scores the lists; this file reads the options, builds the engine and
+ * prints the report.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -50,34 +43,16 @@ static void help(FILE *f)
 
 /* Everything one run owns, freed in one place. */
 typedef struct eval_run {
-    xs_dataset *ds;   /* the whole input */
+    xs_dataset *ds; /* the whole input */
     unsigned char *is_test;
-    xs_engine *e;
-    xs_context *ctx;
-    xs_eval *acc;
-    size_t *start, *order; /* events grouped by customer */
-    uint32_t *train_items, *rel, *recs, *item_map;
+    xs_engine *e;   /* on the train side */
 } eval_run;
 
 static void run_free(eval_run *r)
 {
-    xs_context_free(r->ctx);
     xs_engine_free(r->e);
-    xs_eval_free(r->acc);
     xs_dataset_free(r->ds);
     free(r->is_test);
-    free(r->start);
-    free(r->order);
-    free(r->train_items);
-    free(r->rel);
-    free(r->recs);
-    free(r->item_map);
-}
-
-static int cmp_u32(const void *a, const void *b)
-{
-    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
-    return (x > y) - (x < y);
 }
 
 static int save_split(const char *dir, const eval_run *r)
@@ -102,9 +77,9 @@ static int save_split(const char *dir, const eval_run *r)
 }
 
 static void print_report(int format, const xs_eval_report *m,
-                         uint64_t skipped_cold, uint64_t skipped_norel,
-                         const char *plugin, const char *split, long k,
-                         size_t n_train, size_t n_test)
+                         const xs_eval_skipped *sk, const char *plugin,
+                         const char *split, long k, size_t n_train,
+                         size_t n_test)
 {
     const struct { const char *key; double v; } rows[] = {
         {"precision", m->precision}, {"recall", m->recall},
@@ -119,9 +94,8 @@ static void print_report(int format, const xs_eval_report *m,
         }
         printf("\"users\":%llu,\"skipped_cold\":%llu,"
                "\"skipped_no_relevant\":%llu,\"k\":%ld,\"plugin\":",
-               (unsigned long long)m->users,
-               (unsigned long long)skipped_cold,
-               (unsigned long long)skipped_norel, k);
+               (unsigned long long)m->users, (unsigned long long)sk->cold,
+               (unsigned long long)sk->no_relevant, k);
         xs_json_string(stdout, plugin);
         printf(",\"split\":\"%s\",\"train_events\":%zu,\"test_events\":%zu}\n",
                split, n_train, n_test);
@@ -133,8 +107,8 @@ static void print_report(int format, const xs_eval_report *m,
         printf("  %-20s %.6f\n", rows[i].key, rows[i].v);
     printf("  %-20s %llu\n  %-20s %llu\n  %-20s %llu\n", "users",
            (unsigned long long)m->users, "skipped_cold",
-           (unsigned long long)skipped_cold, "skipped_no_relevant",
-           (unsigned long long)skipped_norel);
+           (unsigned long long)sk->cold, "skipped_no_relevant",
+           (unsigned long long)sk->no_relevant);
 }
 
 int cmd_eval(int argc, char **argv)
@@ -288,7 +262,6 @@ int cmd_eval(int argc, char **argv)
         cli_fail("eval", CLI_RUNTIME, "%s", err.msg);
         goto done;
     }
-    uint32_t n_train_items = xs_dict_size(train->items);
     xs_catalog *cat = NULL;
     if (d.catalog && !(cat = xs_catalog_load(d.catalog, train->items, &err))) {
         xs_dataset_free(train);
@@ -311,109 +284,23 @@ int cmd_eval(int argc, char **argv)
         goto done;
     rc = CLI_RUNTIME;
 
-    /* ids: input item -> train item, or n_train_items + input id when the
-     * item never occurs in train (relevant, never recommendable) */
-    uint32_t n_items = xs_dict_size(r.ds->items);
-    uint32_t n_cust = xs_dict_size(r.ds->customers);
-    r.item_map = malloc(((size_t)n_items + 1) * sizeof *r.item_map);
-    r.start = calloc((size_t)n_cust + 1, sizeof *r.start);
-    r.order = malloc((n_ev + 1) * sizeof *r.order);
-    r.train_items = malloc((n_ev + 1) * sizeof *r.train_items);
-    r.rel = malloc((n_ev + 1) * sizeof *r.rel);
-    r.recs = malloc((size_t)k * sizeof *r.recs);
-    r.acc = xs_eval_new(n_train_items, (uint32_t)k);
-    r.ctx = xs_context_new(r.e);
-    if (!r.item_map || !r.start || !r.order || !r.train_items || !r.rel ||
-        !r.recs || !r.acc || !r.ctx) {
-        cli_fail("eval", CLI_RUNTIME, "out of memory");
+    /* every test customer */
+    xs_eval_report rep;
+    xs_eval_skipped sk;
+    if (xs_eval_run(r.e, ask, (uint32_t)k, r.ds, r.is_test, &rep, &sk,
+                    &err)) {
+        rc = cli_fail("eval", cli_exit_code(err.code), "%s", err.msg);
         goto done;
     }
-    for (uint32_t i = 0; i < n_items; i++) {
-        const char *name = xs_dict_name(r.ds->items, i);
-        uint32_t t = xs_engine_item(r.e, name);
-        r.item_map[i] = t != XS_NONE && t < n_train_items ? t
-                                                          : n_train_items + i;
-    }
-    for (size_t i = 0; i < n_ev; i++)
-        r.start[r.ds->events[i].customer + 1]++;
-    for (uint32_t cu = 0; cu < n_cust; cu++)
-        r.start[cu + 1] += r.start[cu];
-    {
-        size_t *fill = malloc(((size_t)n_cust + 1) * sizeof *fill);
-        if (!fill) {
-            cli_fail("eval", CLI_RUNTIME, "out of memory");
-            goto done;
-        }
-        memcpy(fill, r.start, ((size_t)n_cust + 1) * sizeof *fill);
-        for (size_t i = 0; i < n_ev; i++)
-            r.order[fill[r.ds->events[i].customer]++] = i;
-        free(fill);
-    }
-
-    /* every test customer */
-    const xs_dataset *tds = xs_engine_dataset(r.e);
-    uint64_t skipped_cold = 0, skipped_norel = 0;
-    for (uint32_t cu = 0; cu < n_cust; cu++) {
-        size_t n_tr = 0, n_rel = 0;
-        for (size_t j = r.start[cu]; j < r.start[cu + 1]; j++) {
-            size_t i = r.order[j];
-            uint32_t it = r.item_map[r.ds->events[i].item];
-            if (r.is_test[i])
-                r.rel[n_rel++] = it;
-            else
-                r.train_items[n_tr++] = it;
-        }
-        if (n_rel == 0)
-            continue; /* not a test customer */
-        if (n_tr == 0) {
-            skipped_cold++;
-            continue;
-        }
-        qsort(r.train_items, n_tr, sizeof *r.train_items, cmp_u32);
-        qsort(r.rel, n_rel, sizeof *r.rel, cmp_u32);
-        size_t m = 0, t = 0;
-        for (size_t j = 0; j < n_rel; j++) {
-            if (j && r.rel[j] == r.rel[j - 1])
-                continue;
-            while (t < n_tr && r.train_items[t] < r.rel[j])
-                t++;
-            if (t < n_tr && r.train_items[t] == r.rel[j])
-                continue;
-            r.rel[m++] = r.rel[j];
-        }
-        if (m == 0) {
-            skipped_norel++;
-            continue;
-        }
-        const char *name = xs_dict_name(r.ds->customers, cu);
-        xs_request req = {NULL, 0, xs_dict_find(tds->customers, name,
-                                                strlen(name)),
-                          (uint32_t)k, 0, XS_NONE};
-        const xs_rec *recs;
-        size_t n = 0;
-        if (xs_engine_recommend_filtered(r.e, r.ctx, ask, &req, NULL, &recs,
-                                         &n, &err)) {
-            rc = cli_fail("eval", cli_exit_code(err.code), "%s", err.msg);
-            goto done;
-        }
-        for (size_t j = 0; j < n; j++)
-            r.recs[j] = recs[j].item;
-        if (xs_eval_add(r.acc, r.recs, n, r.rel, m, &err)) {
-            rc = cli_fail("eval", cli_exit_code(err.code), "%s", err.msg);
-            goto done;
-        }
-    }
-    xs_eval_report rep;
-    xs_eval_result(r.acc, &rep);
     if (rep.users == 0) {
         rc = cli_fail("eval", CLI_RUNTIME, "no customer to evaluate: %llu "
                       "test customers have no train events, %llu bought "
-                      "nothing new", (unsigned long long)skipped_cold,
-                      (unsigned long long)skipped_norel);
+                      "nothing new", (unsigned long long)sk.cold,
+                      (unsigned long long)sk.no_relevant);
         goto done;
     }
-    print_report(format, &rep, skipped_cold, skipped_norel, plugin,
-                 xs_split_name(method), k, n_ev - n_test, n_test);
+    print_report(format, &rep, &sk, plugin, xs_split_name(method), k,
+                 n_ev - n_test, n_test);
     rc = fflush(stdout) == 0 ? CLI_OK : CLI_RUNTIME;
 done:
     run_free(&r);

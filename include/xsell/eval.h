@@ -42,6 +42,7 @@
 
 #include "api.h"
 #include "dataset.h"
+#include "engine.h"
 #include "error.h"
 
 enum xs_split_method {
@@ -103,5 +104,30 @@ XS_API int xs_eval_add(xs_eval *ev, const uint32_t *rec, size_t n_rec,
                        const uint32_t *rel, size_t n_rel, xs_error *err);
 /* The means so far (all zero with no users). */
 XS_API void xs_eval_result(const xs_eval *ev, xs_eval_report *out);
+
+/* ---- a whole evaluation ---------------------------------------------------
+ *
+ * Every test customer of a split is asked for its top k by engine e, under
+ * the engine's rules, which drop what it bought in train (exclude_owned).
+ * e must be built on the train side, xs_dataset_subset(ds, is_test, 0), and
+ * may add a catalog: the train items are the items of e's events.  The
+ * relevant items of a customer are its distinct test items it did not buy
+ * in train; items new to train still count as relevant (no model can find
+ * them, as in any offline split).  Evaluated: the customers with a train
+ * history and at least one relevant item; the others are counted as
+ * skipped. */
+typedef struct xs_eval_skipped {
+    uint64_t cold;        /* test events but no train events */
+    uint64_t no_relevant; /* every test item already bought in train */
+} xs_eval_skipped;
+
+/* Runs the evaluation of plugin (a loaded plugin's name, or NULL/"blend")
+ * with list length k (1 .. XS_K_MAX) and fills *report and *skipped.
+ * XS_ERR_USAGE for a bad k, the engine's error for a failed request,
+ * XS_ERR_NOMEM. */
+XS_API int xs_eval_run(xs_engine *e, const char *plugin, uint32_t k,
+                       const xs_dataset *ds, const unsigned char *is_test,
+                       xs_eval_report *report, xs_eval_skipped *skipped,
+                       xs_error *err);
 
 #endif

@@ -1,0 +1,126 @@
+/*
+ * op_info.c -- the ops that describe the server: stats (request counts and
+ * latencies of every worker, the engine's figures, memory, plugins'
+ * dropped candidates), health and plugins.
+ */
+#include <stdio.h>
+
+#include "serve/wire.h"
+
+static size_t rss_bytes(void)
+{
+    FILE *f = fopen("/proc/self/statm", "r");
+    unsigned long pages = 0, rss = 0;
+    if (f) {
+        if (fscanf(f, "%lu %lu", &pages, &rss) != 2)
+            rss = 0;
+        fclose(f);
+    }
+    return (size_t)rss * 4096;
+}
+
+int xs_op_stats(xs_protocol *p)
+{
+    xs_stats_summary s;
+    xs_stats_summarize(p->sh->stats, p->sh->n_stats, &s);
+    xs_engine_info info;
+    xs_engine_read_lock(p->sh->engine);
+    xs_engine_info_get(p->sh->engine, &info);
+    xs_engine_read_unlock(p->sh->engine);
+    msgpack_packer *pk = &p->pk;
+    xs_wire_head(p, 11, 1);
+    xs_wire_pack_str(pk, "uptime_s");
+    msgpack_pack_double(pk, xs_now() - p->sh->started);
+    xs_wire_pack_str(pk, "requests");
+    msgpack_pack_map(pk, XS_OP_COUNT);
+    for (int op = 0; op < XS_OP_COUNT; op++) {
+        xs_wire_pack_str(pk, xs_op_name(op));
+        msgpack_pack_map(pk, 2);
+        xs_wire_pack_str(pk, "count");
+        msgpack_pack_uint64(pk, s.requests[op]);
+        xs_wire_pack_str(pk, "errors");
+        msgpack_pack_uint64(pk, s.errors[op]);
+    }
+    xs_wire_pack_str(pk, "latency_us");
+    msgpack_pack_map(pk, 4);
+    xs_wire_pack_str(pk, "p50");
+    msgpack_pack_double(pk, s.p50_us);
+    xs_wire_pack_str(pk, "p90");
+    msgpack_pack_double(pk, s.p90_us);
+    xs_wire_pack_str(pk, "p99");
+    msgpack_pack_double(pk, s.p99_us);
+    xs_wire_pack_str(pk, "max");
+    msgpack_pack_double(pk, s.max_us);
+    xs_wire_pack_str(pk, "customers");
+    msgpack_pack_uint32(pk, info.customers);
+    xs_wire_pack_str(pk, "items");
+    msgpack_pack_uint32(pk, info.items);
+    xs_wire_pack_str(pk, "events");
+    msgpack_pack_uint64(pk, info.events);
+    xs_wire_pack_str(pk, "ingested");
+    msgpack_pack_uint64(pk, info.ingested);
+    xs_wire_pack_str(pk, "transactions");
+    msgpack_pack_map(pk, 2);
+    xs_wire_pack_str(pk, "basket");
+    msgpack_pack_uint64(pk, info.transactions[XS_SCOPE_BASKET]);
+    xs_wire_pack_str(pk, "customer");
+    msgpack_pack_uint64(pk, info.transactions[XS_SCOPE_CUSTOMER]);
+    xs_wire_pack_str(pk, "pairs");
+    msgpack_pack_map(pk, 2);
+    xs_wire_pack_str(pk, "basket");
+    msgpack_pack_uint64(pk, info.pairs[XS_SCOPE_BASKET]);
+    xs_wire_pack_str(pk, "customer");
+    msgpack_pack_uint64(pk, info.pairs[XS_SCOPE_CUSTOMER]);
+    xs_wire_pack_str(pk, "memory");
+    msgpack_pack_map(pk, 2);
+    xs_wire_pack_str(pk, "data_bytes");
+    msgpack_pack_uint64(pk, info.bytes);
+    xs_wire_pack_str(pk, "rss_bytes");
+    msgpack_pack_uint64(pk, rss_bytes());
+    const xs_engine *e = p->sh->engine;
+    size_t np = xs_engine_plugin_count(e);
+    xs_wire_pack_str(pk, "plugins");
+    msgpack_pack_map(pk, np);
+    for (size_t i = 0; i < np; i++) {
+        xs_wire_pack_str(pk, xs_engine_plugin(e, i)->name);
+        msgpack_pack_map(pk, 1);
+        xs_wire_pack_str(pk, "dropped");
+        msgpack_pack_uint64(pk, xs_engine_plugin_dropped(e, i));
+    }
+    return 0;
+}
+
+int xs_op_health(xs_protocol *p)
+{
+    xs_wire_head(p, 2, 1);
+    xs_wire_pack_str(&p->pk, "status");
+    xs_wire_pack_str(&p->pk, "serving");
+    xs_wire_pack_str(&p->pk, "uptime_s");
+    msgpack_pack_double(&p->pk, xs_now() - p->sh->started);
+    return 0;
+}
+
+int xs_op_plugins(xs_protocol *p)
+{
+    const xs_engine *e = p->sh->engine;
+    size_t n = xs_engine_plugin_count(e);
+    xs_wire_head(p, 2, 1);
+    xs_wire_pack_str(&p->pk, "default");
+    xs_wire_pack_str(&p->pk,
+                     p->sh->default_plugin ? p->sh->default_plugin : "blend");
+    xs_wire_pack_str(&p->pk, "plugins");
+    msgpack_pack_array(&p->pk, n);
+    for (size_t i = 0; i < n; i++) {
+        const xs_plugin *pl = xs_engine_plugin(e, i);
+        msgpack_pack_map(&p->pk, 4);
+        xs_wire_pack_str(&p->pk, "name");
+        xs_wire_pack_str(&p->pk, pl->name);
+        xs_wire_pack_str(&p->pk, "version");
+        xs_wire_pack_str(&p->pk, pl->version ? pl->version : "");
+        xs_wire_pack_str(&p->pk, "abi");
+        msgpack_pack_uint32(&p->pk, pl->abi);
+        xs_wire_pack_str(&p->pk, "description");
+        xs_wire_pack_str(&p->pk, pl->description ? pl->description : "");
+    }
+    return 0;
+}

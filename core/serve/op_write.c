@@ -1,0 +1,209 @@
+/*
+ * op_write.c -- the ops that change the engine: ingest (new events) and
+ * catalog (new or changed catalog entries).  Each reads its whole array
+ * into the handler's buffers first (the first bad entry refuses the
+ * request, naming it), then hands the batch to the engine, which validates
+ * it again and applies it whole or not at all.
+ */
+#include <math.h>
+#include <stdlib.h>
+#include <time.h>
+
+#include "serve/wire.h"
+
+/* Reads one ingest event map into ev. */
+static int read_event(xs_protocol *p, xs_mp *m, uint32_t i, xs_ingest_event *ev,
+                      char *text)
+{
+    uint32_t n;
+    if (xs_mp_read_map(m, &n))
+        return xs_wire_fail(p, "bad_request", "events[%u]: want a map, not %s",
+                            i, xs_mp_type_name(xs_mp_type(m)));
+    *ev = (xs_ingest_event){0};
+    ev->ts = (int64_t)time(NULL);
+    ev->weight = 1.0;
+    ev->price = NAN;
+    int seen_customer = 0, seen_item = 0;
+    for (uint32_t f = 0; f < n; f++) {
+        const char *key;
+        uint32_t klen;
+        if (xs_mp_read_str(m, &key, &klen))
+            return xs_wire_fail(p, "bad_request",
+                                "events[%u]: keys must be strings", i);
+        int nil = xs_mp_type(m) == XS_MP_NIL;
+        if (xs_mp_str_eq(key, klen, "customer")) {
+            if (xs_wire_read_id(m, text, &ev->customer, &ev->customer_len))
+                return xs_wire_fail(p, "bad_request",
+                                    "events[%u].customer: want a string id", i);
+            seen_customer = 1;
+        } else if (xs_mp_str_eq(key, klen, "item")) {
+            if (xs_wire_read_id(m, text + XS_ID_TEXT, &ev->item, &ev->item_len))
+                return xs_wire_fail(p, "bad_request",
+                                    "events[%u].item: want a string id", i);
+            seen_item = 1;
+        } else if (xs_mp_str_eq(key, klen, "order")) {
+            if (nil)
+                xs_mp_read_nil(m);
+            else if (xs_wire_read_id(m, text + 2 * XS_ID_TEXT, &ev->order,
+                                     &ev->order_len))
+                return xs_wire_fail(p, "bad_request",
+                                    "events[%u].order: want a string id", i);
+        } else if (xs_mp_str_eq(key, klen, "ts")) {
+            double t;
+            if (xs_mp_read_number(m, &t) || fabs(t) > 9.2e15)
+                return xs_wire_fail(p, "bad_request",
+                                    "events[%u].ts: want unix seconds", i);
+            ev->ts = (int64_t)floor(t);
+        } else if (xs_mp_str_eq(key, klen, "qty")) {
+            if (xs_mp_read_number(m, &ev->weight))
+                return xs_wire_fail(p, "bad_request",
+                                    "events[%u].qty: want a number", i);
+        } else if (xs_mp_str_eq(key, klen, "price")) {
+            if (nil)
+                xs_mp_read_nil(m);
+            else if (xs_mp_read_number(m, &ev->price))
+                return xs_wire_fail(p, "bad_request",
+                                    "events[%u].price: want a number", i);
+        } else if (xs_mp_skip(m, XS_MAX_DEPTH)) {
+            return xs_wire_fail(p, "bad_request", "events[%u]: malformed", i);
+        }
+    }
+    if (!seen_customer || !seen_item)
+        return xs_wire_fail(p, "bad_request", "events[%u]: missing field '%s'",
+                            i, seen_customer ? "item" : "customer");
+    return 0;
+}
+
+int xs_op_ingest(xs_protocol *p)
+{
+    if (!p->has[XS_F_EVENTS])
+        return xs_wire_fail(p, "bad_request", "missing field 'events'");
+    xs_mp m = p->field[XS_F_EVENTS];
+    uint32_t n;
+    if (xs_mp_read_array(&m, &n))
+        return xs_wire_want(p, "events", "an array of maps",
+                            &p->field[XS_F_EVENTS]);
+    if (n > XS_INGEST_MAX)
+        return xs_wire_fail(p, "too_large",
+                            "events: %u in one request (at most %d)", n,
+                            XS_INGEST_MAX);
+    if (!p->events) {
+        p->events = malloc(XS_INGEST_MAX * sizeof *p->events);
+        p->id_text = malloc((size_t)XS_INGEST_MAX * 3 * XS_ID_TEXT);
+        if (!p->events || !p->id_text)
+            return xs_wire_fail(p, "internal", "out of memory");
+    }
+    for (uint32_t i = 0; i < n; i++)
+        if (read_event(p, &m, i, &p->events[i],
+                       p->id_text + (size_t)i * 3 * XS_ID_TEXT))
+            return -1;
+    xs_error err;
+    if (xs_engine_ingest(p->sh->engine, p->events, n, &err))
+        return xs_wire_fail(
+            p, err.code == XS_ERR_USAGE ? "bad_request" : "internal", "%s",
+            err.msg);
+    xs_wire_head(p, 1, 1);
+    xs_wire_pack_str(&p->pk, "accepted");
+    msgpack_pack_uint32(&p->pk, n);
+    return 0;
+}
+
+/* Reads one catalog entry map into it. */
+static int read_catalog_item(xs_protocol *p, xs_mp *m, uint32_t i,
+                             xs_catalog_item *it, char *text)
+{
+    uint32_t n;
+    if (xs_mp_read_map(m, &n))
+        return xs_wire_fail(p, "bad_request", "items[%u]: want a map, not %s",
+                            i, xs_mp_type_name(xs_mp_type(m)));
+    *it = (xs_catalog_item){0};
+    it->margin = NAN;
+    it->price = NAN;
+    it->in_stock = 1;
+    for (uint32_t f = 0; f < n; f++) {
+        const char *key;
+        uint32_t klen;
+        if (xs_mp_read_str(m, &key, &klen))
+            return xs_wire_fail(p, "bad_request",
+                                "items[%u]: keys must be strings", i);
+        int nil = xs_mp_type(m) == XS_MP_NIL;
+        if (xs_mp_str_eq(key, klen, "item")) {
+            if (xs_wire_read_id(m, text, &it->item, &it->item_len))
+                return xs_wire_fail(p, "bad_request",
+                                    "items[%u].item: want a string id", i);
+        } else if (xs_mp_str_eq(key, klen, "category")) {
+            if (xs_wire_read_id(m, text + XS_ID_TEXT, &it->category,
+                                &it->category_len))
+                return xs_wire_fail(p, "bad_request",
+                                    "items[%u].category: want a string", i);
+        } else if (xs_mp_str_eq(key, klen, "price")) {
+            if (xs_mp_read_number(m, &it->price))
+                return xs_wire_fail(p, "bad_request",
+                                    "items[%u].price: want a number", i);
+        } else if (xs_mp_str_eq(key, klen, "margin")) {
+            if (nil)
+                xs_mp_read_nil(m);
+            else if (xs_mp_read_number(m, &it->margin))
+                return xs_wire_fail(p, "bad_request",
+                                    "items[%u].margin: want a number", i);
+        } else if (xs_mp_str_eq(key, klen, "in_stock")) {
+            if (xs_mp_read_bool(m, &it->in_stock))
+                return xs_wire_fail(p, "bad_request",
+                                    "items[%u].in_stock: want a boolean", i);
+        } else if (xs_mp_str_eq(key, klen, "title")) {
+            if (nil)
+                xs_mp_read_nil(m);
+            else if (xs_mp_read_str(m, &it->title, &it->title_len))
+                return xs_wire_fail(p, "bad_request",
+                                    "items[%u].title: want a string", i);
+        } else if (xs_mp_skip(m, XS_MAX_DEPTH)) {
+            return xs_wire_fail(p, "bad_request", "items[%u]: malformed", i);
+        }
+    }
+    const char *missing = !it->item          ? "item"
+                          : !it->category    ? "category"
+                          : isnan(it->price) ? "price"
+                                             : NULL;
+    if (missing)
+        return xs_wire_fail(p, "bad_request", "items[%u]: missing field '%s'",
+                            i, missing);
+    return 0;
+}
+
+int xs_op_catalog(xs_protocol *p)
+{
+    if (!p->has[XS_F_ITEMS])
+        return xs_wire_fail(p, "bad_request", "missing field 'items'");
+    xs_mp m = p->field[XS_F_ITEMS];
+    uint32_t n;
+    if (xs_mp_read_array(&m, &n))
+        return xs_wire_want(p, "items", "an array of maps",
+                            &p->field[XS_F_ITEMS]);
+    if (n > XS_INGEST_MAX)
+        return xs_wire_fail(p, "too_large",
+                            "items: %u in one request (at most %d)", n,
+                            XS_INGEST_MAX);
+    if (!p->catalog) {
+        p->catalog = malloc(XS_INGEST_MAX * sizeof *p->catalog);
+        if (!p->id_text)
+            p->id_text = malloc((size_t)XS_INGEST_MAX * 3 * XS_ID_TEXT);
+        if (!p->catalog || !p->id_text)
+            return xs_wire_fail(p, "internal", "out of memory");
+    }
+    for (uint32_t i = 0; i < n; i++)
+        if (read_catalog_item(p, &m, i, &p->catalog[i],
+                              p->id_text + (size_t)i * 3 * XS_ID_TEXT))
+            return -1;
+    xs_error err;
+    size_t added;
+    if (xs_engine_catalog_upsert(p->sh->engine, p->catalog, n, &added, &err))
+        return xs_wire_fail(
+            p, err.code == XS_ERR_USAGE ? "bad_request" : "internal", "%s",
+            err.msg);
+    xs_wire_head(p, 2, 1);
+    xs_wire_pack_str(&p->pk, "accepted");
+    msgpack_pack_uint32(&p->pk, n);
+    xs_wire_pack_str(&p->pk, "added");
+    msgpack_pack_uint64(&p->pk, added);
+    return 0;
+}
