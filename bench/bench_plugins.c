@@ -154,16 +154,9 @@ int main(int argc, char **argv)
             fprintf(stderr, "bench_plugins: %s\n", err.msg);
             return 1;
         }
-        create_s[p] = now() - t0;
+        create_s[p] = now() - t0; /* create() and prepare(), as a server */
         fprintf(stderr, "create %-10s %.2f s\n", plugin_names[p], create_s[p]);
     }
-    /* as the server does: tables built on first use are built now */
-    t0 = now();
-    if (xs_engine_warm(e, &err)) {
-        fprintf(stderr, "bench_plugins: %s\n", err.msg);
-        return 1;
-    }
-    fprintf(stderr, "warm %.2f s\n", now() - t0);
     /* requests: customers with a history, items by popularity */
     const xs_dataset *d = xs_engine_dataset(e);
     uint32_t *items = malloc((size_t)n_req * 3 * sizeof *items);

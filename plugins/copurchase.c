@@ -25,14 +25,14 @@
  * Neighbour lists.  An item's row can hold thousands of neighbours (a
  * popular item co-occurs with much of the catalog), and a request pays for
  * every one.  So each item is served from its max_neighbours best
- * neighbours by the measure, chosen when the plugin is created
- * and again whenever ingest rewrites the item's row (observe() compares the
- * host's row versions).  A one-item request with k <= max_neighbours gets
- * exactly the answer of the whole row; a larger basket sums over each
- * item's best neighbours, so a candidate outside an item's list misses that
- * item's (small) contribution.  max_neighbours=0, the default, serves from
- * whole rows, exactly.  Rows no longer than the cap are used in place, not
- * copied.
+ * neighbours by the measure, chosen by prepare() and chosen again whenever
+ * ingest rewrote the item's row (prepare() compares the host's row
+ * versions).  A one-item request with k <= max_neighbours gets exactly the
+ * answer of the whole row; a larger basket sums over each item's best
+ * neighbours, so a candidate outside an item's list misses that item's
+ * (small) contribution.  max_neighbours=0, the default, serves from whole
+ * rows, exactly.  Rows no longer than the cap are read from the host in
+ * the request, whole: only the longer ones are copied.
  * Supports of other items drift with ingest while a list keeps the order it
  * was chosen in; scores are always computed from the live counts.
  *
@@ -52,14 +52,15 @@
 
 #include "xsell/plugin.h"
 
-/* The neighbours of one item the plugin serves from: the host's row itself
- * when it is short (alias), else its max_nb best entries by the measure,
- * kept sorted by neighbour id (owned). */
+/* The neighbours of one item the plugin serves from: its max_nb best
+ * entries by the measure, kept sorted by neighbour id (owned, nbr with cnt
+ * after it), when the row is longer than max_nb; else nothing (owned 0):
+ * the request reads the host's row. */
 typedef struct nb_list {
     const uint32_t *nbr, *cnt;
     uint32_t n;
     uint32_t version; /* host row version it was made from */
-    uint8_t owned;    /* nbr (with cnt after it) is ours to free */
+    uint8_t owned;    /* a capped list, ours to free */
     uint8_t built;
 } nb_list;
 
@@ -147,12 +148,8 @@ static int build_list(copurchase *cp, uint32_t a, uint32_t version,
     uint32_t eligible = 0;
     for (uint32_t i = 0; i < row.n; i++)
         eligible += row.cnt[i] >= cp->min_count;
-    if (cp->max_nb == 0 || eligible <= cp->max_nb) {
-        l->nbr = row.nbr;
-        l->cnt = row.cnt;
-        l->n = row.n;
-        return 0;
-    }
+    if (cp->max_nb == 0 || eligible <= cp->max_nb)
+        return 0; /* served from the host's row, whole */
     scored_entry *e = malloc(eligible * sizeof *e);
     uint32_t *buf = malloc(2 * (size_t)cp->max_nb * sizeof *buf);
     if (!e || !buf) {
@@ -181,18 +178,23 @@ static int build_list(copurchase *cp, uint32_t a, uint32_t version,
     return 0;
 }
 
-/* Brings every list up to date with the host's row versions. */
-static int refresh(copurchase *cp)
+/* The transactions counted, and every list up to date with the host's row
+ * versions: none without a cap (every request reads whole rows) or
+ * without requests naming items (the only ones this plugin answers). */
+static int cp_prepare(void *state, unsigned asks, char *err, size_t errlen)
 {
+    copurchase *cp = state;
     const xs_host_api *api = cp->api;
+    cp->n = api->transactions(cp->host, cp->scope);
+    if (!cp->max_nb || !(asks & XS_ASK_ITEMS))
+        return 0;
     uint32_t n_ver, n_sup;
     const uint32_t *ver = api->row_versions(cp->host, cp->scope, &n_ver);
     const uint32_t *sup = api->supports(cp->host, cp->scope, &n_sup);
-    cp->n = api->transactions(cp->host, cp->scope);
     if (n_ver > cp->n_lists) {
         nb_list *l = realloc(cp->lists, n_ver * sizeof *l);
         if (!l)
-            return -1;
+            goto oom;
         memset(l + cp->n_lists, 0, (n_ver - cp->n_lists) * sizeof *l);
         cp->lists = l;
         cp->n_lists = n_ver;
@@ -200,8 +202,11 @@ static int refresh(copurchase *cp)
     for (uint32_t a = 0; a < n_ver; a++)
         if (!cp->lists[a].built || cp->lists[a].version != ver[a])
             if (build_list(cp, a, ver[a], sup, n_sup))
-                return -1;
+                goto oom;
     return 0;
+oom: /* the lists not rebuilt serve from whole rows meanwhile */
+    snprintf(err, errlen, "out of memory building neighbour lists");
+    return -1;
 }
 
 static int cp_create(const xs_host_api *api, xs_host *host,
@@ -276,12 +281,6 @@ static int cp_create(const xs_host_api *api, xs_host *host,
     if (cp->min_count < 1)
         cp->min_count = 1;
     cp->max_nb = (uint32_t)max_nb;
-    if (refresh(cp)) {
-        free_lists(cp);
-        free(cp);
-        snprintf(err, errlen, "out of memory building neighbour lists");
-        return -1;
-    }
     *state = cp;
     return 0;
 }
@@ -291,15 +290,6 @@ static void cp_destroy(void *state)
     copurchase *cp = state;
     free_lists(cp);
     free(cp);
-}
-
-/* New events are in the host's tables: rebuild the lists of the rows they
- * rewrote. */
-static int cp_observe(void *state, const xs_event *ev, size_t n)
-{
-    (void)ev;
-    (void)n;
-    return refresh(state);
 }
 
 /* Cursor heap ordered by current neighbour id (for large baskets). */
@@ -328,15 +318,15 @@ static void heap_down(cursor **h, uint32_t n, uint32_t i)
     h[i] = v;
 }
 
-/* A cursor over what item a is served from: its list when current, else its
- * whole row (a list can only lag when refresh ran out of memory).  Returns 0
- * when a has no neighbours. */
+/* A cursor over what item a is served from: its capped list when current,
+ * else its whole row (a row within the cap, or a list that could not be
+ * refreshed).  Returns 0 when a has no neighbours. */
 static int neighbours(const copurchase *cp, uint32_t a, const uint32_t *ver,
                       uint32_t n_ver, const uint32_t *sup, uint32_t n_sup,
                       cursor *c)
 {
     uint32_t support = a < n_sup ? sup[a] : 0;
-    if (a < cp->n_lists && a < n_ver && cp->lists[a].built &&
+    if (a < cp->n_lists && a < n_ver && cp->lists[a].owned &&
         cp->lists[a].version == ver[a]) {
         const nb_list *l = &cp->lists[a];
         *c = (cursor){l->nbr, l->cnt, 0, l->n, support};
@@ -497,6 +487,7 @@ static int cp_explain(void *state, const xs_request *req, uint32_t item,
 
 static const xs_plugin copurchase_plugin = {
     .abi = XS_PLUGIN_ABI,
+    .size = sizeof(xs_plugin),
     .name = "copurchase",
     .version = "1.0.0",
     .description = "items bought together with the basket (lift, confidence, "
@@ -504,8 +495,8 @@ static const xs_plugin copurchase_plugin = {
     .create = cp_create,
     .recommend = cp_recommend,
     .explain = cp_explain,
-    .observe = cp_observe,
     .destroy = cp_destroy,
+    .prepare = cp_prepare,
 };
 
 XS_EXPORT const xs_plugin *xs_plugin_entry(void)

@@ -334,7 +334,7 @@ static int pop_observe(void *state, const xs_event *ev, size_t n)
     return 0;
 oom:
     p->api->log(p->host, XS_LOG_ERROR,
-                "popular: out of memory updating the popular lists");
+                "out of memory updating the popular lists");
     return -1;
 }
 
@@ -355,7 +355,7 @@ static int pop_catalog(void *state, const uint32_t *items, size_t n)
     return 0;
 oom:
     p->api->log(p->host, XS_LOG_ERROR,
-                "popular: out of memory updating the category lists");
+                "out of memory updating the category lists");
     return -1;
 }
 
@@ -536,7 +536,7 @@ static int pop_create(const xs_host_api *api, xs_host *host,
             half_life = strtod(v, &end);
             if (end == v || *end || !isfinite(half_life) || half_life < 0 ||
                 half_life > 1e6) {
-                snprintf(err, errlen, "popular: half_life: want a number of "
+                snprintf(err, errlen, "half_life: want a number of "
                          "days in [0, 1000000], not '%s'", v);
                 return -1;
             }
@@ -545,7 +545,7 @@ static int pop_create(const xs_host_api *api, xs_host *host,
             errno = 0;
             long long t = strtoll(v, &end, 10);
             if (end == v || *end || errno || t < 0) {
-                snprintf(err, errlen, "popular: t_ref: want unix seconds (an "
+                snprintf(err, errlen, "t_ref: want unix seconds (an "
                          "integer >= 0), not '%s'", v);
                 return -1;
             }
@@ -557,25 +557,25 @@ static int pop_create(const xs_host_api *api, xs_host *host,
             else if (!strcmp(v, "event"))
                 weight_event = 1;
             else {
-                snprintf(err, errlen, "popular: weight: want one or event, "
+                snprintf(err, errlen, "weight: want one or event, "
                          "not '%s'", v);
                 return -1;
             }
         } else if (!strcmp(k, "per_category")) {
             if (parse_bool(v, &per_category)) {
-                snprintf(err, errlen, "popular: per_category: want true or "
+                snprintf(err, errlen, "per_category: want true or "
                          "false, not '%s'", v);
                 return -1;
             }
         } else {
-            snprintf(err, errlen, "popular: unknown option '%s' (" OPTIONS
+            snprintf(err, errlen, "unknown option '%s' (" OPTIONS
                      ")", k);
             return -1;
         }
     }
     popular *p = calloc(1, sizeof *p);
     if (!p) {
-        snprintf(err, errlen, "popular: out of memory");
+        snprintf(err, errlen, "out of memory");
         return -1;
     }
     p->api = api;
@@ -613,12 +613,12 @@ static int pop_create(const xs_host_api *api, xs_host *host,
             p->seen[i] = sup[i] > 0;
         }
         if (half_life > 0 || weight_event)
-            api->log(host, XS_LOG_WARN, "popular: the data has no customers "
+            api->log(host, XS_LOG_WARN, "the data has no customers "
                      "(nor times): popularity is the item's support; "
                      "half_life and weight do not apply");
     }
     if (per_category && api->catalog_size(host) == 0)
-        api->log(host, XS_LOG_INFO, "popular: per_category without a "
+        api->log(host, XS_LOG_INFO, "per_category without a "
                  "catalog: serving the overall list");
     if (rebuild_lists(p))
         goto oom;
@@ -626,12 +626,13 @@ static int pop_create(const xs_host_api *api, xs_host *host,
     return 0;
 oom:
     pop_destroy(p);
-    snprintf(err, errlen, "popular: out of memory");
+    snprintf(err, errlen, "out of memory");
     return -1;
 }
 
 static const xs_plugin popular_plugin = {
     .abi = XS_PLUGIN_ABI,
+    .size = sizeof(xs_plugin),
     .name = "popular",
     .version = "1.0.0",
     .description = "the most bought items, overall or per category, "

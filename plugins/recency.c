@@ -53,13 +53,11 @@
  * no timestamps (latest_time() == 0: every decay would be 1) or no customers
  * (--baskets data); basket requests then score m(n_ac, n_a, n_c, N) on the
  * host's rows.  Whether D is used is decided in create(): data that gains
- * timestamps or customers online keeps the plain counts.  D is built on
- * first use, by the first basket request (or basket explain) to need it,
- * once, under a mutex, from the histories as they are then: batch work
- * that only asks personal questions (xsell score, eval) never pays for it,
- * and until then observe() has nothing to update.  The server warms every
- * plugin with one basket request before it answers, so storefronts never
- * meet the build.  A basket scope
+ * timestamps or customers online keeps the plain counts.  D is built by
+ * prepare() when the host will send requests with items (XS_ASK_ITEMS),
+ * from the histories as they are then: batch work that only asks personal
+ * questions (xsell score, eval) never pays for it, and until then
+ * observe() has nothing to update.  A basket scope
  * order shared by several customers counts as one group per customer in D
  * (the host counts it once).
  *
@@ -148,8 +146,6 @@
  * computed in double; ages beyond about 1000 half-lives underflow to 0.
  */
 #include <math.h>
-#include <pthread.h>
-#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -201,8 +197,7 @@ typedef struct recency {
     double inv_half_life; /* 1 / half-life in seconds */
     int64_t t_ref;
     int decayed;        /* D is used (for basket requests) */
-    atomic_int d_ready; /* D (and its lists) built: need_d() */
-    pthread_mutex_t d_lock; /* held while building D */
+    int d_built;        /* D (and its lists) built, by prepare() */
     drow *rows;         /* D by item id (n_rows entries) */
     double *dsup;       /* D_a by item id */
     uint32_t n_rows;
@@ -839,8 +834,7 @@ static int refresh_all(recency *r)
 {
     if (!r->max_nb)
         return 0;
-    int d = atomic_load_explicit(&r->d_ready, memory_order_relaxed);
-    return refresh_lists(r) || (d && refresh_dlists(r)) ? -1 : 0;
+    return refresh_lists(r) || (r->d_built && refresh_dlists(r)) ? -1 : 0;
 }
 
 /* ---- create / destroy ------------------------------------------------------ */
@@ -849,10 +843,6 @@ static int rc_create(const xs_host_api *api, xs_host *host,
                      const xs_option *opts, size_t n_opts, void **state,
                      char *err, size_t errlen)
 {
-    if (api->abi < 2 || api->size < sizeof *api) {
-        snprintf(err, errlen, "recency: needs a host with ABI 2");
-        return -1;
-    }
     int measure = XS_MEASURE_JACCARD, scope = -1, weight_one = 0;
     int have_tref = 0;
     int64_t t_ref = 0;
@@ -861,20 +851,20 @@ static int rc_create(const xs_host_api *api, xs_host *host,
         const char *k = opts[i].key, *v = opts[i].value;
         if (!strcmp(k, "half_life")) {
             if (parse_number(v, &half_life) || !(half_life > 0)) {
-                snprintf(err, errlen, "recency: half_life: want a number of "
+                snprintf(err, errlen, "half_life: want a number of "
                          "days > 0, not '%s'", v);
                 return -1;
             }
         } else if (!strcmp(k, "t_ref")) {
             if (parse_time(v, &t_ref)) {
-                snprintf(err, errlen, "recency: t_ref: want unix seconds or "
+                snprintf(err, errlen, "t_ref: want unix seconds or "
                          "YYYY-MM-DD, not '%s'", v);
                 return -1;
             }
             have_tref = 1;
         } else if (!strcmp(k, "similarity")) {
             if ((measure = api->measure_parse(v)) < 0) {
-                snprintf(err, errlen, "recency: similarity: unknown measure "
+                snprintf(err, errlen, "similarity: unknown measure "
                          "'%s' (count, confidence, lift, jaccard, cosine, "
                          "llr)", v);
                 return -1;
@@ -887,7 +877,7 @@ static int rc_create(const xs_host_api *api, xs_host *host,
             } else if (!strcmp(v, "auto")) {
                 scope = -1;
             } else {
-                snprintf(err, errlen, "recency: scope: want auto, basket or "
+                snprintf(err, errlen, "scope: want auto, basket or "
                          "customer, not '%s'", v);
                 return -1;
             }
@@ -897,26 +887,26 @@ static int rc_create(const xs_host_api *api, xs_host *host,
             } else if (!strcmp(v, "one")) {
                 weight_one = 1;
             } else {
-                snprintf(err, errlen, "recency: weight: want event or one, "
+                snprintf(err, errlen, "weight: want event or one, "
                          "not '%s'", v);
                 return -1;
             }
         } else if (!strcmp(k, "min_count")) {
             if (parse_number(v, &min_count) || min_count < 1 ||
                 min_count > 4294967295.0 || min_count != floor(min_count)) {
-                snprintf(err, errlen, "recency: min_count: want an integer "
+                snprintf(err, errlen, "min_count: want an integer "
                          ">= 1, not '%s'", v);
                 return -1;
             }
         } else if (!strcmp(k, "max_neighbours")) {
             if (parse_number(v, &max_nb) || max_nb < 0 ||
                 max_nb > 4294967295.0 || max_nb != floor(max_nb)) {
-                snprintf(err, errlen, "recency: max_neighbours: want an "
+                snprintf(err, errlen, "max_neighbours: want an "
                          "integer >= 0, not '%s'", v);
                 return -1;
             }
         } else {
-            snprintf(err, errlen, "recency: unknown option '%s' (half_life, "
+            snprintf(err, errlen, "unknown option '%s' (half_life, "
                      "t_ref, similarity, scope, weight, min_count, "
                      "max_neighbours)", k);
             return -1;
@@ -925,13 +915,13 @@ static int rc_create(const xs_host_api *api, xs_host *host,
     if (scope < 0)
         scope = api->default_scope(host);
     if (api->use_scope(host, scope)) {
-        snprintf(err, errlen, "recency: scope: the data has no %s scope",
+        snprintf(err, errlen, "scope: the data has no %s scope",
                  scope == XS_SCOPE_BASKET ? "basket (order)" : "customer");
         return -1;
     }
     recency *r = calloc(1, sizeof *r);
     if (!r) {
-        snprintf(err, errlen, "recency: out of memory");
+        snprintf(err, errlen, "out of memory");
         return -1;
     }
     int64_t latest = api->latest_time(host);
@@ -947,24 +937,6 @@ static int rc_create(const xs_host_api *api, xs_host *host,
     r->decayed = latest != 0 && api->customer_count(host) > 0 &&
                  measure != XS_MEASURE_LLR;
     r->max_nb = (uint32_t)max_nb;
-    if (pthread_mutex_init(&r->d_lock, NULL)) {
-        free(r);
-        snprintf(err, errlen, "recency: cannot create a mutex");
-        return -1;
-    }
-    if (refresh_all(r)) {
-        free_lists(r);
-        pthread_mutex_destroy(&r->d_lock);
-        free(r);
-        snprintf(err, errlen, "recency: out of memory building neighbour "
-                 "lists");
-        return -1;
-    }
-    if (r->max_nb)
-        api->log(host, XS_LOG_DEBUG,
-                 "recency: neighbour lists of at most %u, %llu entries "
-                 "copied", (unsigned)r->max_nb,
-                 (unsigned long long)r->list_entries);
     *state = r;
     return 0;
 }
@@ -974,42 +946,40 @@ static void rc_destroy(void *state)
     recency *r = state;
     free_lists(r);
     free_rows(r);
-    pthread_mutex_destroy(&r->d_lock);
     free(r);
 }
 
-/* Builds D (and, with max_neighbours, its lists) the first time a request
- * needs it.  Requests run concurrently under the engine's read lock, so the
- * build is done once under d_lock and published by d_ready (release; read
- * with acquire); this is the only state a request writes.  observe() runs
- * alone (write lock).  A failed build leaves nothing behind and is retried
- * by the next request. */
-static int need_d(const recency *cr)
+/* D, when requests with items will come and it is not built yet (built
+ * once: observe() keeps it up to date), and the neighbour lists of both
+ * kinds.  A failed build leaves no D behind and is tried again by the next
+ * prepare(); basket requests fail meanwhile (rc_recommend). */
+static int rc_prepare(void *state, unsigned asks, char *err, size_t errlen)
 {
-    recency *r = (recency *)cr;
-    if (!r->decayed || atomic_load_explicit(&r->d_ready, memory_order_acquire))
-        return 0;
-    int rc = 0;
-    pthread_mutex_lock(&r->d_lock);
-    if (!atomic_load_explicit(&r->d_ready, memory_order_relaxed)) {
-        rc = build_d(r) || (r->max_nb && refresh_dlists(r));
-        if (rc) {
-            free_dlists(r);
+    recency *r = state;
+    if (r->decayed && (asks & XS_ASK_ITEMS) && !r->d_built) {
+        if (build_d(r)) {
             free_rows(r);
-            r->api->log(r->host, XS_LOG_ERROR, "recency: out of memory "
-                        "building the decayed co-occurrence table");
-        } else {
-            r->api->log(r->host, XS_LOG_DEBUG, "recency: decayed table of %u "
-                        "items, %llu pairs, %zu bytes", (unsigned)r->n_rows,
-                        (unsigned long long)r->d_pairs,
-                        (size_t)(r->d_pairs * (sizeof(uint32_t) +
-                                               sizeof(float)) +
-                                 r->n_rows * (sizeof(drow) + sizeof(double))));
-            atomic_store_explicit(&r->d_ready, 1, memory_order_release);
+            snprintf(err, errlen, "out of memory building the decayed "
+                     "co-occurrence table");
+            return -1;
         }
+        r->d_built = 1;
+        r->api->log(r->host, XS_LOG_DEBUG, "decayed table of %u items, %llu "
+                    "pairs, %zu bytes", (unsigned)r->n_rows,
+                    (unsigned long long)r->d_pairs,
+                    (size_t)(r->d_pairs * (sizeof(uint32_t) + sizeof(float)) +
+                             r->n_rows * (sizeof(drow) + sizeof(double))));
     }
-    pthread_mutex_unlock(&r->d_lock);
-    return rc ? -1 : 0;
+    if (refresh_all(r)) {
+        snprintf(err, errlen, "out of memory building neighbour lists "
+                 "(stale ones serve from whole rows)");
+        return -1;
+    }
+    if (r->max_nb)
+        r->api->log(r->host, XS_LOG_DEBUG, "neighbour lists of at most %u, "
+                    "%llu entries copied", (unsigned)r->max_nb,
+                    (unsigned long long)r->list_entries);
+    return 0;
 }
 
 /* ---- serving ---------------------------------------------------------------- */
@@ -1393,8 +1363,8 @@ static void add_row_decayed(const recency *r, acc *a, uint32_t item,
 static int basket(const recency *r, const xs_request *req, xs_result *out)
 {
     const xs_host_api *api = r->api;
-    if (need_d(r))
-        return -1;
+    if (r->decayed && !r->d_built)
+        return -1; /* not prepared for requests with items */
     uint32_t n_sup;
     const uint32_t *sup = api->supports(r->host, r->scope, &n_sup);
     uint64_t n = api->transactions(r->host, r->scope);
@@ -1587,8 +1557,8 @@ static int explain_basket(const recency *r, const xs_request *req,
     const xs_host_api *api = r->api;
     uint32_t best_a = XS_NONE;
     double best = -INFINITY, best_count = 0;
-    if (need_d(r))
-        return -1;
+    if (r->decayed && !r->d_built)
+        return -1; /* not prepared for requests with items */
     for (uint32_t i = 0; i < req->n_items; i++) {
         uint32_t a = req->items[i];
         uint32_t n_ac = api->pair_count(r->host, r->scope, a, item);
@@ -1908,7 +1878,7 @@ static int observe_d(recency *r, const xs_event *ev, size_t n)
     free(dl.v);
     if (rc)
         api->log(r->host, XS_LOG_ERROR,
-                 "recency: out of memory updating the decayed table");
+                 "out of memory updating the decayed table");
     return rc;
 }
 
@@ -1917,22 +1887,14 @@ static int rc_observe(void *state, const xs_event *ev, size_t n)
     recency *r = state;
     if (n == 0)
         return 0;
-    /* D not built yet: built later from the histories, these included */
-    int rc = r->decayed && atomic_load_explicit(&r->d_ready,
-                                                memory_order_relaxed)
-                 ? observe_d(r, ev, n)
-                 : 0;
-    if (refresh_all(r)) {
-        r->api->log(r->host, XS_LOG_ERROR, "recency: out of memory "
-                    "refreshing neighbour lists (stale ones serve from "
-                    "whole rows)");
-        rc = -1;
-    }
-    return rc;
+    /* D not built yet: built later from the histories, these included;
+     * the lists are refreshed by prepare(), which follows */
+    return r->d_built ? observe_d(r, ev, n) : 0;
 }
 
 static const xs_plugin recency_plugin = {
     .abi = XS_PLUGIN_ABI,
+    .size = sizeof(xs_plugin),
     .name = "recency",
     .version = "1.0.0",
     .description = "what the customer is likely to buy next, recent "
@@ -1942,6 +1904,7 @@ static const xs_plugin recency_plugin = {
     .explain = rc_explain,
     .observe = rc_observe,
     .destroy = rc_destroy,
+    .prepare = rc_prepare,
 };
 
 XS_EXPORT const xs_plugin *xs_plugin_entry(void)

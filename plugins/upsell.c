@@ -966,7 +966,7 @@ static int up_catalog(void *state, const uint32_t *items, size_t n)
     int rc = reindex(u, items, n);
     if (rc)
         u->api->log(u->host, XS_LOG_ERROR,
-                    "upsell: out of memory updating the catalog index");
+                    "out of memory updating the catalog index");
     return rc;
 }
 
@@ -1049,55 +1049,55 @@ static int up_create(const xs_host_api *api, xs_host *host,
         if (!strcmp(k, "min_ratio") || !strcmp(k, "max_ratio")) {
             double *r = !strcmp(k, "min_ratio") ? &min_ratio : &max_ratio;
             if (parse_number(v, 0, INFINITY, r) || *r <= 0) {
-                snprintf(err, errlen, "upsell: %s: want a number > 0, not "
+                snprintf(err, errlen, "%s: want a number > 0, not "
                          "'%s'", k, v);
                 return -1;
             }
         } else if (!strcmp(k, "similarity")) {
             if ((measure = api->measure_parse(v)) < 0) {
-                snprintf(err, errlen, "upsell: similarity: want count, "
+                snprintf(err, errlen, "similarity: want count, "
                          "confidence, lift, jaccard, cosine or llr, not '%s'",
                          v);
                 return -1;
             }
         } else if (!strcmp(k, "prior")) {
             if (parse_number(v, 0, INFINITY, &prior)) {
-                snprintf(err, errlen, "upsell: prior: want a number >= 0, not "
+                snprintf(err, errlen, "prior: want a number >= 0, not "
                          "'%s'", v);
                 return -1;
             }
         } else if (!strcmp(k, "margin_weight")) {
             if (parse_number(v, 0, 100, &margin_weight)) {
-                snprintf(err, errlen, "upsell: margin_weight: want a number "
+                snprintf(err, errlen, "margin_weight: want a number "
                          "in [0, 100], not '%s'", v);
                 return -1;
             }
         } else if (!strcmp(k, "history")) {
             if (parse_number(v, 0, HISTORY_MAX, &history) ||
                 history != floor(history)) {
-                snprintf(err, errlen, "upsell: history: want an integer in "
+                snprintf(err, errlen, "history: want an integer in "
                          "0..%d, not '%s'", HISTORY_MAX, v);
                 return -1;
             }
         } else {
-            snprintf(err, errlen, "upsell: unknown option '%s' (" OPTIONS ")",
+            snprintf(err, errlen, "unknown option '%s' (" OPTIONS ")",
                      k);
             return -1;
         }
     }
     if (min_ratio > max_ratio) {
-        snprintf(err, errlen, "upsell: min_ratio (%g) must not exceed "
+        snprintf(err, errlen, "min_ratio (%g) must not exceed "
                  "max_ratio (%g)", min_ratio, max_ratio);
         return -1;
     }
     if (api->catalog_size(host) == 0) {
-        snprintf(err, errlen, "upsell needs a catalog (--catalog FILE): it "
+        snprintf(err, errlen, "needs a catalog (--catalog FILE): it "
                  "compares categories and prices");
         return -1;
     }
     upsell *u = calloc(1, sizeof *u);
     if (!u) {
-        snprintf(err, errlen, "upsell: out of memory");
+        snprintf(err, errlen, "out of memory");
         return -1;
     }
     *u = (upsell){.api = api,
@@ -1114,7 +1114,7 @@ static int up_create(const xs_host_api *api, xs_host *host,
                    : u->has_basket ? XS_SCOPE_BASKET
                                    : api->default_scope(host);
     if (!u->has_customer)
-        api->log(host, XS_LOG_WARN, "upsell: the data has no customers: "
+        api->log(host, XS_LOG_WARN, "the data has no customers: "
                  "ranking by popularity and margin only");
     uint32_t n = api->item_count(host);
     uint32_t *all = malloc((n ? n : 1) * sizeof *all);
@@ -1124,7 +1124,7 @@ static int up_create(const xs_host_api *api, xs_host *host,
     if (!all || reindex(u, all, n)) {
         free(all);
         up_destroy(u);
-        snprintf(err, errlen, "upsell: out of memory building the price "
+        snprintf(err, errlen, "out of memory building the price "
                  "index");
         return -1;
     }
@@ -1135,6 +1135,7 @@ static int up_create(const xs_host_api *api, xs_host *host,
 
 static const xs_plugin upsell_plugin = {
     .abi = XS_PLUGIN_ABI,
+    .size = sizeof(xs_plugin),
     .name = "upsell",
     .version = "1.0.0",
     .description = "pricier items of the viewed item's category, bought by "

@@ -31,9 +31,13 @@ endfunction()
 xs_test_plugin(testgood plugins/testgood.c)
 foreach(kind bad_abi null_entry no_entry bad_name null_name long_name
         no_create no_recommend no_destroy create_fails create_silent
-        dup_name unresolved)
+        dup_name unresolved small_size prepare_fails)
   string(TOUPPER ${kind} KIND)
   xs_test_plugin(${kind} plugins/broken.c XS_BROKEN=XS_BROKEN_${KIND})
+endforeach()
+foreach(kind older newer)
+  string(TOUPPER ${kind} KIND)
+  xs_test_plugin(${kind} plugins/versions.c XS_VERSIONS=XS_VERSIONS_${KIND})
 endforeach()
 # Files that merely end in .so: not an ELF object, and an empty one.
 file(MAKE_DIRECTORY ${XS_TEST_PLUGIN_DIR})
@@ -50,7 +54,7 @@ set(XS_TEST_ENV
   "XS_XSELL=$<TARGET_FILE:xsell_cli>"
   "PYTHONDONTWRITEBYTECODE=1")
 
-foreach(t test_plugin_loader test_copurchase)
+foreach(t test_plugin_loader test_plugin_abi test_copurchase)
   xs_add_test(${t})
   add_dependencies(${t} copurchase ${XS_TEST_PLUGIN_TARGETS})
   set_tests_properties(${t} PROPERTIES ENVIRONMENT "${XS_TEST_ENV}" TIMEOUT 60)

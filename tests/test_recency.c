@@ -757,7 +757,8 @@ static void compare_engines(const char *label, xs_engine *a, xs_context *ca,
         scores[i] = ra[i].score;
     }
     const xs_rec *rb = run(b, cb, customer, item, MAX_REC, &nb);
-    if (!CHECK_MSG(ra && rb && na == nb, "%s {%s %s}: %zu vs %zu results",
+    if (!CHECK_MSG((ra || na == 0) && (rb || nb == 0) && na == nb,
+                   "%s {%s %s}: %zu vs %zu results",
                    label, customer ? customer : "-", item, na, nb))
         return;
     for (size_t i = 0; i < n; i++) {
@@ -829,17 +830,19 @@ static void test_observe(void)
     test_brute_force(combined, when("2024-05-30"));
 }
 
-/* ---- the decayed table is built on first use ----------------------------------- */
+/* ---- the decayed table is built by prepare(), for requests with items ---------- */
 
 static void count_builds(void *arg, int level, const char *msg)
 {
     (void)level;
-    if (strstr(msg, "recency: decayed table of"))
+    if (strstr(msg, "plugin recency: decayed table of"))
         atomic_fetch_add((atomic_int *)arg, 1);
 }
 
-/* The fixture in an engine whose log counts D's builds into *builds. */
-static xs_engine *counted_engine(const char *const *opts, atomic_int *builds)
+/* The fixture in an engine answering `asks`, whose log counts D's builds
+ * into *builds. */
+static xs_engine *counted_engine(const char *const *opts, unsigned asks,
+                                 atomic_int *builds)
 {
     xs_error err = {0};
     xs_columns cols = {0};
@@ -848,7 +851,7 @@ static xs_engine *counted_engine(const char *const *opts, atomic_int *builds)
         return NULL;
     xs_engine_config cfg = {.plugin_dir = plugin_dir, .scope = -1,
                             .threads = 1, .log = count_builds,
-                            .log_arg = builds};
+                            .log_arg = builds, .asks = asks};
     xs_engine *e = xs_engine_new(ds, NULL, &cfg, &err);
     char msg[512];
     if (!CHECK_MSG(e != NULL, "engine: %s", err.msg) ||
@@ -910,10 +913,13 @@ static int same_answers_as(const answers *a, const answers *b)
     return 1;
 }
 
-/* Personal requests never build D; the first basket requests, four at
- * once, build it exactly once and get the answers of an engine warmed
- * before any request; xs_engine_warm builds it. */
-static void test_lazy_table(void)
+/* An engine answering customers only never builds D, answers every
+ * personal request as an engine answering everything does, and refuses
+ * requests with items; an engine answering everything builds D once, in
+ * prepare() when the plugin is added, not again after an ingest (observe
+ * updates it), and its basket answers from four threads at once equal
+ * those of one thread. */
+static void test_prepare_table(void)
 {
     static const char *const cases[][3] = {
         {"t_ref=2024-04-30", NULL},
@@ -922,38 +928,44 @@ static void test_lazy_table(void)
     };
     for (size_t t = 0; t < sizeof cases / sizeof *cases; t++) {
         const char *opts[4] = {cases[t][0], cases[t][1], cases[t][2], NULL};
-        atomic_int lazy_builds = 0, warm_builds = 0;
-        xs_engine *lazy = counted_engine(opts, &lazy_builds);
-        xs_engine *warm = counted_engine(opts, &warm_builds);
-        if (!lazy || !warm) {
-            xs_engine_free(lazy);
-            xs_engine_free(warm);
+        atomic_int cust_builds = 0, all_builds = 0;
+        xs_engine *cust = counted_engine(opts, XS_ASK_CUSTOMER, &cust_builds);
+        xs_engine *all = counted_engine(opts, 0, &all_builds);
+        if (!cust || !all) {
+            xs_engine_free(cust);
+            xs_engine_free(all);
             return;
         }
+        CHECK_MSG(atomic_load(&all_builds) == 1, "case %zu: prepare built D "
+                  "%d times", t, atomic_load(&all_builds));
+        /* every customer, personal: no D, the same answers */
+        xs_context *cc = xs_context_new(cust), *ca = xs_context_new(all);
+        const xs_dataset *ds = xs_engine_dataset(cust);
         xs_error err = {0};
-        CHECK_MSG(xs_engine_warm(warm, &err) == XS_OK, "warm: %s", err.msg);
-        CHECK_MSG(atomic_load(&warm_builds) == 1, "case %zu: warm built D "
-                  "%d times", t, atomic_load(&warm_builds));
-        /* every customer, personal: no D */
-        xs_context *ctx = xs_context_new(lazy);
-        const xs_dataset *ds = xs_engine_dataset(lazy);
-        for (uint32_t c = 0; c < xs_dict_size(ds->customers); c++) {
-            xs_request req = {NULL, 0, c, MAX_REC, 1, XS_NONE};
-            const xs_rec *r = NULL;
-            size_t n = 0;
-            CHECK(xs_engine_recommend(lazy, ctx, "recency", &req, &r, &n,
-                                      &err) == XS_OK);
-        }
-        xs_context_free(ctx);
-        CHECK_MSG(atomic_load(&lazy_builds) == 0, "case %zu: personal "
-                  "requests built D %d times", t, atomic_load(&lazy_builds));
-        /* four threads' first basket requests at once: one build */
+        for (uint32_t c = 0; c < xs_dict_size(ds->customers); c++)
+            compare_engines("customers only", cust, cc, all, ca,
+                            xs_dict_name(ds->customers, c), "", 0);
+        CHECK_MSG(atomic_load(&cust_builds) == 0, "case %zu: an engine "
+                  "answering customers only built D %d times", t,
+                  atomic_load(&cust_builds));
+        uint32_t x = 0;
+        xs_request basket = {&x, 1, XS_NONE, MAX_REC, 0, XS_NONE};
+        const xs_rec *r = NULL;
+        size_t n = 0;
+        CHECK_MSG(xs_engine_recommend(cust, cc, "recency", &basket, &r, &n,
+                                      &err) == XS_ERR_USAGE &&
+                      strstr(err.msg, "without items only"),
+                  "case %zu: a basket request to an engine answering "
+                  "customers only: %s", t, err.msg);
+        xs_context_free(cc);
+        xs_context_free(ca);
+        /* four threads' basket requests at once, against one thread's */
         pthread_barrier_t start;
         pthread_barrier_init(&start, NULL, 4);
-        answers a[4] = {{0}}, ref = {warm, NULL, NULL, NULL, 0, 0};
+        answers a[4] = {{0}}, ref = {all, NULL, NULL, NULL, 0, 0};
         pthread_t th[4];
         for (int i = 0; i < 4; i++) {
-            a[i].e = lazy;
+            a[i].e = all;
             a[i].start = &start;
             CHECK(pthread_create(&th[i], NULL, basket_answers, &a[i]) == 0);
         }
@@ -961,22 +973,22 @@ static void test_lazy_table(void)
             pthread_join(th[i], NULL);
         pthread_barrier_destroy(&start);
         basket_answers(&ref);
-        CHECK_MSG(atomic_load(&lazy_builds) == 1, "case %zu: D built %d "
-                  "times by concurrent first requests", t,
-                  atomic_load(&lazy_builds));
         CHECK_MSG(ref.ok && ref.n > xs_dict_size(ds->items), "case %zu: no "
                   "basket answers", t);
         for (int i = 0; i < 4; i++) {
             CHECK_MSG(same_answers_as(&a[i], &ref), "case %zu thread %d: "
-                      "answers differ from the warmed engine's", t, i);
+                      "answers differ from one thread's", t, i);
             free(a[i].item);
             free(a[i].score);
         }
         free(ref.item);
         free(ref.score);
-        CHECK(atomic_load(&warm_builds) == 1);
-        xs_engine_free(lazy);
-        xs_engine_free(warm);
+        /* an ingest: observe() updates D, prepare() does not build it */
+        CHECK_MSG(ingest_batch(all) == XS_OK, "case %zu: ingest", t);
+        CHECK_MSG(atomic_load(&all_builds) == 1, "case %zu: D built %d "
+                  "times after an ingest", t, atomic_load(&all_builds));
+        xs_engine_free(cust);
+        xs_engine_free(all);
     }
 }
 
@@ -1355,7 +1367,7 @@ int main(void)
     test_personal();
     test_brute_force(fixture, when("2024-04-30"));
     test_observe();
-    test_lazy_table();
+    test_prepare_table();
     test_refusals();
     test_max_neighbours_exact();
     test_max_neighbours_capped();

@@ -397,8 +397,8 @@ static void test_refusals(void)
     if (e) {
         xs_error err = {0};
         CHECK_EQ(add_upsell(e, NULL, &err), XS_ERR_PLUGIN);
-        CHECK_HAS(err.msg, "upsell needs a catalog (--catalog FILE): it "
-                           "compares categories and prices");
+        CHECK_HAS(err.msg, "plugin upsell: needs a catalog (--catalog FILE): "
+                           "it compares categories and prices");
         xs_engine_free(e);
     }
 }

@@ -162,10 +162,6 @@ int cmd_serve(int argc, char **argv)
                             default_plugin);
         }
     }
-    if (xs_engine_warm(e, &err)) /* the plugin will fail requests too */
-        fprintf(stderr, "xsell serve: warning: warm-up request: %s\n",
-                err.msg);
-    err = (xs_error){0};
     xs_server *srv = xs_server_new(e, &cfg, &err);
     if (!srv) {
         xs_engine_free(e);

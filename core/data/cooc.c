@@ -32,6 +32,7 @@
 #include "util/sort_u32.h"
 #include "util/xs_uthash.h"
 #include "xsell/cooc.h"
+#include "xsell/plugin_util.h"
 
 /* The rows of ROW_BLOCK consecutive item ids: row i of the block spans
  * pool[base + off[i], base + off[i + 1]).  One hash entry per block keeps
@@ -200,7 +201,7 @@ static void *build_mirror(void *arg)
         if (a + 1 >= hi || len == 0 || un[len - 1] < lo)
             continue;
         /* U(a) is sorted: find its members in [lo, hi) */
-        for (uint32_t m = xs_lower_bound_u32(un, len, lo); m < len && un[m] < hi; m++) {
+        for (uint32_t m = xs_lower_bound(un, len, lo); m < len && un[m] < hi; m++) {
             uint64_t p = job->fill[un[m]]++;
             job->nbr[p] = a;
             job->cnt[p] = uc[m];
@@ -485,7 +486,7 @@ uint32_t xs_cooc_pair(const xs_cooc *c, uint32_t a, uint32_t b)
     uint32_t n;
     if (!find_row(c, a, &nbr, &cnt, &n))
         return 0;
-    uint32_t i = xs_lower_bound_u32(nbr, n, b);
+    uint32_t i = xs_lower_bound(nbr, n, b);
     return i < n && nbr[i] == b ? cnt[i] : 0;
 }
 

@@ -19,7 +19,7 @@
 #include <string.h>
 
 #include "engine/business_rules.h"
-#include "util/sort_u32.h"
+#include "xsell/plugin_util.h"
 
 void xs_business_rules_init(xs_business_rules *b)
 {
@@ -66,7 +66,7 @@ int xs_business_rules_set_rebuy(xs_business_rules *b, const xs_catalog *cat,
         }
         ids[n++] = c;
     }
-    n = xs_sort_unique_u32(ids, n);
+    n = xs_sort_unique(ids, n);
     free(b->rebuy);
     b->rebuy = ids;
     b->n_rebuy = n;
@@ -84,7 +84,7 @@ static int is_rebuy(const xs_business_rules *b, const xs_catalog *cat,
     uint32_t category;
     if (!b->n_rebuy || !xs_catalog_stock(cat, item, &in_stock, &category))
         return 0;
-    uint32_t i = xs_lower_bound_u32(b->rebuy, b->n_rebuy, category);
+    uint32_t i = xs_lower_bound(b->rebuy, b->n_rebuy, category);
     return i < b->n_rebuy && b->rebuy[i] == category;
 }
 
@@ -124,6 +124,6 @@ int xs_business_rules_apply(const xs_business_rules *b, const xs_store *s,
         if (!is_rebuy(b, s->cat, hist[i].item))
             v[n++] = hist[i].item;
     rf->exclude = v;
-    rf->n_exclude = xs_sort_unique_u32(v, (uint32_t)n);
+    rf->n_exclude = xs_sort_unique(v, (uint32_t)n);
     return XS_OK;
 }

@@ -80,8 +80,10 @@ int xs_engine_catalog_upsert(xs_engine *e, const xs_catalog_item *items,
     }
     /* entries applied before a failure stay: tell the plugins about them */
     size_t applied = rc == XS_OK ? n : 0;
-    if (applied)
+    if (applied) {
         xs_registry_catalog(&e->plugins, ids, applied);
+        xs_registry_prepare(&e->plugins, e->cfg.asks);
+    }
     pthread_rwlock_unlock(&e->lock);
     free(ids);
     if (rc)

@@ -20,7 +20,8 @@
 #include "engine/context.h"
 #include "engine/engine_state.h"
 #include "engine/run.h"
-#include "util/sort_u32.h"
+#include "engine/settings.h"
+#include "xsell/plugin_util.h"
 
 xs_engine *xs_engine_new(xs_dataset *ds, xs_catalog *cat,
                          const xs_engine_config *cfg, xs_error *err)
@@ -45,11 +46,13 @@ xs_engine *xs_engine_new(xs_dataset *ds, xs_catalog *cat,
     else
         e->cfg.scope = -1;
     e->cfg.plugin_dir = NULL; /* the caller's string is not ours to keep */
-    e->host = (xs_host){&e->store, e->cfg.log, e->cfg.log_arg};
-    e->fill = -2; /* popular, when loaded */
+    if (!(e->cfg.asks & XS_ASK_ALL))
+        e->cfg.asks = XS_ASK_ALL;
+    e->host = (xs_host){&e->store, e->cfg.log, e->cfg.log_arg, NULL};
     xs_business_rules_init(&e->rules);
     if (xs_store_init(&e->store, ds, cat, e->cfg.scope, e->cfg.threads, err) ||
-        xs_registry_init(&e->plugins, cfg ? cfg->plugin_dir : NULL, err))
+        xs_registry_init(&e->plugins, cfg ? cfg->plugin_dir : NULL, err) ||
+        xs_settings_defaults(e, err))
         goto fail;
     if (e->cfg.blend_threads > 0 &&
         !(e->pool = xs_pool_new(e->cfg.blend_threads))) {
@@ -102,8 +105,11 @@ const xs_cooc *xs_engine_cooc(const xs_engine *e, int scope)
 int xs_engine_add_plugin(xs_engine *e, const char *name, const xs_option *opts,
                          size_t n_opts, xs_error *err)
 {
-    return xs_registry_add(&e->plugins, name, &xs_host_api_table, &e->host,
-                           opts, n_opts, err);
+    int rc = xs_registry_add(&e->plugins, name, &e->host, e->cfg.asks, opts,
+                             n_opts, err);
+    if (rc == XS_OK)
+        xs_settings_plugin_loaded(e, e->plugins.n - 1);
+    return rc;
 }
 
 size_t xs_engine_plugin_count(const xs_engine *e)
@@ -138,7 +144,7 @@ const char *xs_engine_item_name(const xs_engine *e, uint32_t item)
 
 uint32_t xs_request_items(uint32_t *ids, uint32_t n)
 {
-    return xs_sort_unique_u32(ids, n);
+    return xs_sort_unique(ids, n);
 }
 
 int xs_engine_recommend(xs_engine *e, xs_context *ctx, const char *plugin,
@@ -159,14 +165,6 @@ int xs_engine_recommend_excluding(xs_engine *e, xs_context *ctx,
     return xs_engine_recommend_filtered(e, ctx, plugin, req, &f, out, n, err);
 }
 
-/* The plugin filling short blends, or -1. */
-static int fill_index(const xs_engine *e)
-{
-    return e->fill >= 0 ? e->fill
-           : e->fill == -2 ? xs_registry_find(&e->plugins, "popular")
-                           : -1;
-}
-
 int xs_engine_recommend_filtered(xs_engine *e, xs_context *ctx,
                                  const char *plugin, const xs_request *req,
                                  const xs_filter *filter, const xs_rec **out,
@@ -181,6 +179,11 @@ int xs_engine_recommend_filtered(xs_engine *e, xs_context *ctx,
         req->category >= xs_catalog_category_count(e->store.cat))
         return xs_error_set(err, XS_ERR_USAGE, "unknown category id %u",
                             (unsigned)req->category);
+    if (!(e->cfg.asks & (req->n_items ? XS_ASK_ITEMS : XS_ASK_CUSTOMER)))
+        return xs_error_set(err, XS_ERR_USAGE,
+                            "this engine answers requests %s items only (its "
+                            "plugins were prepared for them)",
+                            req->n_items ? "without" : "with");
     int blend = !plugin || !strcmp(plugin, "blend");
     int i = blend ? -1 : xs_registry_find(&e->plugins, plugin);
     if (!blend && i < 0)
@@ -191,8 +194,8 @@ int xs_engine_recommend_filtered(xs_engine *e, xs_context *ctx,
     if (rc)
         return rc;
     if (blend)
-        return xs_blend_run(&e->plugins, e->pool, fill_index(e), ctx, req, out,
-                            n, err);
+        return xs_blend_run(&e->plugins, e->pool, e->fill, ctx, req, out, n,
+                            err);
     xs_task task = {&e->plugins.v[i], req, req->k, &ctx->res, XS_OK};
     if (xs_task_run(&task))
         return xs_task_error(&task, err);
@@ -200,32 +203,6 @@ int xs_engine_recommend_filtered(xs_engine *e, xs_context *ctx,
         return rc;
     *out = ctx->recs;
     return XS_OK;
-}
-
-int xs_engine_warm(xs_engine *e, xs_error *err)
-{
-    if (xs_dict_size(e->store.ds->items) == 0 || e->plugins.n == 0)
-        return XS_OK;
-    xs_context *ctx = xs_context_new(e);
-    if (!ctx)
-        return xs_error_set(err, XS_ERR_NOMEM, "out of memory");
-    const uint32_t item = 0;
-    const xs_request req = {&item, 1, XS_NONE, 1, 0, XS_NONE};
-    int rc = XS_OK;
-    for (size_t i = 0; i < e->plugins.n; i++) {
-        const xs_rec *out;
-        size_t n;
-        xs_error mine = {0};
-        int r = xs_engine_recommend(e, ctx, e->plugins.v[i].so.table->name,
-                                    &req, &out, &n, &mine);
-        if (r && rc == XS_OK) { /* the first failure; the rest still warm */
-            rc = r;
-            if (err)
-                *err = mine;
-        }
-    }
-    xs_context_free(ctx);
-    return rc;
 }
 
 void xs_engine_read_lock(xs_engine *e)

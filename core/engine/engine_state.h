@@ -30,8 +30,8 @@ struct xs_engine {
     xs_host host;         /* what plugins hold: the store and the log */
     xs_registry plugins;
     xs_business_rules rules;
-    int fill;             /* plugin filling short blends; -1 none, -2
-                             popular when loaded */
+    int fill;             /* plugin filling short blends, -1: none */
+    int fill_set;         /* `fill` was set: its default no longer applies */
     xs_pool *pool;        /* blend fan-out; NULL: run in the caller */
     pthread_rwlock_t lock;
 };

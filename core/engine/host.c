@@ -131,12 +131,15 @@ static int64_t h_latest_time(const xs_host *h)
     return S(h)->latest_ts;
 }
 
-static void h_log(const xs_host *h, int level, const char *fmt, ...)
+void xs_host_log(const xs_host *h, int level, const char *fmt, ...)
 {
     char msg[512];
+    int at = h->name ? snprintf(msg, sizeof msg, "plugin %s: ", h->name) : 0;
+    if (at < 0 || (size_t)at >= sizeof msg)
+        at = 0;
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
+    vsnprintf(msg + at, sizeof msg - (size_t)at, fmt, ap);
     va_end(ap);
     if (h->log)
         h->log(h->log_arg, level, msg);
@@ -164,7 +167,7 @@ const xs_host_api xs_host_api_table = {
     .history = h_history,
     .push = xs_result_push,
     .scratch = xs_result_scratch,
-    .log = h_log,
+    .log = xs_host_log,
     .supports = h_supports,
     .row_versions = h_row_versions,
     .catalog_size = h_catalog_size,

@@ -9,7 +9,8 @@
  *   3. apply it under the engine's write lock: intern new ids, work out the
  *      new pairs per built scope against the transactions they join, update
  *      the co-occurrence tables (xs_cooc_update), the customers' histories,
- *      then tell every plugin (observe).
+ *      then tell every plugin (observe) and let it prepare again before the
+ *      lock is released, so no request sees a plugin half updated.
  *
  * Transactions touched online are kept in a uthash map per scope (group id
  * -> sorted items, the store's live transactions), seeded from the built
@@ -22,7 +23,7 @@
 #include <string.h>
 
 #include "engine/engine_state.h"
-#include "util/sort_u32.h"
+#include "xsell/plugin_util.h"
 
 static int check_id(const char *s, uint32_t len, size_t i, const char *what,
                     xs_error *err)
@@ -146,7 +147,7 @@ static int scope_add(xs_store *st, int scope, uint32_t g, uint32_t item,
     xs_live_txn *lg = group_get(st, scope, g, &is_new);
     if (!lg)
         return -1;
-    uint32_t pos = xs_lower_bound_u32(lg->items, lg->n, item);
+    uint32_t pos = xs_lower_bound(lg->items, lg->n, item);
     if (pos < lg->n && lg->items[pos] == item)
         return 0; /* already in this transaction: counts once */
     if (lg->n == lg->cap) {
@@ -246,6 +247,7 @@ int xs_engine_ingest(xs_engine *e, const xs_ingest_event *ev, size_t n,
     if (rc == XS_OK) {
         st->ingested += n;
         xs_registry_observe(&e->plugins, dense, n);
+        xs_registry_prepare(&e->plugins, e->cfg.asks);
     }
     pthread_rwlock_unlock(&e->lock);
     for (int s = 0; s < 2; s++) {

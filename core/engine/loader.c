@@ -23,6 +23,10 @@
 
 #include "xsell/loader.h"
 
+/* Every ABI 3 table has the fields up to destroy(); the rest are optional
+ * hooks, read only when the table's size covers them. */
+#define XS_PLUGIN_MIN_SIZE offsetof(xs_plugin, catalog)
+
 #ifndef XS_BUILD_PLUGIN_DIR
 #define XS_BUILD_PLUGIN_DIR ""
 #endif
@@ -85,6 +89,14 @@ int xs_plugin_so_open(const char *path, xs_plugin_so *so, xs_error *err)
                      path, (unsigned)p->abi, (unsigned)XS_PLUGIN_ABI);
         goto fail;
     }
+    if (p->size < XS_PLUGIN_MIN_SIZE) {
+        xs_error_set(err, XS_ERR_PLUGIN,
+                     "plugin %s: its table says %u bytes, less than the %zu "
+                     "of every ABI %u table (set .size = sizeof(xs_plugin))",
+                     path, (unsigned)p->size, (size_t)XS_PLUGIN_MIN_SIZE,
+                     (unsigned)XS_PLUGIN_ABI);
+        goto fail;
+    }
     if (!valid_name(p->name)) {
         xs_error_set(err, XS_ERR_PLUGIN,
                      "plugin %s: invalid name (want 1-32 of [a-z0-9_-])", path);
@@ -96,13 +108,20 @@ int xs_plugin_so_open(const char *path, xs_plugin_so *so, xs_error *err)
                      "required", path, p->name);
         goto fail;
     }
+    /* the host's copy: as much of the table as both know, the rest NULL */
+    xs_plugin *copy = calloc(1, sizeof *copy);
     so->path = strdup(path);
-    if (!so->path) {
+    if (!copy || !so->path) {
+        free(copy);
+        free(so->path);
+        so->path = NULL;
         xs_error_set(err, XS_ERR_NOMEM, "plugin %s: out of memory", path);
         goto fail;
     }
+    memcpy(copy, p, p->size < sizeof *copy ? p->size : sizeof *copy);
+    copy->size = sizeof *copy;
     so->handle = h;
-    so->table = p;
+    so->table = copy;
     return XS_OK;
 fail:
     dlclose(h);
@@ -111,6 +130,7 @@ fail:
 
 void xs_plugin_so_close(xs_plugin_so *so)
 {
+    free((void *)so->table);
     if (so->handle)
         dlclose(so->handle);
     free(so->path);

@@ -3,13 +3,20 @@
  *
  * Adding is all or nothing: the file is resolved and opened (every check
  * of the loader passed), its name checked against the reserved "blend" and
- * the plugins already loaded, then create() is called; any failure closes
- * the file again and leaves the registry as it was.
+ * the plugins already loaded, then create() and prepare() are called; any
+ * failure destroys what was made, closes the file again and leaves the
+ * registry as it was.  Messages follow one rule: the plugin writes what is
+ * wrong, the host prefixes "plugin NAME: " (and, for create() and prepare()
+ * failures, adds the file in parentheses: the same name may be found in
+ * several directories).
  */
 #include <stdlib.h>
 #include <string.h>
 
 #include "engine/registry.h"
+
+/* The size of the messages plugins write (create, prepare). */
+#define XS_PLUGIN_MSG 400
 
 int xs_registry_init(xs_registry *r, const char *plugin_dir, xs_error *err)
 {
@@ -22,6 +29,7 @@ void xs_registry_free(xs_registry *r)
     for (size_t i = r->n; i-- > 0;) {
         r->v[i].so.table->destroy(r->v[i].state);
         xs_plugin_so_close(&r->v[i].so);
+        free(r->v[i].host);
     }
     free(r->v);
     xs_plugin_path_free(&r->path);
@@ -36,8 +44,8 @@ int xs_registry_find(const xs_registry *r, const char *name)
     return -1;
 }
 
-int xs_registry_add(xs_registry *r, const char *name, const xs_host_api *api,
-                    xs_host *host, const xs_option *opts, size_t n_opts,
+int xs_registry_add(xs_registry *r, const char *name, const xs_host *host,
+                    unsigned asks, const xs_option *opts, size_t n_opts,
                     xs_error *err)
 {
     char file[4096];
@@ -47,38 +55,59 @@ int xs_registry_add(xs_registry *r, const char *name, const xs_host_api *api,
     xs_plugin_instance pi = {0};
     if ((rc = xs_plugin_so_open(file, &pi.so, err)))
         return rc;
-    if (!strcmp(pi.so.table->name, "blend")) {
-        xs_error_set(err, XS_ERR_USAGE,
-                     "plugin %s: the name 'blend' is reserved for the blend of "
-                     "all plugins", file);
-        xs_plugin_so_close(&pi.so);
-        return XS_ERR_USAGE;
+    const xs_plugin *p = pi.so.table;
+    if (!strcmp(p->name, "blend")) {
+        rc = xs_error_set(err, XS_ERR_USAGE,
+                          "plugin %s: the name 'blend' is reserved for the "
+                          "blend of all plugins", file);
+        goto fail;
     }
-    if (xs_registry_find(r, pi.so.table->name) >= 0) {
-        xs_error_set(err, XS_ERR_USAGE,
-                     "plugin %s: a plugin named '%s' is already loaded", file,
-                     pi.so.table->name);
-        xs_plugin_so_close(&pi.so);
-        return XS_ERR_USAGE;
+    if (xs_registry_find(r, p->name) >= 0) {
+        rc = xs_error_set(err, XS_ERR_USAGE,
+                          "plugin %s: a plugin named '%s' is already loaded",
+                          file, p->name);
+        goto fail;
     }
     xs_plugin_instance *grown = realloc(r->v, (r->n + 1) * sizeof *grown);
-    if (!grown) {
-        xs_plugin_so_close(&pi.so);
-        return xs_error_set(err, XS_ERR_NOMEM, "out of memory");
+    if (grown)
+        r->v = grown;
+    if (!grown || !(pi.host = malloc(sizeof *pi.host))) {
+        rc = xs_error_set(err, XS_ERR_NOMEM, "out of memory");
+        goto fail;
     }
-    r->v = grown;
-    char msg[400] = "";
-    if (pi.so.table->create(api, host, opts, n_opts, &pi.state, msg,
-                            sizeof msg)) {
-        xs_error_set(err, XS_ERR_PLUGIN, "plugin %s (%s): %s", file,
-                     pi.so.table->name, msg[0] ? msg : "create failed");
-        xs_plugin_so_close(&pi.so);
-        return XS_ERR_PLUGIN;
+    *pi.host = *host;
+    pi.host->name = p->name;
+    char msg[XS_PLUGIN_MSG] = "";
+    if (p->create(&xs_host_api_table, pi.host, opts, n_opts, &pi.state, msg,
+                  sizeof msg)) {
+        rc = xs_error_set(err, XS_ERR_PLUGIN, "plugin %s: %s (%s)", p->name,
+                          msg[0] ? msg : "create failed", file);
+        goto fail;
     }
-    /* popular answers cold starts and fills short blends: weight 0 */
-    pi.weight = strcmp(pi.so.table->name, "popular") ? 1.0 : 0.0;
+    if (p->prepare && p->prepare(pi.state, asks, msg, sizeof msg)) {
+        rc = xs_error_set(err, XS_ERR_PLUGIN, "plugin %s: %s (%s)", p->name,
+                          msg[0] ? msg : "prepare failed", file);
+        p->destroy(pi.state);
+        goto fail;
+    }
+    pi.weight = 1.0;
     r->v[r->n++] = pi;
     return XS_OK;
+fail:
+    free(pi.host);
+    xs_plugin_so_close(&pi.so);
+    return rc;
+}
+
+void xs_registry_prepare(xs_registry *r, unsigned asks)
+{
+    for (size_t i = 0; i < r->n; i++) {
+        const xs_plugin *p = r->v[i].so.table;
+        char msg[XS_PLUGIN_MSG] = "";
+        if (p->prepare && p->prepare(r->v[i].state, asks, msg, sizeof msg))
+            xs_host_log(r->v[i].host, XS_LOG_ERROR, "%s",
+                        msg[0] ? msg : "prepare failed");
+    }
 }
 
 void xs_registry_observe(xs_registry *r, const xs_event *ev, size_t n)

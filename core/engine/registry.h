@@ -1,11 +1,14 @@
 /*
  * engine/registry.h -- the loaded plugins: finding and opening their files
- * (xsell/loader.h), creating them, calling their hooks, and destroying
- * them, in load order.
+ * (xsell/loader.h), creating and preparing them, calling their hooks, and
+ * destroying them, in load order.
  *
- * Threads: adding plugins and calling observe()/catalog() run under the
- * engine's write discipline; reading the instances (recommend, explain)
- * and the dropped counters may run on any number of threads.
+ * Each plugin gets its own xs_host (the engine's, with the plugin's name),
+ * so that the host can prefix "plugin NAME: " to whatever the plugin logs.
+ *
+ * Threads: adding plugins, observe(), catalog() and prepare() run under
+ * the engine's write discipline; reading the instances (recommend,
+ * explain) and the dropped counters may run on any number of threads.
  */
 #ifndef XS_ENGINE_REGISTRY_H
 #define XS_ENGINE_REGISTRY_H
@@ -14,13 +17,15 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "engine/host.h"
 #include "xsell/error.h"
 #include "xsell/loader.h"
 #include "xsell/plugin.h"
 
 /* One loaded plugin. */
 typedef struct xs_plugin_instance {
-    xs_plugin_so so;
+    xs_plugin_so so;          /* so.table: the hooks this host may call */
+    xs_host *host;            /* the plugin's handle on the host (owned) */
     void *state;              /* from create(), passed to every callback */
     double weight;            /* in the blend */
     _Atomic uint64_t dropped; /* candidates push() refused as invalid */
@@ -38,20 +43,27 @@ int xs_registry_init(xs_registry *r, const char *plugin_dir, xs_error *err);
 /* Destroys the plugins, last loaded first, and closes their files. */
 void xs_registry_free(xs_registry *r);
 
-/* Loads plugin `name` (or a path) and creates it with the options against
- * the host (api, host).  XS_ERR_NOTFOUND when no file is found,
- * XS_ERR_PLUGIN on any load or create failure, XS_ERR_USAGE for a
- * duplicate or reserved name. */
-int xs_registry_add(xs_registry *r, const char *name, const xs_host_api *api,
-                    xs_host *host, const xs_option *opts, size_t n_opts,
+/* Loads plugin `name` (or a path), creates it with the options against a
+ * copy of host (named after the plugin) and prepares it for `asks`.
+ * XS_ERR_NOTFOUND when no file is found, XS_ERR_PLUGIN on any load,
+ * create or prepare failure ("plugin NAME: the plugin's message (FILE)"),
+ * XS_ERR_USAGE for a duplicate or reserved name; the registry is then as
+ * it was. */
+int xs_registry_add(xs_registry *r, const char *name, const xs_host *host,
+                    unsigned asks, const xs_option *opts, size_t n_opts,
                     xs_error *err);
 
 /* Index of the plugin named `name`, or -1. */
 int xs_registry_find(const xs_registry *r, const char *name);
 
-/* Every plugin's observe() with the new events, its catalog() with the
- * changed items (those that have the hook). */
+/* A burst of writes: every plugin's observe() with the new events, or its
+ * catalog() with the changed items (those that have the hook).  The caller
+ * then calls xs_registry_prepare, before any request can run. */
 void xs_registry_observe(xs_registry *r, const xs_event *ev, size_t n);
 void xs_registry_catalog(xs_registry *r, const uint32_t *items, size_t n);
+
+/* Every plugin's prepare(asks) (those that have it); a failure is logged
+ * through the plugin's host, and the plugin keeps serving. */
+void xs_registry_prepare(xs_registry *r, unsigned asks);
 
 #endif

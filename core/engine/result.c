@@ -16,8 +16,8 @@
 #include <stdlib.h>
 
 #include "engine/result.h"
-#include "util/sort_u32.h"
 #include "xsell/plugin.h"
+#include "xsell/plugin_util.h"
 
 struct xs_scratch_chunk {
     struct xs_scratch_chunk *next;
@@ -70,7 +70,7 @@ void xs_result_free(xs_result *r)
 
 static int is_excluded(const xs_result_filter *f, uint32_t item)
 {
-    uint32_t i = xs_lower_bound_u32(f->exclude, f->n_exclude, item);
+    uint32_t i = xs_lower_bound(f->exclude, f->n_exclude, item);
     return i < f->n_exclude && f->exclude[i] == item;
 }
 

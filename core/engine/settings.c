@@ -1,35 +1,67 @@
 /*
  * settings.c -- the engine's settings (xs_engine_set_rule): the business
- * rules and the blend's weights and fill, as "key" = "value" strings.
+ * rules and the blend's weights and fill, as "key" = "value" strings, and
+ * the table of their defaults.
  *
  * Settings are strings so the config file, the CLI and embedders share one
  * parser; they are made before serving (no lock: single threaded set-up).
+ * Booleans are the one dialect of xsell/plugin_util.h.
+ *
+ * Defaults are data, not code: the table below, applied through the same
+ * parser.  A default naming a plugin applies when that plugin loads (and
+ * the fill's only while `fill` was not set), so no plugin's name appears
+ * anywhere else in the engine.
  */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 #include "engine/engine_state.h"
+#include "engine/settings.h"
+#include "xsell/plugin_util.h"
 
-static int parse_bool(const char *s, int *out)
+static const struct {
+    const char *key, *value;
+    const char *plugin; /* applies when this plugin loads; NULL: at once */
+} defaults[] = {
+    {"exclude_owned", "true", NULL},
+    {"fill", "popular", "popular"},      /* cold starts, short blends */
+    {"weight.popular", "0", "popular"},  /* the fill fills, not blends */
+};
+
+int xs_settings_defaults(xs_engine *e, xs_error *err)
 {
-    if (!strcmp(s, "1") || !strcasecmp(s, "true") || !strcasecmp(s, "yes") ||
-        !strcasecmp(s, "on"))
-        *out = 1;
-    else if (!strcmp(s, "0") || !strcasecmp(s, "false") ||
-             !strcasecmp(s, "no") || !strcasecmp(s, "off"))
-        *out = 0;
-    else
-        return -1;
-    return 0;
+    e->fill = -1;
+    for (size_t i = 0; i < sizeof defaults / sizeof *defaults; i++) {
+        int rc;
+        if (!defaults[i].plugin &&
+            (rc = xs_engine_set_rule(e, defaults[i].key, defaults[i].value,
+                                     err)))
+            return rc;
+    }
+    e->fill_set = 0;
+    return XS_OK;
+}
+
+void xs_settings_plugin_loaded(xs_engine *e, size_t i)
+{
+    const char *name = e->plugins.v[i].so.table->name;
+    for (size_t d = 0; d < sizeof defaults / sizeof *defaults; d++) {
+        if (!defaults[d].plugin || strcmp(defaults[d].plugin, name) ||
+            (!strcmp(defaults[d].key, "fill") && e->fill_set))
+            continue;
+        int fill_set = e->fill_set;
+        /* the plugin is loaded: the setting cannot fail */
+        xs_engine_set_rule(e, defaults[d].key, defaults[d].value, NULL);
+        e->fill_set = fill_set;
+    }
 }
 
 int xs_engine_set_rule(xs_engine *e, const char *key, const char *value,
                        xs_error *err)
 {
     if (!strcmp(key, "exclude_owned")) {
-        if (parse_bool(value, &e->rules.exclude_owned))
+        if (xs_opt_bool(value, &e->rules.exclude_owned))
             return xs_error_set(err, XS_ERR_USAGE,
                                 "exclude_owned: want true or false, not '%s'",
                                 value);
@@ -39,15 +71,13 @@ int xs_engine_set_rule(xs_engine *e, const char *key, const char *value,
         return xs_business_rules_set_rebuy(&e->rules, e->store.cat, value,
                                            err);
     if (!strcmp(key, "fill")) {
-        if (!strcmp(value, "none")) {
-            e->fill = -1;
-            return XS_OK;
-        }
-        int i = xs_registry_find(&e->plugins, value);
-        if (i < 0)
+        int i = strcmp(value, "none") ? xs_registry_find(&e->plugins, value)
+                                      : -1;
+        if (i < 0 && strcmp(value, "none"))
             return xs_error_set(err, XS_ERR_USAGE,
                                 "fill: no plugin '%s' is loaded", value);
         e->fill = i;
+        e->fill_set = 1;
         return XS_OK;
     }
     if (!strncmp(key, "weight.", 7)) {
@@ -55,9 +85,8 @@ int xs_engine_set_rule(xs_engine *e, const char *key, const char *value,
         if (i < 0)
             return xs_error_set(err, XS_ERR_USAGE,
                                 "%s: no plugin '%s' is loaded", key, key + 7);
-        char *end;
-        double w = strtod(value, &end);
-        if (!*value || *end || !isfinite(w) || w < 0)
+        double w;
+        if (xs_opt_number(value, 0, INFINITY, &w))
             return xs_error_set(err, XS_ERR_USAGE,
                                 "%s: want a number >= 0, not '%s'", key, value);
         e->plugins.v[i].weight = w;

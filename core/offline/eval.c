@@ -15,8 +15,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "util/sort_u32.h"
 #include "xsell/eval.h"
+#include "xsell/plugin_util.h"
 
 int xs_split_parse(const char *name)
 {
@@ -256,7 +256,7 @@ int xs_split_write(const xs_dataset *ds, const unsigned char *is_test,
 
 static int in_sorted(const uint32_t *a, size_t n, uint32_t x)
 {
-    uint32_t i = xs_lower_bound_u32(a, (uint32_t)n, x);
+    uint32_t i = xs_lower_bound(a, (uint32_t)n, x);
     return i < n && a[i] == x;
 }
 

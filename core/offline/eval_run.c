@@ -13,8 +13,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "util/sort_u32.h"
 #include "xsell/eval.h"
+#include "xsell/plugin_util.h"
 
 /* Everything one run allocates, freed in one place. */
 typedef struct run {
@@ -43,8 +43,8 @@ static void run_free(run *r)
 static size_t relevant(uint32_t *train, size_t n_tr, uint32_t *rel,
                        size_t n_rel)
 {
-    n_tr = xs_sort_unique_u32(train, (uint32_t)n_tr);
-    n_rel = xs_sort_unique_u32(rel, (uint32_t)n_rel);
+    n_tr = xs_sort_unique(train, (uint32_t)n_tr);
+    n_rel = xs_sort_unique(rel, (uint32_t)n_rel);
     size_t m = 0, t = 0;
     for (size_t j = 0; j < n_rel; j++) {
         while (t < n_tr && train[t] < rel[j])

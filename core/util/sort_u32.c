@@ -1,9 +1,8 @@
 /*
- * sort_u32.c -- sorting ids (util/sort_u32.h).  xs_sort_u32 is an LSD radix
- * sort, passes of 11 bits, two for ids below 2^22, three above; short
- * arrays go to the insertion sort.
+ * sort_u32.c -- sorting ids (util/sort_u32.h): an LSD radix sort, passes of
+ * 11 bits, two for ids below 2^22, three above; short arrays go to the
+ * insertion sort.
  */
-#include <stdlib.h>
 #include <string.h>
 
 #include "util/sort_u32.h"
@@ -41,18 +40,3 @@ void xs_sort_u32(uint32_t *a, size_t n, uint32_t *tmp)
     }
 }
 
-static int cmp_u32(const void *a, const void *b)
-{
-    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
-    return (x > y) - (x < y);
-}
-
-uint32_t xs_sort_unique_u32(uint32_t *a, uint32_t n)
-{
-    qsort(a, n, sizeof *a, cmp_u32);
-    uint32_t w = 0;
-    for (uint32_t i = 0; i < n; i++)
-        if (w == 0 || a[i] != a[w - 1])
-            a[w++] = a[i];
-    return w;
-}

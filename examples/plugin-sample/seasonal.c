@@ -423,6 +423,7 @@ static int seasonal_observe(void *state, const xs_event *ev, size_t n)
 
 static const xs_plugin seasonal_plugin = {
     .abi = XS_PLUGIN_ABI,
+    .size = sizeof(xs_plugin),
     .name = "seasonal",
     .version = "1.0.0",
     .description = "items that sell unusually well at this time of year",

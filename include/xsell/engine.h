@@ -59,6 +59,11 @@ typedef struct xs_engine_config {
     void *log_arg;
     xs_journal_fn journal; /* NULL: ingest is not journaled */
     void *journal_arg;
+    unsigned asks; /* the requests this engine will answer, XS_ASK_* bits
+                      (xsell/plugin.h); 0: all.  Plugins prepare for these
+                      only (batch scoring asks for customers alone, and no
+                      plugin builds what serves baskets); a request of
+                      another kind is refused with XS_ERR_USAGE */
 } xs_engine_config;
 
 /* Takes ownership of ds and cat (cat may be NULL) even on failure. */
@@ -76,22 +81,17 @@ XS_API int xs_engine_use_scope(xs_engine *e, int scope, xs_error *err);
 /* The table of a scope, or NULL when not built. */
 XS_API const xs_cooc *xs_engine_cooc(const xs_engine *e, int scope);
 
-/* Loads plugin `name` (or a path) and creates it with the options.
- * XS_ERR_NOTFOUND when no file is found, XS_ERR_PLUGIN on any load or create
- * failure, XS_ERR_USAGE for a duplicate name. */
+/* Loads plugin `name` (or a path), creates it with the options and
+ * prepares it for the engine's asks (xs_engine_config.asks), so that it can
+ * serve at once.  XS_ERR_NOTFOUND when no file is found, XS_ERR_PLUGIN on
+ * any load, create or prepare failure (the message "plugin NAME: ...",
+ * or the file where no name is known yet), XS_ERR_USAGE for a duplicate
+ * name. */
 XS_API int xs_engine_add_plugin(xs_engine *e, const char *name,
                                 const xs_option *opts, size_t n_opts,
                                 xs_error *err);
 XS_API size_t xs_engine_plugin_count(const xs_engine *e);
 XS_API const xs_plugin *xs_engine_plugin(const xs_engine *e, size_t i);
-
-/* Asks every loaded plugin one anonymous basket question (the first item)
- * and drops the answers, so that plugins building tables on first use
- * (recency's decayed table) build them now, not in a client's request.
- * Servers call it once before they answer; batch work that asks only
- * personal questions does not, and never pays for those tables.  Every
- * plugin is asked even when one fails; the first failure is returned. */
-XS_API int xs_engine_warm(xs_engine *e, xs_error *err);
 
 /* Item id of a name, or XS_NONE. */
 XS_API uint32_t xs_engine_item(const xs_engine *e, const char *name);
@@ -138,8 +138,8 @@ XS_API int xs_engine_recommend_excluding(xs_engine *e, xs_context *ctx,
  * is > 0 for its top max(2k, k+10), normalises each list by its top score
  * (s / max; (s - min) / (max - min) when max <= 0), sums weight x normalised
  * score per item and keeps the k best with a sum > 0; when fewer than k remain it fills
- * from the fill plugin ("popular" by default when loaded), ranked below
- * every blended item.  Each result names its plugins joined by '+'.
+ * from the fill plugin (the setting `fill`), ranked below every blended
+ * item.  Each result names its plugins joined by '+'.
  */
 
 /* Settings, as "key" = "value" strings (the config file and the CLI use the
@@ -150,9 +150,12 @@ XS_API int xs_engine_recommend_excluding(xs_engine *e, xs_context *ctx,
  *                                     of these stay eligible (catalog
  *                                     categories; unknown ones refused)
  *   weight.NAME     number >= 0       blend weight of plugin NAME (default
- *                                     1; 0 for popular, which fills)
+ *                                     1)
  *   fill            NAME|none         plugin that fills short blends
- *                                     (default popular when loaded)
+ * Defaults: exclude_owned=true, fill=popular, weight.popular=0 (the fill
+ * plugin fills, it does not blend); a default naming a plugin that is not
+ * loaded does nothing, a setting made explicitly must name a loaded one.
+ * Booleans: true|false|yes|no|on|off|1|0, any case.
  * XS_ERR_USAGE for an unknown key or bad value. */
 XS_API int xs_engine_set_rule(xs_engine *e, const char *key, const char *value,
                               xs_error *err);

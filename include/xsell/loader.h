@@ -10,8 +10,8 @@
  * a '/' is taken as a path.
  *
  * Opening uses dlopen(RTLD_NOW | RTLD_LOCAL) and checks the entry symbol, the
- * ABI number, the name and the mandatory callbacks.  Every failure becomes an
- * error message that names the file.
+ * ABI (major) number, the table's size, the name and the mandatory
+ * callbacks.  Every failure becomes an error message that names the file.
  */
 #ifndef XSELL_LOADER_H
 #define XSELL_LOADER_H
@@ -23,9 +23,12 @@
 #include "plugin.h"
 
 typedef struct xs_plugin_so {
-    void *handle;             /* from dlopen */
-    const xs_plugin *table;   /* from xs_plugin_entry() */
-    char *path;               /* owned */
+    void *handle;           /* from dlopen */
+    const xs_plugin *table; /* the plugin's table as this host knows it: a
+                               copy (owned) of what xs_plugin_entry()
+                               returned, the hooks beyond the plugin's size
+                               NULL; its strings are the plugin's */
+    char *path;             /* owned */
 } xs_plugin_so;
 
 /* Opens and validates path.  On success fills *so (close it with

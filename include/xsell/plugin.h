@@ -1,34 +1,51 @@
 /*
- * xsell/plugin.h -- the plugin ABI.  This header is all a plugin author needs.
+ * xsell/plugin.h -- the plugin ABI.  This header, and the header-only
+ * helpers of xsell/plugin_util.h, are all a plugin author needs.
  *
  * A plugin is a shared object that exports exactly one symbol,
  * xs_plugin_entry(), returning a pointer to a static xs_plugin table.  The
- * host loads it with dlopen(RTLD_NOW | RTLD_LOCAL), checks that the table's
- * abi equals XS_PLUGIN_ABI and that its name is unique, then calls create()
- * handing over an xs_host_api table: the only way a plugin reaches the
- * engine's data (SQLite's sqlite3_api_routines and Redis modules are the
- * model).
+ * host loads it with dlopen(RTLD_NOW | RTLD_LOCAL), checks the table, then
+ * calls create() handing over an xs_host_api table: the only way a plugin
+ * reaches the engine's data (SQLite's sqlite3_api_routines and Redis
+ * modules are the model).
+ *
+ * Versions.  XS_PLUGIN_ABI is the major version: the host loads a plugin
+ * only when the table's abi equals its own.  Within a major version both
+ * tables only ever grow at the end, and each carries its size as built:
+ * a host reads a plugin's optional hooks only when the plugin's `size`
+ * covers them (an older plugin simply has none of the newer hooks), and a
+ * plugin calls a host function only when the host's `size` covers it
+ * (XS_HOST_HAS).  A new optional hook or host function is therefore never
+ * a new major version; only changing or removing a field is.
  *
  * Ids.  Items and customers are interned by the host into dense uint32_t ids
  * (0 .. item_count-1); XS_NONE means "no such id".  Names are available
  * through item_name()/item_lookup().
  *
- * Threads.  recommend() and explain() may run on several threads at once
- * against the same state: keep the state read-only while serving.  observe()
- * is called by the host under its own write discipline, never concurrently
- * with recommend() on the same state.
+ * Life cycle and threads.
+ *   create()    once, single threaded: options, state.
+ *   prepare()   once after create(), and again after every burst of
+ *               observe()/catalog() calls, on one thread, before the plugin
+ *               serves: build or refresh what recommend() reads.  `asks`
+ *               says which requests will come (XS_ASK_*): a plugin may skip
+ *               what only serves requests that will not.
+ *   recommend(), explain()   on any number of threads at once, against
+ *               read-only state: they must not change the state.
+ *   observe(), catalog()     under the host's write discipline, never
+ *               concurrently with recommend() or with each other.
+ *   destroy()   once, last.
  *
- * Ownership.  Everything the host API returns (rows, names, history) is owned
- * by the host and stays valid until the plugin's destroy() or, for data
- * reached during a request, until that request ends.  Memory from scratch()
- * lives until the request ends.  The plugin owns its state and frees it in
- * destroy().
+ * Ownership.  What a plugin reaches through the host during a request
+ * (rows, names, histories, supports, item info) is valid until that
+ * request ends.  Outside a request, what it reached in create() or
+ * prepare() is valid until the next observe() or catalog(): ingest moves
+ * rows, supports and histories.  A plugin keeps its own copies of anything
+ * it needs longer.  Memory from scratch() lives until the request ends.
+ * The plugin owns its state and frees it in destroy().
  *
- * Compatibility.  XS_PLUGIN_ABI is bumped on any incompatible change of the
- * structures below.  New host functions are only ever appended to
- * xs_host_api; `size` tells a plugin how much of the table its host has.
- * ABI 2 added xs_request.category, xs_plugin.catalog and the host functions
- * after row_versions.
+ * Errors.  create() and prepare() write a message into err; the host
+ * prefixes "plugin NAME: ", as it does to the plugin's log lines, so a
+ * plugin never names itself in a message.
  *
  * Business rules.  The host filters what push() accepts: request items, the
  * request's exclusions, items the customer already owns (unless the engine
@@ -48,7 +65,7 @@
 extern "C" {
 #endif
 
-#define XS_PLUGIN_ABI 2
+#define XS_PLUGIN_ABI 3 /* the major version: must match */
 #define XS_NONE 0xFFFFFFFFu
 
 #if defined(__GNUC__)
@@ -144,7 +161,14 @@ typedef struct xs_evidence {
     xs_evidence_field f[XS_EVIDENCE_MAX];
 } xs_evidence;
 
-/* The host API table. */
+/* The requests a host will send until the next prepare(), a set of bits. */
+enum xs_ask {
+    XS_ASK_CUSTOMER = 1, /* requests without items: a customer, or none */
+    XS_ASK_ITEMS = 2,    /* requests with items, with or without a customer */
+    XS_ASK_ALL = 3
+};
+
+/* The host API table: only ever grows at the end (see "Versions"). */
 typedef struct xs_host_api {
     uint32_t abi;  /* XS_PLUGIN_ABI of the host */
     uint32_t size; /* sizeof(xs_host_api) of the host */
@@ -205,8 +229,6 @@ typedef struct xs_host_api {
      * to refresh. */
     const uint32_t *(*row_versions)(const xs_host *h, int scope, uint32_t *n);
 
-    /* ---- ABI 2 ---- */
-
     /* Catalog size: items with catalog entries (0 when there is no
      * catalog).  Categories are dense ids 0 .. category_count()-1. */
     uint32_t (*catalog_size)(const xs_host *h);
@@ -219,17 +241,18 @@ typedef struct xs_host_api {
     int64_t (*latest_time)(const xs_host *h);
 } xs_host_api;
 
-/* The plugin table. */
+/* The plugin table: only ever grows at the end (see "Versions"). */
 typedef struct xs_plugin {
-    uint32_t abi;            /* must be XS_PLUGIN_ABI */
+    uint32_t abi;            /* XS_PLUGIN_ABI */
+    uint32_t size;           /* sizeof(xs_plugin) as the plugin was built */
     const char *name;        /* unique, [a-z0-9_-], at most 32 chars */
     const char *version;
     const char *description; /* one line */
 
-    /* Builds the plugin's state from the host's data and its options.
-     * Returns 0 and sets *state, or non-zero with a message in err.  Unknown
-     * option keys and bad values must be refused.  The option strings are
-     * the caller's: copy what the state keeps. */
+    /* Reads the options and makes the plugin's state.  Returns 0 and sets
+     * *state, or non-zero with a message in err.  Unknown option keys and
+     * bad values must be refused.  The option strings are the caller's:
+     * copy what the state keeps.  Heavy building belongs in prepare(). */
     int (*create)(const xs_host_api *api, xs_host *host, const xs_option *opts,
                   size_t n_opts, void **state, char *err, size_t errlen);
 
@@ -241,16 +264,35 @@ typedef struct xs_plugin {
     int (*explain)(void *state, const xs_request *req, uint32_t item,
                    xs_evidence *ev);
 
-    /* Optional.  New events, already added to the host's tables. */
+    /* Optional.  New events, already added to the host's tables; whatever
+     * the plugin reached of the host before is invalid now. */
     int (*observe)(void *state, const xs_event *ev, size_t n);
 
     void (*destroy)(void *state);
 
-    /* Optional (ABI 2).  Catalog entries of these items were added or
-     * changed (already visible through item_info).  Called like observe():
-     * never concurrently with recommend(). */
+    /* ---- optional hooks: read only when `size` covers them ---- */
+
+    /* Catalog entries of these items were added or changed (already
+     * visible through item_info).  Called like observe(). */
     int (*catalog)(void *state, const uint32_t *items, size_t n);
+
+    /* Builds or refreshes what recommend() and explain() read, for the
+     * requests of `asks` (XS_ASK_*): once after create(), and after every
+     * burst of observe()/catalog(), before the plugin serves again.
+     * Returns 0, or non-zero with a message in err (after create() the
+     * plugin is then not loaded; after a burst it must keep answering from
+     * what it has). */
+    int (*prepare)(void *state, unsigned asks, char *err, size_t errlen);
 } xs_plugin;
+
+/* Whether a host API table has function `fn`: call newer host functions
+ * only when it does. */
+#define XS_HOST_HAS(api, fn)                                                   \
+    ((api)->size >= offsetof(xs_host_api, fn) + sizeof((api)->fn))
+
+/* Whether a plugin table has hook `hook` (for hosts). */
+#define XS_PLUGIN_HAS(p, hook)                                                 \
+    ((p)->size >= offsetof(xs_plugin, hook) + sizeof((p)->hook))
 
 typedef const xs_plugin *(*xs_plugin_entry_fn)(void);
 

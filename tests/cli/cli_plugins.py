@@ -26,10 +26,13 @@ cp_file = os.path.join(plugin_dir, "copurchase.so")
 BUILTIN = ["copurchase", "upsell", "recency", "popular"]
 
 GOOD = {"testgood.so": "testgood", "create_fails.so": "broken",
-        "create_silent.so": "broken", "dup_name.so": "copurchase"}
+        "create_silent.so": "broken", "prepare_fails.so": "broken",
+        "dup_name.so": "copurchase", "older.so": "older",
+        "newer.so": "newer"}
 BROKEN = ["bad_abi.so", "null_entry.so", "no_entry.so", "bad_name.so",
           "null_name.so", "long_name.so", "no_create.so", "no_recommend.so",
-          "no_destroy.so", "unresolved.so", "not_elf.so", "empty.so"]
+          "no_destroy.so", "unresolved.so", "small_size.so", "not_elf.so",
+          "empty.so"]
 
 
 def listed(doc, label):

@@ -23,6 +23,9 @@
 #define XS_BROKEN_CREATE_SILENT 11  /* create() refuses, no message */
 #define XS_BROKEN_DUP_NAME 12       /* a valid plugin named "copurchase" */
 #define XS_BROKEN_UNRESOLVED 13     /* needs a symbol nobody defines */
+#define XS_BROKEN_SMALL_SIZE 14     /* size below the fields of every ABI 3
+                                       table */
+#define XS_BROKEN_PREPARE_FAILS 15  /* prepare() refuses, with a message */
 
 #ifndef XS_BROKEN
 #error "define XS_BROKEN to one of the XS_BROKEN_* kinds"
@@ -76,6 +79,20 @@ static void b_destroy(void *state)
     (void)state;
 }
 
+static int b_prepare(void *state, unsigned asks, char *err, size_t errlen)
+{
+    (void)state;
+    (void)asks;
+#if XS_BROKEN == XS_BROKEN_PREPARE_FAILS
+    snprintf(err, errlen, "the gizmo would not warm up");
+    return -1;
+#else
+    (void)err;
+    (void)errlen;
+    return 0;
+#endif
+}
+
 #if XS_BROKEN == XS_BROKEN_BAD_NAME
 #define B_NAME "Bad Name!"
 #elif XS_BROKEN == XS_BROKEN_NULL_NAME
@@ -94,6 +111,11 @@ static const xs_plugin broken_plugin = {
 #else
     .abi = XS_PLUGIN_ABI,
 #endif
+#if XS_BROKEN == XS_BROKEN_SMALL_SIZE
+    .size = 8,
+#else
+    .size = sizeof(xs_plugin),
+#endif
     .name = B_NAME,
     .version = "0.0.1",
     .description = "a deliberately broken plugin (tests only)",
@@ -106,6 +128,7 @@ static const xs_plugin broken_plugin = {
 #if XS_BROKEN != XS_BROKEN_NO_DESTROY
     .destroy = b_destroy,
 #endif
+    .prepare = b_prepare,
 };
 
 #if XS_BROKEN == XS_BROKEN_NO_ENTRY
@@ -122,6 +145,7 @@ XS_EXPORT const xs_plugin *xs_plugin_entry(void)
     (void)b_create;
     (void)b_recommend;
     (void)b_destroy;
+    (void)b_prepare;
 #if XS_BROKEN == XS_BROKEN_NULL_ENTRY
     return (void)broken_plugin, NULL;
 #else

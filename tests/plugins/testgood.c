@@ -9,8 +9,11 @@
  * infinite scores, and the request's own items with the highest scores.
  *
  * Options: mode=ids (default) | fail (recommend() reports an internal
- * failure); fail_create=MESSAGE (create() refuses with MESSAGE).  Any other
- * key is refused, as the ABI demands.
+ * failure); fail_create=MESSAGE (create() refuses with MESSAGE);
+ * fail_prepare=MESSAGE (every prepare() refuses with MESSAGE); log=MESSAGE
+ * (create() logs MESSAGE as a warning); watch=1 (explain adds "prepared",
+ * the prepare() calls so far, and "asks", the last asks it was given).
+ * Any other key is refused, as the ABI demands.
  */
 #include <math.h>
 #include <stdio.h>
@@ -23,13 +26,17 @@ typedef struct testgood {
     const xs_host_api *api;
     xs_host *host;
     int fail;
+    int watch;
+    unsigned prepared, asks;
+    char fail_prepare[64]; /* "" : prepare() succeeds */
 } testgood;
 
 static int tg_create(const xs_host_api *api, xs_host *host,
                      const xs_option *opts, size_t n_opts, void **state,
                      char *err, size_t errlen)
 {
-    int fail = 0;
+    int fail = 0, watch = 0;
+    const char *fail_prepare = "", *log = NULL;
     if (api->abi != XS_PLUGIN_ABI || api->size < sizeof *api) {
         snprintf(err, errlen, "host ABI %u size %u", (unsigned)api->abi,
                  (unsigned)api->size);
@@ -44,6 +51,12 @@ static int tg_create(const xs_host_api *api, xs_host *host,
         } else if (!strcmp(opts[i].key, "fail_create")) {
             snprintf(err, errlen, "%s", opts[i].value);
             return -1;
+        } else if (!strcmp(opts[i].key, "fail_prepare")) {
+            fail_prepare = opts[i].value;
+        } else if (!strcmp(opts[i].key, "log")) {
+            log = opts[i].value;
+        } else if (!strcmp(opts[i].key, "watch")) {
+            watch = !strcmp(opts[i].value, "1");
         } else {
             snprintf(err, errlen, "unknown option '%s=%s'", opts[i].key,
                      opts[i].value);
@@ -58,7 +71,23 @@ static int tg_create(const xs_host_api *api, xs_host *host,
     tg->api = api;
     tg->host = host;
     tg->fail = fail;
+    tg->watch = watch;
+    snprintf(tg->fail_prepare, sizeof tg->fail_prepare, "%s", fail_prepare);
+    if (log)
+        api->log(host, XS_LOG_WARN, "%s", log);
     *state = tg;
+    return 0;
+}
+
+static int tg_prepare(void *state, unsigned asks, char *err, size_t errlen)
+{
+    testgood *tg = state;
+    tg->prepared++;
+    tg->asks = asks;
+    if (tg->fail_prepare[0]) {
+        snprintf(err, errlen, "%s", tg->fail_prepare);
+        return -1;
+    }
     return 0;
 }
 
@@ -92,6 +121,10 @@ static int tg_explain(void *state, const xs_request *req, uint32_t item,
     (void)req;
     xs_evidence_add(ev, "id", item, NULL);
     xs_evidence_add(ev, "name", 0, tg->api->item_name(tg->host, item));
+    if (tg->watch) {
+        xs_evidence_add(ev, "prepared", tg->prepared, NULL);
+        xs_evidence_add(ev, "asks", tg->asks, NULL);
+    }
     return 0;
 }
 
@@ -102,6 +135,7 @@ static void tg_destroy(void *state)
 
 static const xs_plugin testgood_plugin = {
     .abi = XS_PLUGIN_ABI,
+    .size = sizeof(xs_plugin),
     .name = "testgood",
     .version = "9.9.9",
     .description = "ranks items by id (tests only)",
@@ -109,6 +143,7 @@ static const xs_plugin testgood_plugin = {
     .recommend = tg_recommend,
     .explain = tg_explain,
     .destroy = tg_destroy,
+    .prepare = tg_prepare,
 };
 
 XS_EXPORT const xs_plugin *xs_plugin_entry(void)
