@@ -33,6 +33,7 @@ typedef struct cli_data {
     const char *plugin_dir;
     const char *scope; /* "basket", "customer" or NULL (auto) */
     int blend_threads; /* see xs_engine_config; set by serve */
+    unsigned asks;     /* see xs_engine_config; 0: all requests */
 } cli_data;
 
 /* getopt_long codes and table entries of the data options, and the handler

@@ -268,7 +268,8 @@ int cmd_eval(int argc, char **argv)
         cli_fail("eval", CLI_RUNTIME, "%s", err.msg);
         goto done;
     }
-    xs_engine_config cfg = {.plugin_dir = d.plugin_dir, .scope = cfg_scope};
+    xs_engine_config cfg = {.plugin_dir = d.plugin_dir, .scope = cfg_scope,
+                            .asks = XS_ASK_CUSTOMER}; /* customers only */
     if (!(r.e = xs_engine_new(train, cat, &cfg, &err))) {
         rc = cli_fail("eval", err.code == XS_ERR_NOTFOUND ? CLI_USAGE
                                                            : CLI_RUNTIME,

@@ -278,6 +278,8 @@ int cmd_recommend(int argc, char **argv)
                       "--items: want a comma separated list of item ids");
         goto done;
     }
+    /* one request: the plugins prepare for its kind only */
+    d.asks = n_names ? XS_ASK_ALL : XS_ASK_CUSTOMER;
     if ((rc = cli_engine_open("recommend", &d, &e)) ||
         (rc = cli_plugins_load(&pl, "recommend", &d, e, blend ? NULL : plugin,
                                blend ? "copurchase" : key)))

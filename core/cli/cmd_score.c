@@ -269,6 +269,7 @@ int cmd_score(int argc, char **argv)
     uint64_t unknown = 0;
     FILE *f = NULL;
     int to_stdout = !strcmp(out_path, "-");
+    d.asks = XS_ASK_CUSTOMER; /* customers only: nothing built for baskets */
     if ((rc = cli_engine_open("score", &d, &e)) ||
         (rc = cli_plugins_load(&pl, "score", &d, e, blend ? NULL : plugin,
                                NULL)))

@@ -83,7 +83,8 @@ int cli_engine_open(const char *cmd, const cli_data *d, xs_engine **out)
         return cli_fail(cmd, CLI_USAGE,
                         "give exactly one of --baskets FILE or --events FILE");
     xs_engine_config cfg = {.plugin_dir = d->plugin_dir, .scope = -1,
-                            .blend_threads = d->blend_threads};
+                            .blend_threads = d->blend_threads,
+                            .asks = d->asks};
     if (d->scope) {
         if (!strcmp(d->scope, "basket"))
             cfg.scope = XS_SCOPE_BASKET;
