@@ -50,7 +50,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "xsell/plugin.h"
+#include "xsell/plugin_util.h"
 
 /* The neighbours of one item the plugin serves from: its max_nb best
  * entries by the measure, kept sorted by neighbour id (owned, nbr with cnt
@@ -82,16 +82,6 @@ typedef struct cursor {
     uint32_t support; /* of the basket item */
 } cursor;
 
-static int parse_number(const char *s, double lo, double hi, double *out)
-{
-    char *end;
-    double v = strtod(s, &end);
-    if (end == s || *end || !isfinite(v) || v < lo || v > hi)
-        return -1;
-    *out = v;
-    return 0;
-}
-
 /* Score of the rule a -> c, given the supports array of the scope. */
 static inline double rule_score(const copurchase *cp, uint32_t n_ac,
                                 uint32_t sup_a, uint32_t c,
@@ -104,25 +94,6 @@ static inline double rule_score(const copurchase *cp, uint32_t n_ac,
 /* Default cap on the neighbours served per item (the option
  * max_neighbours): none, so answers are exact unless asked otherwise. */
 #define DEFAULT_MAX_NB 0
-
-typedef struct scored_entry {
-    double score;
-    uint32_t idx;
-} scored_entry;
-
-static int by_score_desc(const void *x, const void *y)
-{
-    const scored_entry *a = x, *b = y;
-    if (a->score != b->score)
-        return a->score < b->score ? 1 : -1;
-    return (a->idx > b->idx) - (a->idx < b->idx); /* lower id first */
-}
-
-static int by_idx(const void *x, const void *y)
-{
-    const scored_entry *a = x, *b = y;
-    return (a->idx > b->idx) - (a->idx < b->idx);
-}
 
 static void free_lists(copurchase *cp)
 {
@@ -150,10 +121,12 @@ static int build_list(copurchase *cp, uint32_t a, uint32_t version,
         eligible += row.cnt[i] >= cp->min_count;
     if (cp->max_nb == 0 || eligible <= cp->max_nb)
         return 0; /* served from the host's row, whole */
-    scored_entry *e = malloc(eligible * sizeof *e);
+    /* the best max_nb by score, ties by position (the row is sorted by id:
+     * by lower id) */
+    xs_cand *best = malloc(cp->max_nb * sizeof *best);
     uint32_t *buf = malloc(2 * (size_t)cp->max_nb * sizeof *buf);
-    if (!e || !buf) {
-        free(e);
+    if (!best || !buf) {
+        free(best);
         free(buf);
         l->built = 0;
         return -1;
@@ -161,16 +134,16 @@ static int build_list(copurchase *cp, uint32_t a, uint32_t version,
     uint32_t m = 0;
     for (uint32_t i = 0; i < row.n; i++)
         if (row.cnt[i] >= cp->min_count)
-            e[m++] = (scored_entry){rule_score(cp, row.cnt[i], row.support,
+            xs_best_offer(best, &m, cp->max_nb,
+                          (xs_cand){rule_score(cp, row.cnt[i], row.support,
                                                row.nbr[i], sup, n_sup),
-                                    i};
-    qsort(e, m, sizeof *e, by_score_desc);
-    qsort(e, cp->max_nb, sizeof *e, by_idx); /* rows stay sorted by id */
+                                    i});
+    qsort(best, m, sizeof *best, xs_cmp_cand_id); /* lists stay sorted */
     for (uint32_t i = 0; i < cp->max_nb; i++) {
-        buf[i] = row.nbr[e[i].idx];
-        buf[cp->max_nb + i] = row.cnt[e[i].idx];
+        buf[i] = row.nbr[best[i].id];
+        buf[cp->max_nb + i] = row.cnt[best[i].id];
     }
-    free(e);
+    free(best);
     l->nbr = buf;
     l->cnt = buf + cp->max_nb;
     l->n = cp->max_nb;
@@ -192,10 +165,9 @@ static int cp_prepare(void *state, unsigned asks, char *err, size_t errlen)
     const uint32_t *ver = api->row_versions(cp->host, cp->scope, &n_ver);
     const uint32_t *sup = api->supports(cp->host, cp->scope, &n_sup);
     if (n_ver > cp->n_lists) {
-        nb_list *l = realloc(cp->lists, n_ver * sizeof *l);
+        nb_list *l = xs_grow_zeroed(cp->lists, cp->n_lists, n_ver, sizeof *l);
         if (!l)
             goto oom;
-        memset(l + cp->n_lists, 0, (n_ver - cp->n_lists) * sizeof *l);
         cp->lists = l;
         cp->n_lists = n_ver;
     }
@@ -214,57 +186,22 @@ static int cp_create(const xs_host_api *api, xs_host *host,
                      char *err, size_t errlen)
 {
     int measure = XS_MEASURE_LIFT, scope = -1;
-    double min_support = 0, min_count = 1, max_nb = DEFAULT_MAX_NB;
-    for (size_t i = 0; i < n_opts; i++) {
-        const char *k = opts[i].key, *v = opts[i].value;
-        if (!strcmp(k, "measure")) {
-            if ((measure = api->measure_parse(v)) < 0) {
-                snprintf(err, errlen, "measure: unknown '%s' (count, "
-                         "confidence, lift, jaccard, cosine, llr)", v);
-                return -1;
-            }
-        } else if (!strcmp(k, "min_support")) {
-            if (parse_number(v, 0, 1, &min_support)) {
-                snprintf(err, errlen, "min_support: want a number in [0, 1], "
-                         "not '%s'", v);
-                return -1;
-            }
-        } else if (!strcmp(k, "min_count")) {
-            if (parse_number(v, 1, 4294967295.0, &min_count) ||
-                min_count != floor(min_count)) {
-                snprintf(err, errlen, "min_count: want an integer >= 1, not "
-                         "'%s'", v);
-                return -1;
-            }
-        } else if (!strcmp(k, "max_neighbours")) {
-            if (parse_number(v, 0, 1000000, &max_nb) || max_nb != floor(max_nb)) {
-                snprintf(err, errlen, "max_neighbours: want an integer in "
-                         "0..1000000, not '%s'", v);
-                return -1;
-            }
-        } else if (!strcmp(k, "scope")) {
-            if (!strcmp(v, "basket"))
-                scope = XS_SCOPE_BASKET;
-            else if (!strcmp(v, "customer"))
-                scope = XS_SCOPE_CUSTOMER;
-            else if (strcmp(v, "auto")) {
-                snprintf(err, errlen, "scope: want auto, basket or customer, "
-                         "not '%s'", v);
-                return -1;
-            }
-        } else {
-            snprintf(err, errlen, "unknown option '%s' (measure, min_support, "
-                     "min_count, max_neighbours, scope)", k);
-            return -1;
-        }
-    }
-    if (scope < 0)
-        scope = api->default_scope(host);
-    if (api->use_scope(host, scope)) {
-        snprintf(err, errlen, "the data has no %s scope",
-                 scope == XS_SCOPE_BASKET ? "basket (order)" : "customer");
+    double min_support = 0;
+    uint32_t min_count = 1, max_nb = DEFAULT_MAX_NB;
+    const xs_opt_spec spec[] = {
+        {.key = "measure", .type = XS_OPT_MEASURE, .out = &measure},
+        {.key = "min_support", .type = XS_OPT_NUMBER, .out = &min_support,
+         .lo = 0, .hi = 1},
+        {.key = "min_count", .type = XS_OPT_INTEGER, .out = &min_count,
+         .lo = 1, .hi = UINT32_MAX},
+        {.key = "max_neighbours", .type = XS_OPT_INTEGER, .out = &max_nb,
+         .lo = 0, .hi = 1000000},
+        {.key = "scope", .type = XS_OPT_SCOPE, .out = &scope},
+    };
+    if (xs_opts_parse(api, spec, sizeof spec / sizeof *spec, opts, n_opts,
+                      err, errlen) ||
+        xs_use_scope(api, host, &scope, err, errlen))
         return -1;
-    }
     copurchase *cp = calloc(1, sizeof *cp);
     if (!cp) {
         snprintf(err, errlen, "out of memory");
@@ -277,10 +214,9 @@ static int cp_create(const xs_host_api *api, xs_host *host,
     cp->n = api->transactions(host, scope);
     /* arules: absolute support = ceil(n * s * (1 - DBL_EPSILON)) */
     double abs_support = ceil(min_support * (double)cp->n * (1 - DBL_EPSILON));
-    cp->min_count = (uint32_t)(abs_support > min_count ? abs_support : min_count);
-    if (cp->min_count < 1)
-        cp->min_count = 1;
-    cp->max_nb = (uint32_t)max_nb;
+    cp->min_count = abs_support > min_count ? (uint32_t)abs_support
+                                            : min_count;
+    cp->max_nb = max_nb;
     *state = cp;
     return 0;
 }
@@ -346,14 +282,8 @@ static int neighbours(const copurchase *cp, uint32_t a, const uint32_t *ver,
 static inline void prefetch_support(const uint32_t *sup, uint32_t n_sup,
                                     uint32_t c)
 {
-#if defined(__GNUC__)
     if (c < n_sup)
-        __builtin_prefetch(&sup[c]);
-#else
-    (void)sup;
-    (void)n_sup;
-    (void)c;
-#endif
+        XS_PREFETCH(&sup[c]);
 }
 
 /* Baskets up to this size merge their rows by scanning the cursors; larger
@@ -499,7 +429,4 @@ static const xs_plugin copurchase_plugin = {
     .prepare = cp_prepare,
 };
 
-XS_EXPORT const xs_plugin *xs_plugin_entry(void)
-{
-    return &copurchase_plugin;
-}
+XS_PLUGIN_ENTRY(copurchase_plugin)

@@ -41,20 +41,20 @@
  * of all items, O(items).  Both run under the host's write discipline;
  * recommend() and explain() only read.
  *
- * Options: half_life=DAYS >= 0 (0: no decay), t_ref=UNIX_SECONDS (latest
- * event time), weight=one|event (one), per_category=true|false (false).
+ * Options (xsell/plugin_util.h syntax): half_life=DAYS in [0, 1000000] (0:
+ * no decay), t_ref=TIME (unix seconds or YYYY-MM-DD; the latest event
+ * time), weight=one|event (one), per_category=BOOL (false).
  *
  * Explain: popularity, rank (1-based position in the list served from,
  * before the host's rules; in merged category lists, among all their items)
  * and category (when the item has one).
  */
-#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "xsell/plugin.h"
+#include "xsell/plugin_util.h"
 
 #define RESCALE_LOG2 512.0 /* rebase t_ref beyond weights of 2^512 */
 
@@ -370,12 +370,6 @@ static void serve_list(const popular *p, const pop_list *l, uint32_t k,
 
 /* The distinct categories of the request's items into cats (sorted);
  * returns how many. */
-static int cmp_u32(const void *x, const void *y)
-{
-    uint32_t a = *(const uint32_t *)x, b = *(const uint32_t *)y;
-    return (a > b) - (a < b);
-}
-
 static uint32_t request_categories(const popular *p, const xs_request *req,
                                    uint32_t *cats)
 {
@@ -385,12 +379,7 @@ static uint32_t request_categories(const popular *p, const xs_request *req,
         if (a < p->n_items && p->cat_of[a] < p->n_cats)
             cats[n++] = p->cat_of[a];
     }
-    qsort(cats, n, sizeof *cats, cmp_u32);
-    uint32_t w = 0;
-    for (uint32_t i = 0; i < n; i++)
-        if (w == 0 || cats[i] != cats[w - 1])
-            cats[w++] = cats[i];
-    return w;
+    return xs_sort_unique(cats, n);
 }
 
 /* A cursor in one category list, for the merge. */
@@ -509,70 +498,26 @@ static void pop_destroy(void *state)
     free(p);
 }
 
-static int parse_bool(const char *s, int *out)
-{
-    if (!strcmp(s, "true") || !strcmp(s, "1") || !strcmp(s, "yes"))
-        *out = 1;
-    else if (!strcmp(s, "false") || !strcmp(s, "0") || !strcmp(s, "no"))
-        *out = 0;
-    else
-        return -1;
-    return 0;
-}
-
-#define OPTIONS "half_life, t_ref, weight, per_category"
-
 static int pop_create(const xs_host_api *api, xs_host *host,
                       const xs_option *opts, size_t n_opts, void **state,
                       char *err, size_t errlen)
 {
+    static const char *const weights[] = {"one", "event", NULL};
     double half_life = 0;
     int64_t t_ref = 0;
     int have_t_ref = 0, weight_event = 0, per_category = 0;
-    for (size_t i = 0; i < n_opts; i++) {
-        const char *k = opts[i].key, *v = opts[i].value;
-        if (!strcmp(k, "half_life")) {
-            char *end;
-            half_life = strtod(v, &end);
-            if (end == v || *end || !isfinite(half_life) || half_life < 0 ||
-                half_life > 1e6) {
-                snprintf(err, errlen, "half_life: want a number of "
-                         "days in [0, 1000000], not '%s'", v);
-                return -1;
-            }
-        } else if (!strcmp(k, "t_ref")) {
-            char *end;
-            errno = 0;
-            long long t = strtoll(v, &end, 10);
-            if (end == v || *end || errno || t < 0) {
-                snprintf(err, errlen, "t_ref: want unix seconds (an "
-                         "integer >= 0), not '%s'", v);
-                return -1;
-            }
-            t_ref = t;
-            have_t_ref = 1;
-        } else if (!strcmp(k, "weight")) {
-            if (!strcmp(v, "one"))
-                weight_event = 0;
-            else if (!strcmp(v, "event"))
-                weight_event = 1;
-            else {
-                snprintf(err, errlen, "weight: want one or event, "
-                         "not '%s'", v);
-                return -1;
-            }
-        } else if (!strcmp(k, "per_category")) {
-            if (parse_bool(v, &per_category)) {
-                snprintf(err, errlen, "per_category: want true or "
-                         "false, not '%s'", v);
-                return -1;
-            }
-        } else {
-            snprintf(err, errlen, "unknown option '%s' (" OPTIONS
-                     ")", k);
-            return -1;
-        }
-    }
+    const xs_opt_spec spec[] = {
+        {.key = "half_life", .type = XS_OPT_DAYS, .out = &half_life,
+         .lo = 0, .hi = 1e6},
+        {.key = "t_ref", .type = XS_OPT_TIME, .out = &t_ref,
+         .given = &have_t_ref},
+        {.key = "weight", .type = XS_OPT_CHOICE, .out = &weight_event,
+         .choices = weights},
+        {.key = "per_category", .type = XS_OPT_BOOL, .out = &per_category},
+    };
+    if (xs_opts_parse(api, spec, sizeof spec / sizeof *spec, opts, n_opts,
+                      err, errlen))
+        return -1;
     popular *p = calloc(1, sizeof *p);
     if (!p) {
         snprintf(err, errlen, "out of memory");
@@ -645,7 +590,4 @@ static const xs_plugin popular_plugin = {
     .catalog = pop_catalog,
 };
 
-XS_EXPORT const xs_plugin *xs_plugin_entry(void)
-{
-    return &popular_plugin;
-}
+XS_PLUGIN_ENTRY(popular_plugin)

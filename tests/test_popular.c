@@ -504,19 +504,20 @@ static void test_refusals(void)
         const char *opt;
         const char *msg;
     } bad[] = {
-        {"foo=1", "popular: unknown option 'foo' (half_life, t_ref, weight, "
-                  "per_category)"},
-        {"half_life=-1", "popular: half_life: want a number of days in [0, "
-                         "1000000], not '-1'"},
-        {"half_life=soon", "popular: half_life: want a number of days in [0, "
-                           "1000000], not 'soon'"},
-        {"t_ref=yesterday", "popular: t_ref: want unix seconds (an integer "
-                            ">= 0), not 'yesterday'"},
-        {"t_ref=1.5", "popular: t_ref: want unix seconds (an integer >= 0), "
-                      "not '1.5'"},
-        {"weight=rating", "popular: weight: want one or event, not 'rating'"},
-        {"per_category=maybe", "popular: per_category: want true or false, "
-                               "not 'maybe'"},
+        {"foo=1", "plugin popular: unknown option 'foo' (half_life, t_ref, "
+                  "weight, per_category)"},
+        {"half_life=-1", "plugin popular: half_life: want a number of days "
+                         "in [0, 1000000], not '-1'"},
+        {"half_life=soon", "plugin popular: half_life: want a number of days "
+                           "in [0, 1000000], not 'soon'"},
+        {"t_ref=yesterday", "plugin popular: t_ref: want unix seconds or "
+                            "YYYY-MM-DD, not 'yesterday'"},
+        {"t_ref=1.5", "plugin popular: t_ref: want unix seconds or "
+                      "YYYY-MM-DD, not '1.5'"},
+        {"weight=rating", "plugin popular: weight: want one or event, not "
+                          "'rating'"},
+        {"per_category=maybe", "plugin popular: per_category: want true or "
+                               "false, not 'maybe'"},
     };
     for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
         xs_error err = {0};

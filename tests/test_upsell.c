@@ -360,23 +360,23 @@ static void test_refusals(void)
         const char *opt;
         const char *msg;
     } bad[] = {
-        {"foo=1", "upsell: unknown option 'foo' (min_ratio, max_ratio, "
+        {"foo=1", "plugin upsell: unknown option 'foo' (min_ratio, max_ratio, "
                   "similarity, prior, margin_weight, history)"},
-        {"min_ratio=x", "upsell: min_ratio: want a number > 0, not 'x'"},
-        {"min_ratio=0", "upsell: min_ratio: want a number > 0, not '0'"},
-        {"max_ratio=-2", "upsell: max_ratio: want a number > 0, not '-2'"},
-        {"max_ratio=", "upsell: max_ratio: want a number > 0, not ''"},
-        {"min_ratio=3", "upsell: min_ratio (3) must not exceed max_ratio "
+        {"min_ratio=x", "plugin upsell: min_ratio: want a number > 0, not 'x'"},
+        {"min_ratio=0", "plugin upsell: min_ratio: want a number > 0, not '0'"},
+        {"max_ratio=-2", "plugin upsell: max_ratio: want a number > 0, not '-2'"},
+        {"max_ratio=", "plugin upsell: max_ratio: want a number > 0, not ''"},
+        {"min_ratio=3", "plugin upsell: min_ratio (3) must not exceed max_ratio "
                         "(2.5)"},
-        {"similarity=magic", "upsell: similarity: want count, confidence, "
+        {"similarity=magic", "plugin upsell: similarity: want count, confidence, "
                              "lift, jaccard, cosine or llr, not 'magic'"},
-        {"prior=-0.5", "upsell: prior: want a number >= 0, not '-0.5'"},
-        {"prior=nan", "upsell: prior: want a number >= 0, not 'nan'"},
-        {"margin_weight=-1", "upsell: margin_weight: want a number in [0, "
+        {"prior=-0.5", "plugin upsell: prior: want a number >= 0, not '-0.5'"},
+        {"prior=nan", "plugin upsell: prior: want a number >= 0, not 'nan'"},
+        {"margin_weight=-1", "plugin upsell: margin_weight: want a number in [0, "
                              "100], not '-1'"},
-        {"history=2.5", "upsell: history: want an integer in 0..100, not "
+        {"history=2.5", "plugin upsell: history: want an integer in 0..100, not "
                         "'2.5'"},
-        {"history=101", "upsell: history: want an integer in 0..100, not "
+        {"history=101", "plugin upsell: history: want an integer in 0..100, not "
                         "'101'"},
     };
     for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {

@@ -3,7 +3,8 @@
  * installed SDK: items that sell unusually well at this time of year.
  *
  * It is written to be read.  Everything a plugin needs is in
- * <xsell/plugin.h>; the plugin exports one function, xs_plugin_entry(),
+ * <xsell/plugin.h>, and <xsell/plugin_util.h> has the helpers (options,
+ * the best m, ids); the plugin exports one function, xs_plugin_entry(),
  * returning the table at the bottom of this file.
  *
  * The idea.  Take a reference day (by default the latest sale in the data)
@@ -37,40 +38,37 @@
  * than a day for data spanning a few decades.
  * Events with no timestamp (ts 0) are not counted.
  *
- * Options (anything else is refused):
- *   date=YYYY-MM-DD | unix seconds   the reference (default: the latest
- *                                    event time of the data)
- *   window=DAYS                      1..182 (default 30)
+ * Options (anything else is refused, in plugin_util's words):
+ *   date=TIME                        the reference, unix seconds or
+ *                                    YYYY-MM-DD (default: the latest event
+ *                                    time of the data)
+ *   window=DAYS                      whole days, 1..182 (default 30)
  *   smoothing=A                      0..1e6 (default 5)
  *   min_lift=L                       1..1e6 (default 1.5)
  *   categories=basket|all            basket (default): when the request's
  *                                    items have catalog categories, keep
  *                                    to those categories; all: never
  *
- * Threads and updates.  create() counts every customer's history once and
- * ranks the items; recommend() only reads that ranking, so it is safe on
- * many threads.  observe() (online events) adds the new events to the
- * counts and ranks again: the host never runs it alongside recommend().
- * The reference stays the one chosen at create().
+ * Life cycle, threads and updates (ABI 3).  create() reads the options and
+ * checks the data; prepare() -- called once after create() and again after
+ * every burst of online events -- counts every customer's history the
+ * first time and ranks the items; observe() adds new events to the counts,
+ * and the prepare() that follows ranks again.  recommend() only reads the
+ * ranking, so it is safe on many threads; the host never runs observe() or
+ * prepare() alongside it.  The reference stays the one chosen at create().
  */
 #define _POSIX_C_SOURCE 200809L /* gmtime_r */
 
-#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
-#include <xsell/plugin.h>
+#include <xsell/plugin_util.h>
 
 #define DAY 86400.0
 #define YEAR (365.2425 * DAY) /* the mean Gregorian year, in seconds */
-
-typedef struct ranked {
-    double score;
-    uint32_t item;
-} ranked;
 
 /* The plugin's state: created in create(), freed in destroy(). */
 typedef struct seasonal {
@@ -88,59 +86,10 @@ typedef struct seasonal {
     int64_t first, last; /* the data's time span (0, 0: no sale yet) */
     double share;        /* S, for that span */
     double all_sales, all_season; /* the whole store, for the log */
-    ranked *rank;        /* items with lift >= min_lift, best first */
+    xs_cand *rank;       /* items with lift >= min_lift, best first */
     uint32_t n_rank;
+    int counted;         /* the histories have been counted */
 } seasonal;
-
-/* ---- options -------------------------------------------------------------- */
-
-/* Days from 1970-01-01 to a date of the proleptic Gregorian calendar
- * (H. Hinnant's days_from_civil). */
-static int64_t days_from_civil(int64_t y, int m, int d)
-{
-    y -= m <= 2;
-    int64_t era = (y >= 0 ? y : y - 399) / 400;
-    int64_t yoe = y - era * 400;
-    int64_t doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
-    int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    return era * 146097 + doe - 719468;
-}
-
-/* "YYYY-MM-DD" (midnight UTC) or unix seconds, in the years 1..9999.
- * Returns 0 or -1. */
-static int parse_date(const char *s, int64_t *out)
-{
-    static const int mdays[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-    int y, m, d, len = -1;
-    if (sscanf(s, "%4d-%2d-%2d%n", &y, &m, &d, &len) == 3 && len == 10 &&
-        !s[len]) {
-        int leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-        if (y < 1 || m < 1 || m > 12 || d < 1 || d > mdays[m - 1] ||
-            (m == 2 && d == 29 && !leap))
-            return -1;
-        *out = days_from_civil(y, m, d) * 86400;
-        return 0;
-    }
-    char *end;
-    errno = 0;
-    long long v = strtoll(s, &end, 10);
-    if (end == s || *end || errno || v < -62135596800LL ||
-        v > 253402300799LL)
-        return -1;
-    *out = v;
-    return 0;
-}
-
-/* A number filling the whole string, within [lo, hi]. */
-static int parse_number(const char *s, double lo, double hi, double *out)
-{
-    char *end;
-    double v = strtod(s, &end);
-    if (end == s || *end || !isfinite(v) || v < lo || v > hi)
-        return -1;
-    *out = v;
-    return 0;
-}
 
 /* ---- counting and ranking ------------------------------------------------- */
 
@@ -218,19 +167,11 @@ static double lift(const seasonal *s, uint32_t c)
            ((s->sales[c] + s->smoothing) * s->share);
 }
 
-static int by_score(const void *x, const void *y)
-{
-    const ranked *a = x, *b = y;
-    if (a->score != b->score)
-        return a->score < b->score ? 1 : -1;
-    return (a->item > b->item) - (a->item < b->item); /* then lower id */
-}
-
 /* Ranks every item with lift >= min_lift by score.  Returns 0 or -1
  * (memory). */
 static int rank_items(seasonal *s)
 {
-    ranked *r = realloc(s->rank, (s->n_items ? s->n_items : 1) * sizeof *r);
+    xs_cand *r = realloc(s->rank, (s->n_items ? s->n_items : 1) * sizeof *r);
     if (!r)
         return -1;
     s->rank = r;
@@ -239,9 +180,9 @@ static int rank_items(seasonal *s)
     for (uint32_t c = 0; c < s->n_items; c++) {
         double l = lift(s, c);
         if (l >= s->min_lift && s->season[c] > 0)
-            r[s->n_rank++] = (ranked){l * log1p(s->season[c]), c};
+            r[s->n_rank++] = (xs_cand){l * log1p(s->season[c]), c};
     }
-    qsort(r, s->n_rank, sizeof *r, by_score);
+    qsort(r, s->n_rank, sizeof *r, xs_cmp_cand_best); /* score, then id */
     return 0;
 }
 
@@ -260,50 +201,26 @@ static int seasonal_create(const xs_host_api *api, xs_host *host,
                            const xs_option *opts, size_t n_opts, void **state,
                            char *err, size_t errlen)
 {
+    static const char *const categories[] = {"basket", "all", NULL};
     int64_t ref = api->latest_time(host);
-    double window = 30, smoothing = 5, min_lift = 1.5;
-    int by_category = 1;
-    /* Options first: refuse unknown keys and bad values, naming them. */
-    for (size_t i = 0; i < n_opts; i++) {
-        const char *k = opts[i].key, *v = opts[i].value;
-        if (!strcmp(k, "date")) {
-            if (parse_date(v, &ref)) {
-                snprintf(err, errlen, "date: want YYYY-MM-DD or unix seconds "
-                         "(years 1..9999), not '%s'", v);
-                return -1;
-            }
-        } else if (!strcmp(k, "window")) {
-            if (parse_number(v, 1, 182, &window) || window != floor(window)) {
-                snprintf(err, errlen, "window: want whole days in 1..182, "
-                         "not '%s'", v);
-                return -1;
-            }
-        } else if (!strcmp(k, "smoothing")) {
-            if (parse_number(v, 0, 1e6, &smoothing)) {
-                snprintf(err, errlen, "smoothing: want a number in [0, 1e6], "
-                         "not '%s'", v);
-                return -1;
-            }
-        } else if (!strcmp(k, "min_lift")) {
-            if (parse_number(v, 1, 1e6, &min_lift)) {
-                snprintf(err, errlen, "min_lift: want a number in [1, 1e6], "
-                         "not '%s'", v);
-                return -1;
-            }
-        } else if (!strcmp(k, "categories")) {
-            if (!strcmp(v, "basket") || !strcmp(v, "all")) {
-                by_category = !strcmp(v, "basket");
-            } else {
-                snprintf(err, errlen, "categories: want basket or all, not "
-                         "'%s'", v);
-                return -1;
-            }
-        } else {
-            snprintf(err, errlen, "unknown option '%s' (date, window, "
-                     "smoothing, min_lift, categories)", k);
-            return -1;
-        }
-    }
+    double smoothing = 5, min_lift = 1.5;
+    uint32_t window = 30;
+    int all_categories = 0;
+    /* Options first: unknown keys and bad values are refused, named. */
+    const xs_opt_spec spec[] = {
+        {.key = "date", .type = XS_OPT_TIME, .out = &ref},
+        {.key = "window", .type = XS_OPT_INTEGER, .out = &window, .lo = 1,
+         .hi = 182},
+        {.key = "smoothing", .type = XS_OPT_NUMBER, .out = &smoothing,
+         .lo = 0, .hi = 1e6},
+        {.key = "min_lift", .type = XS_OPT_NUMBER, .out = &min_lift, .lo = 1,
+         .hi = 1e6},
+        {.key = "categories", .type = XS_OPT_CHOICE, .out = &all_categories,
+         .choices = categories},
+    };
+    if (xs_opts_parse(api, spec, sizeof spec / sizeof *spec, opts, n_opts,
+                      err, errlen))
+        return -1;
     /* The data must say who bought what when. */
     if (api->latest_time(host) == 0 || api->customer_count(host) == 0) {
         snprintf(err, errlen, "needs events with customers and timestamps "
@@ -318,41 +235,50 @@ static int seasonal_create(const xs_host_api *api, xs_host *host,
     }
     *s = (seasonal){.api = api, .host = host, .ref = ref, .window = window,
                     .smoothing = smoothing, .min_lift = min_lift,
-                    .by_category = by_category};
+                    .by_category = !all_categories};
     time_t t = (time_t)ref;
     struct tm tm;
     if (!gmtime_r(&t, &tm) ||
         !strftime(s->ref_text, sizeof s->ref_text, "%Y-%m-%d", &tm))
         snprintf(s->ref_text, sizeof s->ref_text, "?");
-
-    /* One pass over every customer's history. */
-    if (grow(s)) {
-        seasonal_destroy(s);
-        snprintf(err, errlen, "out of memory");
-        return -1;
-    }
-    uint32_t customers = api->customer_count(host);
-    for (uint32_t c = 0; c < customers; c++) {
-        const xs_event *ev;
-        size_t n;
-        if (api->history(host, c, &ev, &n))
-            count(s, ev, n);
-    }
-    if (rank_items(s)) {
-        seasonal_destroy(s);
-        snprintf(err, errlen, "out of memory");
-        return -1;
-    }
-    api->log(host, XS_LOG_INFO, "seasonal: %s +/- %.0f days: %.0f of %.0f "
-             "sales in season (%.1f%% expected), %u seasonal items",
-             s->ref_text, window, s->all_season, s->all_sales,
-             100 * s->share, (unsigned)s->n_rank);
-    if (s->share <= 0 || s->share >= 1) /* say why nothing will come */
-        api->log(host, XS_LOG_WARN, "seasonal: %s of the data's days are in "
-                 "the season: nothing to compare, no item is seasonal",
-                 s->share <= 0 ? "none" : "all");
     *state = s;
     return 0;
+}
+
+/* The first time, one pass over every customer's history; every time, the
+ * ranking from the counts (observe() added the new events to them). */
+static int seasonal_prepare(void *state, unsigned asks, char *err,
+                            size_t errlen)
+{
+    seasonal *s = state;
+    const xs_host_api *api = s->api;
+    (void)asks; /* every kind of request is served from the one ranking */
+    if (grow(s))
+        goto oom;
+    if (!s->counted) {
+        uint32_t customers = api->customer_count(s->host);
+        for (uint32_t c = 0; c < customers; c++) {
+            const xs_event *ev;
+            size_t n;
+            if (api->history(s->host, c, &ev, &n))
+                count(s, ev, n);
+        }
+        s->counted = 1;
+    }
+    if (rank_items(s))
+        goto oom;
+    api->log(s->host, XS_LOG_INFO, "%s +/- %.0f days: %.0f of %.0f sales in "
+             "season (%.1f%% expected), %u seasonal items", s->ref_text,
+             s->window, s->all_season, s->all_sales, 100 * s->share,
+             (unsigned)s->n_rank);
+    if (s->share <= 0 || s->share >= 1) /* say why nothing will come */
+        api->log(s->host, XS_LOG_WARN, "%s of the data's days are in the "
+                 "season: nothing to compare, no item is seasonal",
+                 s->share <= 0 ? "none" : "all");
+    return 0;
+oom:
+    snprintf(err, errlen, "out of memory");
+    return -1;
 }
 
 static int seasonal_recommend(void *state, const xs_request *req,
@@ -377,7 +303,7 @@ static int seasonal_recommend(void *state, const xs_request *req,
      * (push() refuses the request's items, owned ones, out of stock...). */
     uint32_t kept = 0;
     for (uint32_t i = 0; i < s->n_rank && kept < req->k; i++) {
-        uint32_t c = s->rank[i].item;
+        uint32_t c = s->rank[i].id;
         if (n_cats > 0) {
             xs_item_info info;
             int same = 0;
@@ -411,14 +337,17 @@ static int seasonal_explain(void *state, const xs_request *req, uint32_t item,
     return 0;
 }
 
-/* New events are already in the host's tables: count them and rank again. */
+/* New events are already in the host's tables: count them (the prepare()
+ * that follows ranks again). */
 static int seasonal_observe(void *state, const xs_event *ev, size_t n)
 {
     seasonal *s = state;
+    if (!s->counted)
+        return 0; /* prepare() counts them with the histories */
     if (grow(s))
         return -1;
     count(s, ev, n);
-    return rank_items(s);
+    return 0;
 }
 
 static const xs_plugin seasonal_plugin = {
@@ -432,6 +361,7 @@ static const xs_plugin seasonal_plugin = {
     .explain = seasonal_explain,
     .observe = seasonal_observe,
     .destroy = seasonal_destroy,
+    .prepare = seasonal_prepare,
 };
 
 XS_EXPORT const xs_plugin *xs_plugin_entry(void)

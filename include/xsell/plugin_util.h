@@ -47,13 +47,24 @@
 #define XS_ALWAYS_INLINE inline
 #endif
 
+/* Defines xs_plugin_entry(), the one symbol a plugin exports, returning
+ * the plugin's table. */
+#define XS_PLUGIN_ENTRY(table)                                                 \
+    XS_EXPORT const xs_plugin *xs_plugin_entry(void)                           \
+    {                                                                          \
+        return &(table);                                                       \
+    }
+
 /* ---- values -------------------------------------------------------------- */
 
-/* A number filling the whole of s, finite, within [lo, hi].  0 or -1. */
+/* A number filling the whole of s (no blanks around it), finite, within
+ * [lo, hi].  0 or -1. */
 static inline int xs_opt_number(const char *s, double lo, double hi,
                                 double *out)
 {
     char *end;
+    if (*s == ' ' || (*s >= '\t' && *s <= '\r'))
+        return -1; /* strtod would skip them */
     double v = strtod(s, &end);
     if (end == s || *end || !isfinite(v) || v < lo || v > hi)
         return -1;
@@ -401,7 +412,8 @@ static inline void xs_best_sort(xs_cand *h, uint32_t n)
 
 /* ---- ids ----------------------------------------------------------------- */
 
-/* qsort comparators: ids ascending; candidates by id ascending. */
+/* qsort comparators: ids ascending; candidates by id ascending;
+ * candidates best first (xs_cand_before). */
 static inline int xs_cmp_u32(const void *a, const void *b)
 {
     uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
@@ -412,6 +424,12 @@ static inline int xs_cmp_cand_id(const void *a, const void *b)
 {
     const xs_cand *x = a, *y = b;
     return (x->id > y->id) - (x->id < y->id);
+}
+
+static inline int xs_cmp_cand_best(const void *a, const void *b)
+{
+    const xs_cand *x = a, *y = b;
+    return xs_cand_before(x, y) ? -1 : xs_cand_before(y, x) ? 1 : 0;
 }
 
 /* Index of the first of sorted a[0 .. n) that is >= key (n when none). */
@@ -441,6 +459,19 @@ static inline uint32_t xs_row_count(const xs_row *r, uint32_t c)
 {
     uint32_t i = xs_lower_bound(r->nbr, r->n, c);
     return i < r->n && r->nbr[i] == c ? r->cnt[i] : 0;
+}
+
+/* The array p of n_old elements of `size` bytes grown to n_new (>= n_old),
+ * the new elements zeroed: the new array, or NULL when out of memory (p
+ * is then unchanged).  For the per-item arrays that grow as ingest interns
+ * new items. */
+static inline void *xs_grow_zeroed(void *p, size_t n_old, size_t n_new,
+                                   size_t size)
+{
+    char *q = realloc(p, (n_new ? n_new : 1) * size);
+    if (q && n_new > n_old)
+        memset(q + n_old * size, 0, (n_new - n_old) * size);
+    return q;
 }
 
 /* Sorts ids[0 .. n) ascending and drops duplicates; returns the count. */

@@ -9,8 +9,12 @@ not the library) are left out.  The exported ones come from `nm -D
 declared function the library does not export (XS_API forgotten), and an
 exported symbol no header declares (a private helper leaking out).
 
-usage: symbols.py LIBXSELL.so SOURCE_DIR CC
+With PLUGIN_DIR, every *.so there (the built-in plugins) must export one
+symbol, xs_plugin_entry, and nothing else.
+
+usage: symbols.py LIBXSELL.so SOURCE_DIR CC [PLUGIN_DIR]
 """
+import glob
 import os
 import re
 import subprocess
@@ -54,9 +58,9 @@ def exported(lib):
 
 
 def main():
-    if len(sys.argv) != 4:
-        sys.exit("usage: symbols.py LIBXSELL.so SOURCE_DIR CC")
-    lib, src, cc = sys.argv[1:]
+    if len(sys.argv) not in (4, 5):
+        sys.exit("usage: symbols.py LIBXSELL.so SOURCE_DIR CC [PLUGIN_DIR]")
+    lib, src, cc = sys.argv[1:4]
     decl = declared(src, cc)
     exp = exported(lib)
     fails = 0
@@ -71,8 +75,19 @@ def main():
     if len(decl) < 50:  # the check itself must see the headers
         print("FAIL: only %d declarations found" % len(decl))
         fails += 1
-    print("symbols: %d declared, %d exported, %d problem(s)"
-          % (len(decl), len(exp), fails))
+    plugins = sorted(glob.glob(os.path.join(sys.argv[4], "*.so"))) \
+        if len(sys.argv) == 5 else []
+    for so in plugins:
+        got = exported(so)
+        if got != {"xs_plugin_entry"}:
+            print("FAIL: %s exports %s, want xs_plugin_entry alone"
+                  % (os.path.basename(so), sorted(got)))
+            fails += 1
+    if len(sys.argv) == 5 and len(plugins) < 4:
+        print("FAIL: %d plugins in %s" % (len(plugins), sys.argv[4]))
+        fails += 1
+    print("symbols: %d declared, %d exported, %d plugin(s), %d problem(s)"
+          % (len(decl), len(exp), len(plugins), fails))
     return 1 if fails else 0
 
 
