@@ -19,8 +19,9 @@
  * /tmp).  The helper owns the returned paths; they stay valid until
  * xt_done()/xt_skip(), which delete the files and the directory.
  *
- * Everything here is static (one copy per test program, no link-time
- * symbols) and written for a single thread.
+ * Everything here is static inline but the state, of which a test program
+ * has one whatever number of its files include this (each defines it weak,
+ * the linker keeps one); written for a single thread.
  */
 #ifndef XS_TEST_UTIL_H
 #define XS_TEST_UTIL_H
@@ -45,7 +46,7 @@ typedef struct xt_state {
     int n_paths;
 } xt_state;
 
-static xt_state xt_g;
+__attribute__((weak)) xt_state xt_g;
 
 /* ---- checks --------------------------------------------------------------- */
 

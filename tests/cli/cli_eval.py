@@ -19,7 +19,7 @@ Fixture:
     scored with the documented definitions; exact to 1e-9;
   - errors: temporal without a timestamp column (exit 2 naming the column),
     empty test set (exit 1), bad --ratio/--k/--split (exit 2), --baskets.
-ml: recency with the defaults equals bench/peers/sar_scipy.py on the same
+ml: recency with the defaults equals bench/quality/sar_scipy.py on the same
 saved split; recency.similarity=cosine beats it on ndcg and map.
 """
 import csv
@@ -238,7 +238,7 @@ def movielens():
     cos = ck.json_of(base + ["--plugin", "recency", "--plugin-opt",
                              "recency.similarity=cosine"])
     p = subprocess.run(["/usr/bin/python3",
-                        ck.source("bench", "peers", "sar_scipy.py"), d,
+                        ck.source("bench", "quality", "sar_scipy.py"), d,
                         "--k", "10"], capture_output=True, text=True,
                        timeout=600)
     ck.check(p.returncode == 0, "sar_scipy.py: %s" % p.stderr)

@@ -1,7 +1,7 @@
 #!/bin/sh
 # Plugin and blend latency on the generated 100,000-item store.
 #
-#   bench/run_plugins.sh [ROUNDS] [BUILD_DIR]     (defaults: 5, build)
+#   bench/plugins/run.sh [ROUNDS] [BUILD_DIR]     (defaults: 5, build)
 #
 # 1. Engine level (bench_plugins, no network): each request = a known
 #    customer + a 3-item basket drawn by popularity (and the same baskets
@@ -19,7 +19,9 @@ set -eu
 rounds=${1:-5}
 build=${2:-build}
 here=$(cd "$(dirname "$0")" && pwd)
-cd "$(dirname "$here")"
+cd "$here/../.." # the source tree
+# benchmarks are not built by default: build what this one runs
+cmake --build "$build" --target xsell_cli plugins bench_plugins loadgen >&2
 out=bench/out
 mkdir -p "$out"
 store=$out/store1m

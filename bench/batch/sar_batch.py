@@ -1,11 +1,11 @@
 """sar_batch.py -- the SAR reference peer for batch scoring: top-k for every
 customer of an events file, written as CSV customer,rank,item,score.
 
-    /usr/bin/python3 bench/peers/sar_batch.py EVENTS.csv OUT.csv [--k 10]
+    /usr/bin/python3 bench/batch/sar_batch.py EVENTS.csv OUT.csv [--k 10]
         [--customer COL] [--item COL] [--weight COL] [--timestamp COL]
         [--half-life DAYS] [--block N]
 
-SAR as bench/peers/sar_scipy.py computes it (affinity = weight x
+SAR as bench/quality/sar_scipy.py computes it (affinity = weight x
 2^(-(t_ref - t)/half_life), t_ref the latest event; jaccard similarity of
 the binary customer-item co-occurrence; scores = A S; seen items removed),
 over the whole file, sparse throughout: S is built block by block of item

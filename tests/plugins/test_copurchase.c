@@ -29,6 +29,7 @@
 
 #include "xsell/xsell.h"
 
+#include "fixture.h"
 #include "test_util.h"
 
 
@@ -57,17 +58,7 @@ static xs_engine *engine_with(xs_dataset *ds, const char *const *opts)
         CHECK_MSG(0, "engine: %s", err.msg);
         return NULL;
     }
-    xs_option o[8];
-    char buf[8][64];
-    size_t n = 0;
-    for (; opts && opts[n] && n < 8; n++) {
-        snprintf(buf[n], sizeof buf[n], "%s", opts[n]);
-        char *eq = strchr(buf[n], '=');
-        *eq = '\0';
-        o[n].key = buf[n];
-        o[n].value = eq + 1;
-    }
-    if (xs_engine_add_plugin(e, "copurchase", o, n, &err)) {
+    if (xtp_add(e, "copurchase", opts, &err)) {
         CHECK_MSG(0, "add copurchase: %s", err.msg);
         xs_engine_free(e);
         return NULL;
@@ -110,17 +101,8 @@ static const xs_rec *expect(const char *label, xs_engine *e, xs_context *ctx,
                             const char *basket, uint32_t k, double rel,
                             const want *w, size_t n_w, size_t *n_out)
 {
-    uint32_t ids[16], n_ids = 0;
-    char copy[256];
-    snprintf(copy, sizeof copy, "%s", basket);
-    char *save = NULL;
-    for (char *t = strtok_r(copy, ",", &save); t && n_ids < 16;
-         t = strtok_r(NULL, ",", &save)) {
-        ids[n_ids] = xs_engine_item(e, t);
-        CHECK_MSG(ids[n_ids] != XS_NONE, "%s: no item '%s'", label, t);
-        n_ids++;
-    }
-    n_ids = xs_request_items(ids, n_ids);
+    uint32_t ids[16];
+    uint32_t n_ids = xtp_items(e, basket, ids, 16);
     xs_request req = {ids, n_ids, XS_NONE, k, 1, XS_NONE};
     const xs_rec *recs = NULL;
     size_t n = 0;

@@ -1,9 +1,9 @@
 #!/bin/sh
 # Batch scoring against the SAR peer: `xsell score` and
-# bench/peers/sar_batch.py score every customer of the same store, in the
+# bench/batch/sar_batch.py score every customer of the same store, in the
 # same run, interleaved round by round.
 #
-#   bench/run_batch.sh [ROUNDS] [BUILD_DIR] [big]   (defaults: 3, build)
+#   bench/batch/run.sh [ROUNDS] [BUILD_DIR] [big]   (defaults: 3, build)
 #
 # MovieLens small (ml-latest-small-ratings.csv: 610 users, 9,724 movies;
 # weight = rating): the peer, then xsell score --plugin recency (SAR, the
@@ -27,7 +27,9 @@ rounds=${1:-3}
 build=${2:-build}
 big=${3:-}
 here=$(cd "$(dirname "$0")" && pwd)
-cd "$(dirname "$here")"
+cd "$here/../.." # the source tree
+# benchmarks are not built by default: build what this one runs
+cmake --build "$build" --target xsell_cli plugins >&2
 out=bench/out
 mkdir -p "$out"
 xsell=$build/bin/xsell
@@ -46,7 +48,7 @@ import tempfile, time
 xsell, ml, rounds, out = (os.environ["XSELL"], os.environ["ML"],
                           int(os.environ["ROUNDS"]), os.environ["OUT"])
 py = "/usr/bin/python3"
-peer = "bench/peers/sar_batch.py"
+peer = "bench/batch/sar_batch.py"
 gnu_time = os.access("/usr/bin/time", os.X_OK)
 
 
@@ -180,7 +182,7 @@ for store, runs in stores:
     results.append((store, rows, same_bytes))
 
 with open(os.path.join(out, "batch-results.md"), "w") as f:
-    f.write("Written by `bench/run_batch.sh %s` on %s, %d CPU(s): %d rounds"
+    f.write("Written by `bench/batch/run.sh %s` on %s, %d CPU(s): %d rounds"
             "%s, interleaved (peer, then xsell); medians of the whole "
             "process's wall time; RSS is the largest peak (%s).\n\n"
             % (os.environ["ARGS"],

@@ -5,7 +5,7 @@
  *
  * Prints one JSON line: seconds to load and to count, peak resident memory,
  * table size and bytes per stored pair, and a checksum (sum of all pair
- * counts) that bench/peers/cooc_scipy.py prints too, so both sides are seen
+ * counts) that bench/cooc/cooc_scipy.py prints too, so both sides are seen
  * to compute the same table.
  */
 #include <stdio.h>

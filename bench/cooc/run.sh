@@ -2,7 +2,7 @@
 # Co-occurrence benchmark: xsell (1 and 2 threads) against scipy X^T X on the
 # same baskets, interleaved run by run so both see the same machine noise.
 #
-#   bench/run_cooc.sh [RUNS] [BUILD_DIR]      (defaults: 5, build)
+#   bench/cooc/run.sh [RUNS] [BUILD_DIR]      (defaults: 5, build)
 #
 # Data: ../shared/data/online_retail_baskets.csv (skipped if absent) and a
 # generated store of about 1,000,000 order lines (bench/out/store1m).
@@ -12,8 +12,9 @@ set -eu
 runs=${1:-5}
 build=${2:-build}
 here=$(cd "$(dirname "$0")" && pwd)
-top=$(dirname "$here")
-cd "$top"
+cd "$here/../.." # the source tree
+# benchmarks are not built by default: build what this one runs
+cmake --build "$build" --target xsell_cli bench_cooc >&2
 py=/usr/bin/python3
 out=bench/out
 mkdir -p "$out"
@@ -29,7 +30,7 @@ bench_one() { # label kind file
             "$build/bin/bench_cooc" "$2" "$3" --threads "$t" |
                 sed "s/^{/{\"data\":\"$1\",/" >> "$raw"
         done
-        "$py" bench/peers/cooc_scipy.py "$2" "$3" |
+        "$py" bench/cooc/cooc_scipy.py "$2" "$3" |
             sed "s/^{/{\"data\":\"$1\", /" >> "$raw"
     done
 }

@@ -3,9 +3,9 @@
 # DEALER load generator, against a bare ZeroMQ ROUTER echo server measured
 # with the same generator, requests and window in the same run.
 #
-#   bench/run_serve.sh [ROUNDS] [BUILD_DIR]     (defaults: 3, build)
+#   bench/serve/run.sh [ROUNDS] [BUILD_DIR]     (defaults: 3, build)
 #
-# Store: the generated 100,000-item store of bench/run_cooc.sh (made here if
+# Store: the generated 100,000-item store of bench/cooc/run.sh (made here if
 # missing).  Requests: recommend, 3 items drawn by popularity, k = 10.
 # Servers, all started once and measured round-robin in every round:
 #   echo          bench/serve/echo_server (the ceiling)
@@ -20,7 +20,9 @@ set -eu
 rounds=${1:-3}
 build=${2:-build}
 here=$(cd "$(dirname "$0")" && pwd)
-cd "$(dirname "$here")"
+cd "$here/../.." # the source tree
+# benchmarks are not built by default: build what this one runs
+cmake --build "$build" --target xsell_cli plugins echo_server loadgen >&2
 out=bench/out
 mkdir -p "$out"
 store=$out/store1m

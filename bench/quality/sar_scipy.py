@@ -4,7 +4,7 @@ Recommendations) written from its definition with scipy sparse matrices,
 scored with the same metric definitions as xsell (nothing shared with
 xsell's code).
 
-    /usr/bin/python3 bench/peers/sar_scipy.py DIR [--k 10] [--half-life 30]
+    /usr/bin/python3 bench/quality/sar_scipy.py DIR [--k 10] [--half-life 30]
 
 DIR holds train.csv and test.csv as written by `xsell eval --save-split DIR`
 (header customer,item[,timestamp][,weight]).

@@ -1,8 +1,8 @@
 #!/bin/sh
 # Recommendation quality: `xsell eval` against the SAR reference peer
-# (bench/peers/sar_scipy.py) on exactly the same saved split.
+# (bench/quality/sar_scipy.py) on exactly the same saved split.
 #
-#   bench/run_quality.sh [BUILD_DIR] [SEEDS]     (defaults: build, "42")
+#   bench/quality/run.sh [BUILD_DIR] [SEEDS]     (defaults: build, "42")
 #
 # Data: ../shared/data/ml-latest-small-ratings.csv (MovieLens, 610 users,
 # 100,836 ratings; exits 77 if absent).  Split: stratified 75/25 per user,
@@ -15,8 +15,9 @@ set -eu
 build=${1:-build}
 seeds=${2:-42}
 here=$(cd "$(dirname "$0")" && pwd)
-top=$(dirname "$here")
-cd "$top"
+cd "$here/../.." # the source tree
+# benchmarks are not built by default: build what this one runs
+cmake --build "$build" --target xsell_cli plugins >&2
 py=/usr/bin/python3
 data=../shared/data/ml-latest-small-ratings.csv
 [ -f "$data" ] || { echo "run_quality: $data absent; skipped" >&2; exit 77; }
@@ -45,8 +46,8 @@ for seed in $seeds; do
     split="$out/quality-split-$seed"
     "$xsell" eval $common --seed "$seed" --plugin recency \
         --save-split "$split" > /dev/null
-    "$py" bench/peers/sar_scipy.py "$split" --k 10 |
-        sed "s/^{/{\"label\": \"SAR peer (sar_scipy.py, jaccard, half-life 30 d)\", \"seed\": $seed, \"cmd\": \"python3 bench\/peers\/sar_scipy.py SPLIT_DIR --k 10\", /" >> "$raw"
+    "$py" bench/quality/sar_scipy.py "$split" --k 10 |
+        sed "s/^{/{\"label\": \"SAR peer (sar_scipy.py, jaccard, half-life 30 d)\", \"seed\": $seed, \"cmd\": \"python3 bench\/quality\/sar_scipy.py SPLIT_DIR --k 10\", /" >> "$raw"
     printf '%s\n' "$configs" | while IFS='|' read -r label opts; do
         "$xsell" eval $common --seed "$seed" $opts |
             sed "s/^{/{\"label\": \"$label\", \"seed\": $seed, \"cmd\": \"xsell eval ... --seed $seed $opts\", /" >> "$raw"

@@ -41,29 +41,18 @@
 
 #include "xsell/xsell.h"
 
+#include "fixture.h"
 #include "test_util.h"
 
 #define T 1735689600LL
 #define DAY 86400LL
 
-static char data_dir[2048], plugin_dir[2048];
-static char log_lines[8][512];
-static int n_log;
-
-static void capture_log(void *arg, int level, const char *msg)
-{
-    (void)arg;
-    if (level >= XS_LOG_WARN && n_log < 8)
-        snprintf(log_lines[n_log++], sizeof log_lines[0], "%s", msg);
-}
-
+/* tests/data/plugins/NAME. */
 static const char *fixture(const char *name)
 {
-    static char path[4][2600];
-    static int next;
-    char *p = path[next++ % 4];
-    snprintf(p, sizeof path[0], "%s/plugins/%s", data_dir, name);
-    return p;
+    char rel[256];
+    snprintf(rel, sizeof rel, "plugins/%s", name);
+    return xtp_data(rel);
 }
 
 /* An engine on the fixture (or baskets) with popular created from
@@ -71,36 +60,8 @@ static const char *fixture(const char *name)
 static xs_engine *engine_with(const char *events, const char *catalog,
                               const char *const *opts, xs_error *err)
 {
-    xs_dataset *ds = strstr(events, "baskets")
-                         ? xs_dataset_load_baskets(events, err)
-                         : xs_dataset_load_events(events, NULL, err);
-    if (!CHECK_MSG(ds != NULL, "load %s: %s", events, err->msg))
-        return NULL;
-    xs_catalog *cat = NULL;
-    if (catalog && !(cat = xs_catalog_load(catalog, ds->items, err))) {
-        CHECK_MSG(0, "load %s: %s", catalog, err->msg);
-        xs_dataset_free(ds);
-        return NULL;
-    }
-    xs_engine_config cfg = {.plugin_dir = plugin_dir,
-                            .scope = -1,
-                            .threads = 1,
-                            .log = capture_log};
-    n_log = 0;
-    xs_engine *e = xs_engine_new(ds, cat, &cfg, err);
-    if (!CHECK_MSG(e != NULL, "engine: %s", err->msg))
-        return NULL;
-    xs_option o[8];
-    char buf[8][64];
-    size_t n = 0;
-    for (; opts && opts[n] && n < 8; n++) {
-        snprintf(buf[n], sizeof buf[n], "%s", opts[n]);
-        char *eq = strchr(buf[n], '=');
-        *eq = '\0';
-        o[n].key = buf[n];
-        o[n].value = eq + 1;
-    }
-    if (xs_engine_add_plugin(e, "popular", o, n, err)) {
+    xs_engine *e = xtp_engine(events, catalog);
+    if (e && xtp_add(e, "popular", opts, err)) {
         xs_engine_free(e);
         return NULL;
     }
@@ -133,17 +94,8 @@ typedef struct ask {
 static const xs_rec *expect(const char *label, xs_engine *e, xs_context *ctx,
                             ask a, const want *w, size_t n_w, size_t *n_out)
 {
-    uint32_t ids[16], n_ids = 0;
-    char copy[256];
-    snprintf(copy, sizeof copy, "%s", a.items ? a.items : "");
-    char *save = NULL;
-    for (char *t = strtok_r(copy, ",", &save); t && n_ids < 16;
-         t = strtok_r(NULL, ",", &save)) {
-        ids[n_ids] = xs_engine_item(e, t);
-        CHECK_MSG(ids[n_ids] != XS_NONE, "%s: no item '%s'", label, t);
-        n_ids++;
-    }
-    n_ids = xs_request_items(ids, n_ids);
+    uint32_t ids[16];
+    uint32_t n_ids = xtp_items(e, a.items ? a.items : "", ids, 16);
     uint32_t cust = XS_NONE, cat = XS_NONE;
     if (a.customer) {
         const xs_dict *cd = xs_engine_dataset(e)->customers;
@@ -472,11 +424,8 @@ static void test_no_customers(void)
                                &err);
     if (!CHECK_MSG(e != NULL, "popular on baskets: %s", err.msg))
         return;
-    int warned = 0;
-    for (int i = 0; i < n_log; i++)
-        warned |= strstr(log_lines[i], "half_life and weight do not apply") !=
-                  NULL;
-    CHECK_MSG(warned, "no warning that half_life does not apply");
+    CHECK_MSG(xtp_logged("half_life and weight do not apply"),
+              "no warning that half_life does not apply");
     xs_context *ctx = xs_context_new(e);
     if (ctx) {
         EXPECT("baskets", e, ctx, ASK(.k = 10), &n, {"x", 3}, {"y", 2},
@@ -534,11 +483,9 @@ static void test_refusals(void)
 
 int main(void)
 {
-    const char *d = getenv("XS_TEST_DATA"), *b = getenv("XS_BUILD_DIR");
-    if (!d || !b)
-        return xt_skip("XS_TEST_DATA and XS_BUILD_DIR are set by ctest");
-    snprintf(data_dir, sizeof data_dir, "%s", d);
-    snprintf(plugin_dir, sizeof plugin_dir, "%s/plugins", b);
+    int rc = xtp_init();
+    if (rc)
+        return rc;
     test_orders();
     test_categories();
     test_observe();
