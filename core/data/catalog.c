@@ -8,11 +8,11 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 #include "data/csv.h"
 #include "xsell/catalog.h"
 #include "xsell/dataset.h"
+#include "xsell/plugin_util.h"
 
 typedef struct cat_entry {
     int present;
@@ -55,17 +55,6 @@ static int grow(xs_catalog *c, uint32_t item)
     memset(e + c->cap, 0, (size_t)(cap - c->cap) * sizeof *e);
     c->e = e;
     c->cap = cap;
-    return 0;
-}
-
-static int parse_bool(const char *s, int *out)
-{
-    if (!strcmp(s, "1") || !strcasecmp(s, "true") || !strcasecmp(s, "yes"))
-        *out = 1;
-    else if (!strcmp(s, "0") || !strcasecmp(s, "false") || !strcasecmp(s, "no"))
-        *out = 0;
-    else
-        return -1;
     return 0;
 }
 
@@ -136,9 +125,10 @@ xs_catalog *xs_catalog_load(const char *path, xs_dict *items, xs_error *err)
             goto fail;
         }
         if (idx[C_IN_STOCK] >= 0 && f[idx[C_IN_STOCK]].len > 0 &&
-            parse_bool(f[idx[C_IN_STOCK]].s, &ne.in_stock)) {
+            xs_opt_bool(f[idx[C_IN_STOCK]].s, &ne.in_stock)) {
             xs_error_set(err, XS_ERR_DATA,
-                         "%s:%zu: bad in_stock '%.40s' (want 1/0/true/false)",
+                         "%s:%zu: bad in_stock '%.40s' (want true or false: "
+                         "1/0, yes/no, on/off)",
                          path, csv.line, f[idx[C_IN_STOCK]].s);
             goto fail;
         }

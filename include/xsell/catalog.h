@@ -8,8 +8,8 @@
  *
  * File: CSV with header; columns item,category,price and optional
  * margin,in_stock,title.  Price must be a non-negative number; in_stock is
- * 1/0/true/false/yes/no.  A repeated item: the last line wins, counted in
- * `duplicates`.
+ * a boolean (true|false|yes|no|on|off|1|0, any case; empty: in stock).  A
+ * repeated item: the last line wins, counted in `duplicates`.
  */
 #ifndef XSELL_CATALOG_H
 #define XSELL_CATALOG_H

@@ -737,17 +737,18 @@ static void test_catalog_good(void)
         xs_catalog_free(c);
     }
 
-    /* every accepted spelling of in_stock */
+    /* every accepted spelling of in_stock (the one boolean dialect) */
     path = xt_write_str("catalog_stock.csv",
                         "item,category,price,in_stock\n"
                         "s1,c,1,1\ns2,c,1,0\ns3,c,1,true\ns4,c,1,false\n"
                         "s5,c,1,yes\ns6,c,1,no\ns7,c,1,TRUE\ns8,c,1,No\n"
-                        "s9,c,1,Yes\ns10,c,1,FALSE\n");
+                        "s9,c,1,Yes\ns10,c,1,FALSE\ns11,c,1,on\n"
+                        "s12,c,1,OFF\n");
     xs_error_clear(&err);
     c = path ? xs_catalog_load(path, items, &err) : NULL;
     if (CHECK_MSG(c != NULL, "catalog_stock: %s", err.msg)) {
-        static const int want[] = {1, 0, 1, 0, 1, 0, 1, 0, 1, 0};
-        for (int i = 0; i < 10; i++) {
+        static const int want[] = {1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0};
+        for (int i = 0; i < 12; i++) {
             char name[8];
             int len = snprintf(name, sizeof name, "s%d", i + 1);
             uint32_t id = xs_dict_find(items, name, (size_t)len);
