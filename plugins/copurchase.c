@@ -135,13 +135,15 @@ static int build_list(copurchase *cp, uint32_t a, uint32_t version,
     for (uint32_t i = 0; i < row.n; i++)
         if (row.cnt[i] >= cp->min_count)
             xs_best_offer(best, &m, cp->max_nb,
-                          (xs_cand){rule_score(cp, row.cnt[i], row.support,
-                                               row.nbr[i], sup, n_sup),
-                                    i});
+                          (xs_cand){.item = i,
+                                    .score = rule_score(cp, row.cnt[i],
+                                                        row.support,
+                                                        row.nbr[i], sup,
+                                                        n_sup)});
     qsort(best, m, sizeof *best, xs_cmp_cand_id); /* lists stay sorted */
     for (uint32_t i = 0; i < cp->max_nb; i++) {
-        buf[i] = row.nbr[best[i].id];
-        buf[cp->max_nb + i] = row.cnt[best[i].id];
+        buf[i] = row.nbr[best[i].item];
+        buf[cp->max_nb + i] = row.cnt[best[i].item];
     }
     free(best);
     l->nbr = buf;

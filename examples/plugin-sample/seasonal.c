@@ -180,7 +180,8 @@ static int rank_items(seasonal *s)
     for (uint32_t c = 0; c < s->n_items; c++) {
         double l = lift(s, c);
         if (l >= s->min_lift && s->season[c] > 0)
-            r[s->n_rank++] = (xs_cand){l * log1p(s->season[c]), c};
+            r[s->n_rank++] =
+                (xs_cand){.item = c, .score = l * log1p(s->season[c])};
     }
     qsort(r, s->n_rank, sizeof *r, xs_cmp_cand_best); /* score, then id */
     return 0;
@@ -303,7 +304,7 @@ static int seasonal_recommend(void *state, const xs_request *req,
      * (push() refuses the request's items, owned ones, out of stock...). */
     uint32_t kept = 0;
     for (uint32_t i = 0; i < s->n_rank && kept < req->k; i++) {
-        uint32_t c = s->rank[i].id;
+        uint32_t c = s->rank[i].item;
         if (n_cats > 0) {
             xs_item_info info;
             int same = 0;

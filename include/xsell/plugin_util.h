@@ -347,16 +347,19 @@ static inline int xs_use_scope(const xs_host_api *api, xs_host *host,
 
 /* ---- the best m ---------------------------------------------------------- */
 
-/* A scored candidate: an item (or any index ordered like one). */
+/* A scored candidate: an item (or any index ordered like one, such as a
+ * position in a row sorted by item).  The engine's result heap keeps the
+ * same (xsell/topk.h: xs_scored is xs_cand). */
 typedef struct xs_cand {
+    uint32_t item;
     double score;
-    uint32_t id;
 } xs_cand;
 
 /* x ranks before y: higher score, then lower id. */
 static inline int xs_cand_before(const xs_cand *x, const xs_cand *y)
 {
-    return x->score > y->score || (x->score == y->score && x->id < y->id);
+    return x->score > y->score ||
+           (x->score == y->score && x->item < y->item);
 }
 
 static inline void xs_best_down_(xs_cand *h, uint32_t n, uint32_t i)
@@ -412,7 +415,7 @@ static inline void xs_best_sort(xs_cand *h, uint32_t n)
 
 /* ---- ids ----------------------------------------------------------------- */
 
-/* qsort comparators: ids ascending; candidates by id ascending;
+/* qsort comparators: ids ascending; candidates by item ascending;
  * candidates best first (xs_cand_before). */
 static inline int xs_cmp_u32(const void *a, const void *b)
 {
@@ -423,7 +426,7 @@ static inline int xs_cmp_u32(const void *a, const void *b)
 static inline int xs_cmp_cand_id(const void *a, const void *b)
 {
     const xs_cand *x = a, *y = b;
-    return (x->id > y->id) - (x->id < y->id);
+    return (x->item > y->item) - (x->item < y->item);
 }
 
 static inline int xs_cmp_cand_best(const void *a, const void *b)

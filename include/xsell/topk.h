@@ -3,6 +3,8 @@
  *
  * Order: higher score first; equal scores by lower item id (deterministic).
  * The heap owns its array; xs_topk_reset() reuses it without allocating.
+ * It is the heap of xsell/plugin_util.h (xs_best_offer, xs_best_sort) with
+ * an array it owns: one implementation for the engine and the plugins.
  */
 #ifndef XSELL_TOPK_H
 #define XSELL_TOPK_H
@@ -11,11 +13,10 @@
 #include <stdint.h>
 
 #include "api.h"
+#include "plugin_util.h"
 
-typedef struct xs_scored {
-    uint32_t item;
-    double score;
-} xs_scored;
+/* A scored item: {score, item}. */
+typedef xs_cand xs_scored;
 
 typedef struct xs_topk {
     uint32_t k;   /* capacity in use */
@@ -37,7 +38,7 @@ XS_API void xs_topk_sort(xs_topk *t);
 /* 1 when a ranks before b. */
 static inline int xs_scored_before(const xs_scored *a, const xs_scored *b)
 {
-    return a->score > b->score || (a->score == b->score && a->item < b->item);
+    return xs_cand_before(a, b);
 }
 
 #endif

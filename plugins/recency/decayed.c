@@ -9,8 +9,9 @@
  * (row header and D_a).  Building it costs one pass over each group's pairs
  * with a dense accumulator (O(sum of group sizes squared)).  MovieLens
  * small (610 customers, 9,724 items, customer scope): 26.3 M pairs, 211 MB,
- * built in about 0.9 s when first needed; a personal request costs 1.6-2.2 ms (the rows
- * of a customer's history hold 945,000 entries on average, 2 ns each).
+ * built in about 0.9 s by prepare(); a personal request costs 1.6-2.2 ms
+ * (the rows of a customer's history hold 945,000 entries on average, 2 ns
+ * each).
  * Ingesting an event costs a binary search per pair it changes when the
  * pair exists (rows are updated in place), else a rewrite of the row.
  *

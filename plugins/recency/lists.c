@@ -53,9 +53,9 @@ static int build_list(recency *r, uint32_t a, uint32_t version,
         if (n_ac < r->min_count)
             continue;
         /* ties by position in the row: by lower id */
-        xs_cand x = {xs_measure_value(r->measure, n_ac, row.support,
-                                      c < n_sup ? sup[c] : 0, n),
-                     j};
+        xs_cand x = {.item = j,
+                     .score = xs_measure_value(r->measure, n_ac, row.support,
+                                               c < n_sup ? sup[c] : 0, n)};
         xs_best_offer(heap, &k, r->max_nb, x);
     }
     qsort(heap, k, sizeof *heap, xs_cmp_cand_id); /* lists stay sorted */
@@ -67,8 +67,8 @@ static int build_list(recency *r, uint32_t a, uint32_t version,
             return -1;
         }
         for (uint32_t j = 0; j < k; j++) {
-            mem[j] = row.nbr[heap[j].id];
-            mem[k + j] = row.cnt[heap[j].id];
+            mem[j] = row.nbr[heap[j].item];
+            mem[k + j] = row.cnt[heap[j].item];
         }
     }
     *l = (nb_list){mem, k, version, 1, 1};
@@ -159,8 +159,9 @@ static int build_dlist(recency *r, uint32_t a, uint32_t hver, xs_cand *heap,
         if (r->min_count > 1 && !ok[j])
             continue;
         double dc = c < r->n_rows ? r->dsup[c] : 0;
-        xs_cand x = {measure_real(r->measure, d->w[j] * scale, da, dc, nd),
-                     j};
+        xs_cand x = {.item = j,
+                     .score = measure_real(r->measure, d->w[j] * scale, da,
+                                           dc, nd)};
         xs_best_offer(heap, &k, r->max_nb, x);
     }
     qsort(heap, k, sizeof *heap, xs_cmp_cand_id);
@@ -173,8 +174,8 @@ static int build_dlist(recency *r, uint32_t a, uint32_t hver, xs_cand *heap,
         }
         float *w = (float *)(mem + k);
         for (uint32_t j = 0; j < k; j++) {
-            mem[j] = d->nbr[heap[j].id];
-            w[j] = d->w[heap[j].id];
+            mem[j] = d->nbr[heap[j].item];
+            w[j] = d->w[heap[j].item];
         }
     }
     *l = (d_list){mem, k, d->version, hver, 1, 1};

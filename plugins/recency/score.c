@@ -97,7 +97,7 @@ static inline void acc_add(acc *a, uint32_t item, double x)
 static inline void acc_offer(xs_cand *h, uint32_t *n, uint32_t m,
                              double *thr, uint32_t item, double v)
 {
-    xs_best_offer(h, n, m, (xs_cand){v, item});
+    xs_best_offer(h, n, m, (xs_cand){.item = item, .score = v});
     if (*n == m)
         *thr = h[0].score;
 }
@@ -131,13 +131,13 @@ static int acc_push(const acc *a, const xs_host_api *api, xs_result *out,
     xs_best_sort(h, n);
     uint32_t kept = 0;
     for (uint32_t i = 0; i < n && kept < k; i++)
-        kept += api->push(out, h[i].id, h[i].score) == 1;
+        kept += api->push(out, h[i].item, h[i].score) == 1;
     if (kept >= k || n < m)
         return 0; /* k kept, or every candidate offered */
     const xs_cand last = h[m - 1];
     if (!a->key) {
         for (uint32_t c = 0; c < a->n; c++) {
-            xs_cand x = {a->val[c], c};
+            xs_cand x = {.item = c, .score = a->val[c]};
             if (x.score > 0 && xs_cand_before(&last, &x))
                 api->push(out, c, x.score);
         }
@@ -145,9 +145,9 @@ static int acc_push(const acc *a, const xs_host_api *api, xs_result *out,
         for (uint32_t s = 0; s < a->n; s++) {
             if (a->key[s] == XS_NONE)
                 continue;
-            xs_cand x = {a->val[s], a->key[s]};
+            xs_cand x = {.item = a->key[s], .score = a->val[s]};
             if (x.score > 0 && xs_cand_before(&last, &x))
-                api->push(out, x.id, x.score);
+                api->push(out, x.item, x.score);
         }
     }
     return 0;

@@ -68,10 +68,12 @@ static void rank_category(upsell *u, cat_index *ci, const uint32_t *sup,
             ci->max_sup = it->sup;
         ci->ids[j] = c;
         if (isnan(it->lpm)) {
-            ci->one[ci->n_one++] = (ranked){(double)it->sup, c};
+            ci->one[ci->n_one++] =
+                (ranked){.item = c, .score = (double)it->sup};
         } else {
-            ci->lsup[ci->n_lift] = (ranked){(double)it->sup, c};
-            ci->lift[ci->n_lift++] = (ranked){lift_key(it), c};
+            ci->lsup[ci->n_lift] =
+                (ranked){.item = c, .score = (double)it->sup};
+            ci->lift[ci->n_lift++] = (ranked){.item = c, .score = lift_key(it)};
         }
     }
     qsort(ci->ids, ci->n, sizeof *ci->ids, xs_cmp_u32);
@@ -226,7 +228,7 @@ static void rerank(const upsell *u, ranked *r, uint32_t n, int by_lift,
                    int nearly)
 {
     for (uint32_t j = 0; j < n; j++) {
-        const item_ent *it = &u->items[r[j].id];
+        const item_ent *it = &u->items[r[j].item];
         r[j].score = by_lift ? lift_key(it) : (double)it->sup;
     }
     rank_sort(r, n, nearly);

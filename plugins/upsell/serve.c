@@ -229,7 +229,7 @@ static int offer(serving *s, uint32_t c, double score)
 {
     if (!s->u->api->push(s->out, c, score))
         return 0;
-    xs_best_offer(s->best, &s->n_best, s->want, (xs_cand){score, c});
+    xs_best_offer(s->best, &s->n_best, s->want, (xs_cand){.item = c, .score = score});
     return 1;
 }
 
@@ -444,11 +444,11 @@ static int serve_ranked(serving *s, const viewed *v, uint32_t m)
             return 1;
         uint32_t c;
         if (one && (!lifted || t_one >= t_lift + t_sup))
-            c = ci->one[io++].id;
+            c = ci->one[io++].item;
         else if (S > 0 && (B == 0 || t_lift >= t_sup))
-            c = ci->lift[il++].id;
+            c = ci->lift[il++].item;
         else
-            c = ci->lsup[is++].id;
+            c = ci->lsup[is++].item;
         serve_one(s, v, m, c);
     }
 }

@@ -64,7 +64,7 @@ typedef struct band_entry {
     uint32_t item;
 } band_entry;
 
-/* One item of a ranking (score: the ranking's key, id: the item), best
+/* One item of a ranking (score: the ranking's key), best
  * first: by key descending, then id (xs_cand_before). */
 typedef xs_cand ranked;
 

@@ -146,8 +146,8 @@ static void test_options(void)
     int64_t t = -1;
     char err[256] = "";
     static const char *const all[] = {
-        "num=0.25", "int=100",     "days=0.5",        "flag=yes", "t=2024-04-30",
-        "choice=all", "measure=cosine", "scope=customer"};
+        "num=0.25",     "int=100",    "days=0.5",       "flag=yes",
+        "t=2024-04-30", "choice=all", "measure=cosine", "scope=customer"};
     CHECK_MSG(parse(all, 8, err, sizeof err, &num, &integer, &days, &flag, &t,
                     &t_given, &choice, &measure, &scope) == 0,
               "good options: %s", err);
@@ -216,22 +216,25 @@ static void test_best(void)
         for (uint32_t i = 0; i < n; i++) {
             rs = rs * 6364136223846793005ULL + 1442695040888963407ULL;
             /* few distinct scores: plenty of ties, broken by id */
-            all[i] = (xs_cand){(double)(rs >> 60), (uint32_t)(rs >> 20) % 1000};
+            all[i] = (xs_cand){.item = (uint32_t)(rs >> 20) % 1000,
+                                .score = (double)(rs >> 60)};
             xs_best_offer(h, &kept, m, all[i]);
         }
         CHECK_EQU(kept, n < m ? n : m);
         qsort(all, n, sizeof *all, by_score_desc);
         xs_best_sort(h, kept);
         for (uint32_t i = 0; i < kept; i++)
-            CHECK_MSG(h[i].score == all[i].score && h[i].id == all[i].id,
+            CHECK_MSG(h[i].score == all[i].score && h[i].item == all[i].item,
                       "round %d: rank %u: (%g, %u), want (%g, %u)", round, i,
-                      h[i].score, h[i].id, all[i].score, all[i].id);
+                      h[i].score, h[i].item, all[i].score, all[i].item);
         free(all);
         free(h);
     }
     xs_cand none[1];
     uint32_t kept = 0;
-    CHECK(xs_best_offer(none, &kept, 0, (xs_cand){1, 1}) == 0 && kept == 0);
+    CHECK(xs_best_offer(none, &kept, 0, (xs_cand){.item = 1, .score = 1}) ==
+              0 &&
+          kept == 0);
 }
 
 static void test_ids(void)
@@ -248,11 +251,13 @@ static void test_ids(void)
     const xs_row row = {0, 10, 3, nbr, cnt};
     CHECK(xs_row_count(&row, 5) == 1 && xs_row_count(&row, 8) == 6 &&
           xs_row_count(&row, 3) == 0 && xs_row_count(&row, 9) == 0);
-    xs_cand c[] = {{1, 5}, {3, 2}, {3, 1}};
+    xs_cand c[] = {{.item = 5, .score = 1},
+                   {.item = 2, .score = 3},
+                   {.item = 1, .score = 3}};
     qsort(c, 3, sizeof *c, xs_cmp_cand_id);
-    CHECK(c[0].id == 1 && c[1].id == 2 && c[2].id == 5);
+    CHECK(c[0].item == 1 && c[1].item == 2 && c[2].item == 5);
     qsort(c, 3, sizeof *c, xs_cmp_cand_best);
-    CHECK(c[0].id == 1 && c[1].id == 2 && c[2].id == 5);
+    CHECK(c[0].item == 1 && c[1].item == 2 && c[2].item == 5);
     int *g = xs_grow_zeroed(NULL, 0, 3, sizeof *g);
     if (CHECK(g != NULL)) {
         CHECK(g[0] == 0 && g[1] == 0 && g[2] == 0);
