@@ -46,7 +46,8 @@ xs_engine *xs_engine_new(xs_dataset *ds, xs_catalog *cat,
     else
         e->cfg.scope = -1;
     e->cfg.plugin_dir = NULL; /* the caller's string is not ours to keep */
-    if (!(e->cfg.asks & XS_ASK_ALL))
+    e->cfg.asks &= XS_ASK_ALL;
+    if (!e->cfg.asks)
         e->cfg.asks = XS_ASK_ALL;
     e->host = (xs_host){&e->store, e->cfg.log, e->cfg.log_arg, NULL};
     xs_business_rules_init(&e->rules);

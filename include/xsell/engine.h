@@ -3,9 +3,10 @@
  * tables and the loaded plugins.
  *
  * Life cycle: xs_engine_new() takes ownership of a dataset and an optional
- * catalog; xs_engine_add_plugin() loads and creates plugins (single
- * threaded); then xs_engine_recommend() may run from many threads at once,
- * each with its own xs_context.
+ * catalog; xs_engine_add_plugin() loads, creates and prepares plugins
+ * (single threaded; prepared for the requests xs_engine_config.asks names);
+ * then xs_engine_recommend() may run from many threads at once, each with
+ * its own xs_context.
  *
  * Online updates: xs_engine_ingest() may run while others read.  It takes
  * the engine's write lock; every reader that may overlap an ingest brackets
@@ -192,8 +193,9 @@ typedef struct xs_catalog_item {
 /* Validates the whole batch (refused whole with XS_ERR_USAGE naming the
  * entry, "items[2].price: ..."), then under the write lock interns new
  * items, adds or replaces their entries (creating the catalog when the
- * engine has none) and calls every plugin's catalog() hook.  *added (may be
- * NULL) receives the number of items new to the catalog. */
+ * engine has none) and calls every plugin's catalog() hook, then its
+ * prepare().  *added (may be NULL) receives the number of items new to the
+ * catalog. */
 XS_API int xs_engine_catalog_upsert(xs_engine *e, const xs_catalog_item *items,
                                     size_t n, size_t *added, xs_error *err);
 
@@ -209,7 +211,8 @@ XS_API void xs_engine_read_unlock(xs_engine *e);
  * with XS_ERR_USAGE and a message naming the event ("events[3].item: ...");
  * then calls the journal, then, under the write lock, interns the new ids,
  * extends the co-occurrence tables, the customers' histories, and calls every
- * plugin's observe().  The next recommend sees the events. */
+ * plugin's observe(), then its prepare().  The next recommend sees the
+ * events. */
 XS_API int xs_engine_ingest(xs_engine *e, const xs_ingest_event *ev, size_t n,
                             xs_error *err);
 
