@@ -29,36 +29,10 @@ static const struct {
     {"weight.popular", "0", "popular"},  /* the fill fills, not blends */
 };
 
-int xs_settings_defaults(xs_engine *e, xs_error *err)
-{
-    e->fill = -1;
-    for (size_t i = 0; i < sizeof defaults / sizeof *defaults; i++) {
-        int rc;
-        if (!defaults[i].plugin &&
-            (rc = xs_engine_set_rule(e, defaults[i].key, defaults[i].value,
-                                     err)))
-            return rc;
-    }
-    e->fill_set = 0;
-    return XS_OK;
-}
-
-void xs_settings_plugin_loaded(xs_engine *e, size_t i)
-{
-    const char *name = e->plugins.v[i].so.table->name;
-    for (size_t d = 0; d < sizeof defaults / sizeof *defaults; d++) {
-        if (!defaults[d].plugin || strcmp(defaults[d].plugin, name) ||
-            (!strcmp(defaults[d].key, "fill") && e->fill_set))
-            continue;
-        int fill_set = e->fill_set;
-        /* the plugin is loaded: the setting cannot fail */
-        xs_engine_set_rule(e, defaults[d].key, defaults[d].value, NULL);
-        e->fill_set = fill_set;
-    }
-}
-
-int xs_engine_set_rule(xs_engine *e, const char *key, const char *value,
-                       xs_error *err)
+/* One setting, without marking `fill` as set (the defaults go through here
+ * too). */
+static int apply(xs_engine *e, const char *key, const char *value,
+                 xs_error *err)
 {
     if (!strcmp(key, "exclude_owned")) {
         if (xs_opt_bool(value, &e->rules.exclude_owned))
@@ -77,7 +51,6 @@ int xs_engine_set_rule(xs_engine *e, const char *key, const char *value,
             return xs_error_set(err, XS_ERR_USAGE,
                                 "fill: no plugin '%s' is loaded", value);
         e->fill = i;
-        e->fill_set = 1;
         return XS_OK;
     }
     if (!strncmp(key, "weight.", 7)) {
@@ -95,4 +68,36 @@ int xs_engine_set_rule(xs_engine *e, const char *key, const char *value,
     return xs_error_set(err, XS_ERR_USAGE,
                         "unknown setting '%s' (exclude_owned, rebuy, fill, "
                         "weight.PLUGIN)", key);
+}
+
+int xs_settings_defaults(xs_engine *e, xs_error *err)
+{
+    e->fill = -1;
+    e->fill_set = 0;
+    for (size_t i = 0; i < sizeof defaults / sizeof *defaults; i++) {
+        int rc;
+        if (!defaults[i].plugin &&
+            (rc = apply(e, defaults[i].key, defaults[i].value, err)))
+            return rc;
+    }
+    return XS_OK;
+}
+
+void xs_settings_plugin_loaded(xs_engine *e, size_t i)
+{
+    const char *name = e->plugins.v[i].so.table->name;
+    /* the plugin named is loaded: these settings cannot fail */
+    for (size_t d = 0; d < sizeof defaults / sizeof *defaults; d++)
+        if (defaults[d].plugin && !strcmp(defaults[d].plugin, name) &&
+            !(e->fill_set && !strcmp(defaults[d].key, "fill")))
+            apply(e, defaults[d].key, defaults[d].value, NULL);
+}
+
+int xs_engine_set_rule(xs_engine *e, const char *key, const char *value,
+                       xs_error *err)
+{
+    int rc = apply(e, key, value, err);
+    if (rc == XS_OK && !strcmp(key, "fill"))
+        e->fill_set = 1; /* its default no longer applies */
+    return rc;
 }

@@ -47,14 +47,6 @@
 #define T 1735689600LL
 #define DAY 86400LL
 
-/* tests/data/plugins/NAME. */
-static const char *fixture(const char *name)
-{
-    char rel[256];
-    snprintf(rel, sizeof rel, "plugins/%s", name);
-    return xtp_data(rel);
-}
-
 /* An engine on the fixture (or baskets) with popular created from
  * "key=value" options; NULL with err filled when refused. */
 static xs_engine *engine_with(const char *events, const char *catalog,
@@ -71,8 +63,8 @@ static xs_engine *engine_with(const char *events, const char *catalog,
 static xs_engine *fixture_engine(const char *const *opts)
 {
     xs_error err = {0};
-    xs_engine *e = engine_with(fixture("popular_events.csv"),
-                               fixture("popular_catalog.csv"), opts, &err);
+    xs_engine *e = engine_with(xtp_data("plugins/popular_events.csv"),
+                               xtp_data("plugins/popular_catalog.csv"), opts, &err);
     CHECK_MSG(e != NULL, "popular: %s", err.msg);
     return e;
 }
@@ -419,7 +411,7 @@ static void test_no_customers(void)
 {
     size_t n;
     xs_error err = {0};
-    xs_engine *e = engine_with(fixture("popular_baskets.csv"), NULL,
+    xs_engine *e = engine_with(xtp_data("plugins/popular_baskets.csv"), NULL,
                                (const char *const[]){"half_life=3", NULL},
                                &err);
     if (!CHECK_MSG(e != NULL, "popular on baskets: %s", err.msg))
@@ -471,8 +463,8 @@ static void test_refusals(void)
     for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
         xs_error err = {0};
         xs_engine *e =
-            engine_with(fixture("popular_events.csv"),
-                        fixture("popular_catalog.csv"),
+            engine_with(xtp_data("plugins/popular_events.csv"),
+                        xtp_data("plugins/popular_catalog.csv"),
                         (const char *const[]){bad[i].opt, NULL}, &err);
         CHECK_MSG(e == NULL && err.code == XS_ERR_PLUGIN,
                   "%s: accepted or wrong code %d", bad[i].opt, err.code);

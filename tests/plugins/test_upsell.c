@@ -50,19 +50,11 @@
 #include "fixture.h"
 #include "test_util.h"
 
-/* tests/data/plugins/NAME. */
-static const char *fixture(const char *name)
-{
-    char rel[256];
-    snprintf(rel, sizeof rel, "plugins/%s", name);
-    return xtp_data(rel);
-}
-
 /* The fixture engine with upsell created from opts. */
 static xs_engine *fixture_engine(const char *const *opts)
 {
-    return xtp_engine_with(fixture("upsell_events.csv"),
-                           fixture("upsell_catalog.csv"), "upsell", opts);
+    return xtp_engine_with(xtp_data("plugins/upsell_events.csv"),
+                           xtp_data("plugins/upsell_catalog.csv"), "upsell", opts);
 }
 
 typedef struct want {
@@ -286,8 +278,8 @@ static void test_refusals(void)
                         "'101'"},
     };
     for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
-        xs_engine *e = xtp_engine(fixture("upsell_events.csv"),
-                                 fixture("upsell_catalog.csv"));
+        xs_engine *e = xtp_engine(xtp_data("plugins/upsell_events.csv"),
+                                 xtp_data("plugins/upsell_catalog.csv"));
         if (!e)
             continue;
         xs_error err = {0};
@@ -299,7 +291,7 @@ static void test_refusals(void)
         xs_engine_free(e);
     }
     /* no catalog */
-    xs_engine *e = xtp_engine(fixture("upsell_events.csv"), NULL);
+    xs_engine *e = xtp_engine(xtp_data("plugins/upsell_events.csv"), NULL);
     if (e) {
         xs_error err = {0};
         CHECK_EQ(xtp_add(e, "upsell", NULL, &err), XS_ERR_PLUGIN);
@@ -364,8 +356,8 @@ static void test_history(void)
 static void test_no_customers(void)
 {
     size_t n;
-    xs_engine *e = xtp_engine(fixture("upsell_baskets.csv"),
-                             fixture("upsell_catalog.csv"));
+    xs_engine *e = xtp_engine(xtp_data("plugins/upsell_baskets.csv"),
+                             xtp_data("plugins/upsell_catalog.csv"));
     if (!e)
         return;
     xs_error err = {0};
