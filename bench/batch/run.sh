@@ -53,7 +53,9 @@ gnu_time = os.access("/usr/bin/time", os.X_OK)
 
 
 def xs(events, cols, threads, dest):
-    cmd = [xsell, "score", "--events", events]
+    # --max-basket: the peer pairs every item of a customer (xsell's default
+    # bound, 1000, would leave those past a customer's first 1000 unpaired)
+    cmd = [xsell, "score", "--events", events, "--max-basket", "1000000"]
     if cols:
         cmd += ["--columns", cols]
     # customer scope: SAR's user-item co-occurrence, as the peer (recency's

@@ -26,7 +26,9 @@ out=bench/out
 mkdir -p "$out"
 raw="$out/quality.jsonl"
 : > "$raw"
-common="--events $data --columns customer=userId,item=movieId,weight=rating --split stratified --ratio 0.75 --k 10 --format json"
+# --max-basket 100000: the peer pairs every movie of a user (xsell's default
+# bound, 1000, leaves the movies past a user's first 1000 unpaired)
+common="--events $data --columns customer=userId,item=movieId,weight=rating --split stratified --ratio 0.75 --k 10 --format json --max-basket 100000"
 
 # label|xsell eval options (after the common ones)
 configs='recency (defaults = SAR)|--plugin recency

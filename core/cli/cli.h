@@ -18,6 +18,7 @@ int cmd_rules(int argc, char **argv);
 int cmd_recommend(int argc, char **argv);
 int cmd_plugins(int argc, char **argv);
 int cmd_gen(int argc, char **argv);
+int cmd_snapshot(int argc, char **argv);
 int cmd_serve(int argc, char **argv);
 int cmd_query(int argc, char **argv);
 int cmd_segment(int argc, char **argv);
@@ -32,21 +33,24 @@ typedef struct cli_data {
     const char *columns;
     const char *plugin_dir;
     const char *scope; /* "basket", "customer" or NULL (auto) */
+    const char *max_basket; /* --max-basket, NULL: the default */
     int blend_threads; /* see xs_engine_config; set by serve */
     unsigned asks;     /* see xs_engine_config; 0: all requests */
+    const xs_progress *progress; /* for the data file's loader; set by serve */
 } cli_data;
 
 /* getopt_long codes and table entries of the data options, and the handler
  * that stores them: returns 1 when opt was a data option. */
 enum { OPT_BASKETS = 1000, OPT_EVENTS, OPT_CATALOG, OPT_COLUMNS,
-       OPT_PLUGIN_DIR, OPT_SCOPE, OPT_FIRST_FREE };
+       OPT_PLUGIN_DIR, OPT_SCOPE, OPT_MAX_BASKET, OPT_FIRST_FREE };
 #define CLI_DATA_OPTIONS                                                      \
     {"baskets", required_argument, NULL, OPT_BASKETS},                        \
         {"events", required_argument, NULL, OPT_EVENTS},                      \
         {"catalog", required_argument, NULL, OPT_CATALOG},                    \
         {"columns", required_argument, NULL, OPT_COLUMNS},                    \
         {"plugin-dir", required_argument, NULL, OPT_PLUGIN_DIR},              \
-        {"scope", required_argument, NULL, OPT_SCOPE}
+        {"scope", required_argument, NULL, OPT_SCOPE},                        \
+        {"max-basket", required_argument, NULL, OPT_MAX_BASKET}
 #define CLI_DATA_HELP                                                          \
     "data:\n"                                                                  \
     "  --baskets FILE     one basket per line, items comma separated\n"        \
@@ -56,12 +60,32 @@ enum { OPT_BASKETS = 1000, OPT_EVENTS, OPT_CATALOG, OPT_COLUMNS,
     "  --catalog FILE     CSV item,category,price[,margin,in_stock,title]\n"   \
     "  --scope S          co-occurrence scope: basket, customer or auto "      \
     "(default: basket when orders are known)\n"                                \
+    "  --max-basket N     items of one order (or customer) that pair "         \
+    "(default 1000):\n"                                                        \
+    "                     a customer's first N distinct items pair, an "       \
+    "order's too, and\n"                                                       \
+    "                     `serve` refuses an ingest taking an order past N\n"  \
     "  --plugin-dir DIR   look for plugins here first\n"
 int cli_data_option(cli_data *d, int opt, const char *arg);
+/* --max-basket as a number (0 when not given: the engine's default);
+ * CLI_OK or CLI_USAGE after printing. */
+int cli_max_basket(const char *cmd, const cli_data *d, uint32_t *out);
 
 /* Loads the data named by d into a new engine.  Returns CLI_OK with *out set,
  * or an exit code after printing the error prefixed by cmd. */
 int cli_engine_open(const char *cmd, const cli_data *d, xs_engine **out);
+/* `xsell serve --data-dir` (serve_data.c): the engine from the data dir
+ * (or the CSV files seeding it), the log replayed and attached; and the
+ * server's hooks over the data dir. */
+int cli_serve_open(const cli_data *d, const xs_datadir_config *dcfg,
+                   xs_engine **e, xs_datadir **dd);
+int cli_parse_save_every(const char *arg, xs_datadir_config *cfg);
+int cli_serve_commit(void *arg, xs_error *err);
+int cli_serve_save(void *arg, xs_image_info *info, xs_error *err);
+
+/* The engine configuration d asks for (--scope, --plugin-dir, ...). */
+int cli_engine_config(const char *cmd, const cli_data *d,
+                      xs_engine_config *cfg);
 
 /* Reports an error as "xsell CMD: message" on stderr and returns code. */
 int cli_fail(const char *cmd, int code, const char *fmt, ...) XS_PRINTF(3, 4);

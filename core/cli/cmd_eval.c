@@ -215,6 +215,9 @@ int cmd_eval(int argc, char **argv)
             goto out;
         }
     }
+    uint32_t max_basket;
+    if (cli_max_basket("eval", &d, &max_basket))
+        goto out;
 
     /* load and split */
     xs_error err = {0};
@@ -270,6 +273,7 @@ int cmd_eval(int argc, char **argv)
     }
     xs_engine_config cfg = {.plugin_dir = d.plugin_dir, .scope = cfg_scope,
                             .asks = XS_ASK_CUSTOMER}; /* customers only */
+    cfg.max_basket = max_basket;
     if (!(r.e = xs_engine_new(train, cat, &cfg, &err))) {
         rc = cli_fail("eval", err.code == XS_ERR_NOTFOUND ? CLI_USAGE
                                                            : CLI_RUNTIME,

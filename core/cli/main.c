@@ -39,6 +39,7 @@ static const command commands[] = {
     {"score", cmd_score, "top-k of every customer to a file, in parallel"},
     {"segment", cmd_segment, "RFM scores and customer segments, with a report"},
     {"gen", cmd_gen, "write a synthetic store (catalog and events)"},
+    {"snapshot", cmd_snapshot, "show what a server's data dir holds"},
     {"version", cmd_version, "print the version"},
 };
 

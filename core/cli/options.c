@@ -72,8 +72,41 @@ int cli_data_option(cli_data *d, int opt, const char *arg)
     case OPT_COLUMNS: d->columns = arg; return 1;
     case OPT_PLUGIN_DIR: d->plugin_dir = arg; return 1;
     case OPT_SCOPE: d->scope = arg; return 1;
+    case OPT_MAX_BASKET: d->max_basket = arg; return 1;
     default: return 0;
     }
+}
+
+int cli_max_basket(const char *cmd, const cli_data *d, uint32_t *out)
+{
+    long v = 0;
+    if (d->max_basket && cli_parse_long(d->max_basket, 1, 100000000, &v))
+        return cli_fail(cmd, CLI_USAGE,
+                        "--max-basket: want 1..100000000 items, not '%s'",
+                        d->max_basket);
+    *out = (uint32_t)v;
+    return CLI_OK;
+}
+
+int cli_engine_config(const char *cmd, const cli_data *d,
+                      xs_engine_config *cfg)
+{
+    *cfg = (xs_engine_config){.plugin_dir = d->plugin_dir, .scope = -1,
+                              .blend_threads = d->blend_threads,
+                              .asks = d->asks};
+    if (cli_max_basket(cmd, d, &cfg->max_basket))
+        return CLI_USAGE;
+    if (d->scope) {
+        if (!strcmp(d->scope, "basket"))
+            cfg->scope = XS_SCOPE_BASKET;
+        else if (!strcmp(d->scope, "customer"))
+            cfg->scope = XS_SCOPE_CUSTOMER;
+        else if (strcmp(d->scope, "auto"))
+            return cli_fail(cmd, CLI_USAGE,
+                            "--scope: want basket, customer or auto, not '%s'",
+                            d->scope);
+    }
+    return CLI_OK;
 }
 
 int cli_engine_open(const char *cmd, const cli_data *d, xs_engine **out)
@@ -82,32 +115,24 @@ int cli_engine_open(const char *cmd, const cli_data *d, xs_engine **out)
     if (!d->baskets == !d->events)
         return cli_fail(cmd, CLI_USAGE,
                         "give exactly one of --baskets FILE or --events FILE");
-    xs_engine_config cfg = {.plugin_dir = d->plugin_dir, .scope = -1,
-                            .blend_threads = d->blend_threads,
-                            .asks = d->asks};
-    if (d->scope) {
-        if (!strcmp(d->scope, "basket"))
-            cfg.scope = XS_SCOPE_BASKET;
-        else if (!strcmp(d->scope, "customer"))
-            cfg.scope = XS_SCOPE_CUSTOMER;
-        else if (strcmp(d->scope, "auto"))
-            return cli_fail(cmd, CLI_USAGE,
-                            "--scope: want basket, customer or auto, not '%s'",
-                            d->scope);
-    }
+    xs_engine_config cfg;
+    int rc = cli_engine_config(cmd, d, &cfg);
+    if (rc)
+        return rc;
     if (d->columns && d->baskets)
         return cli_fail(cmd, CLI_USAGE, "--columns applies to --events only");
     xs_error err = {0};
     xs_dataset *ds;
     if (d->baskets) {
-        ds = xs_dataset_load_baskets(d->baskets, &err);
+        ds = xs_dataset_load_baskets_progress(d->baskets, d->progress, &err);
     } else {
         xs_columns cols = {0};
         if (d->columns && xs_columns_parse(&cols, d->columns, &err)) {
             xs_columns_free(&cols);
             return cli_fail(cmd, cli_exit_code(err.code), "%s", err.msg);
         }
-        ds = xs_dataset_load_events(d->events, &cols, &err);
+        ds = xs_dataset_load_events_progress(d->events, &cols, d->progress,
+                                             &err);
         xs_columns_free(&cols);
     }
     if (!ds)

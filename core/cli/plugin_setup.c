@@ -180,7 +180,8 @@ int cli_plugins_load(cli_plugins *p, const char *cmd, const cli_data *d,
     if (!list && only)
         list = only;
     if (!list)
-        list = d->catalog ? "copurchase,upsell,recency,popular"
+        list = d->catalog || xs_engine_catalog(e)
+                   ? "copurchase,upsell,recency,popular"
                           : "copurchase,recency,popular";
     if (snprintf(buf, sizeof buf, "%s", list) >= (int)sizeof buf)
         return cli_fail(cmd, CLI_USAGE, "--plugins: list too long");

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "data/csv.h"
+#include "data/image.h"
 #include "xsell/catalog.h"
 #include "xsell/dataset.h"
 #include "xsell/plugin_util.h"
@@ -235,4 +236,82 @@ int xs_catalog_stock(const xs_catalog *c, uint32_t item, int *in_stock,
     *in_stock = c->e[item].in_stock;
     *category = c->e[item].category;
     return 1;
+}
+
+/* ---- in a snapshot image (data/image.h) ---------------------------------- */
+
+void xs_catalog_image_write(const xs_catalog *c, xs_bw *w)
+{
+    xs_dict_image_write(c->categories, w);
+    xs_bw_begin(w, XS_SEC_CATALOG);
+    xs_bw_u32(w, c->n);
+    xs_bw_u64(w, c->duplicates);
+    for (uint32_t i = 0; i < c->cap; i++) {
+        const cat_entry *e = &c->e[i];
+        if (!e->present)
+            continue;
+        uint32_t tl = e->title ? (uint32_t)strlen(e->title) : UINT32_MAX;
+        uint32_t head[4] = {i, e->category, (uint32_t)e->in_stock, tl};
+        xs_bw_put(w, head, sizeof head);
+        xs_bw_f64(w, e->price);
+        xs_bw_f64(w, e->margin);
+        if (e->title)
+            xs_bw_put(w, e->title, tl);
+    }
+    xs_bw_end(w);
+}
+
+xs_catalog *xs_catalog_image_read(xs_br *r)
+{
+    xs_catalog *c = xs_catalog_new();
+    uint32_t tag;
+    uint64_t size;
+    if (!c) {
+        xs_br_fail(r, "out of memory");
+        return NULL;
+    }
+    if (xs_dict_image_read(c->categories, r) ||
+        xs_br_begin(r, &tag, &size) != 1 || tag != XS_SEC_CATALOG) {
+        xs_br_fail(r, "want the catalog section");
+        goto fail;
+    }
+    uint32_t n = xs_br_u32(r);
+    c->duplicates = (size_t)xs_br_u64(r);
+    uint32_t n_cat = xs_dict_size(c->categories);
+    for (uint32_t k = 0; k < n && !r->failed; k++) {
+        uint32_t head[4];
+        if (xs_br_get(r, head, sizeof head))
+            break;
+        double price = xs_br_f64(r), margin = xs_br_f64(r);
+        if (head[0] == XS_NONE || head[1] >= n_cat ||
+            (head[3] != UINT32_MAX && head[3] > xs_br_left(r))) {
+            xs_br_fail(r, "catalog entry %u is damaged", k);
+            break;
+        }
+        if (grow(c, head[0])) {
+            xs_br_fail(r, "out of memory");
+            break;
+        }
+        cat_entry *e = &c->e[head[0]];
+        if (e->present) {
+            xs_br_fail(r, "catalog entry %u repeats item %u", k, head[0]);
+            break;
+        }
+        *e = (cat_entry){1, head[2] ? 1 : 0, head[1], price, margin, NULL};
+        c->n++;
+        if (head[3] != UINT32_MAX) {
+            if (!(e->title = malloc((size_t)head[3] + 1))) {
+                xs_br_fail(r, "out of memory");
+                break;
+            }
+            if (xs_br_get(r, e->title, head[3]))
+                break;
+            e->title[head[3]] = '\0';
+        }
+    }
+    if (!r->failed && xs_br_end(r) == 0)
+        return c;
+fail:
+    xs_catalog_free(c);
+    return NULL;
 }

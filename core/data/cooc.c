@@ -22,12 +22,23 @@
  * (indptr and the diagonal), and nothing per pair.  Build memory: the pools
  * plus U (4 bytes per stored pair and direction) plus the inverted index;
  * large arrays come from bigmem.c (huge pages, reserved not touched).
+ *
+ * Online updates (xs_cooc_update) cost what the batch changes, not what the
+ * rows hold: the first update of a built row copies it once into a row of
+ * its own with spare room (a dense array of pointers by item, made on the
+ * first update), and the pool pages it leaves are given back to the system;
+ * later updates add to existing pairs in place (a binary search each) and
+ * insert new neighbours by moving the row's tail, growing the row by half
+ * again when it is full (the old allocation freed).  A batch is planned
+ * first (every allocation made), then applied, so it is applied whole or
+ * not at all.
  */
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "data/image.h"
 #include "util/bigmem.h"
 #include "util/sort_u32.h"
 #include "util/xs_uthash.h"
@@ -46,19 +57,25 @@ typedef struct row_block {
     UT_hash_handle hh;
 } row_block;
 
-/* A row rewritten by online updates: it replaces the item's row in the
- * blocks, which stays allocated but unread. */
+/* A row moved out of the pool by online updates: it replaces the item's
+ * row in the blocks, which is never read again.  One allocation: the
+ * header, nbr[cap], then cnt[cap]; n <= cap pairs are used. */
 typedef struct live_row {
-    uint32_t item;
-    uint32_t n;
-    uint32_t *nbr; /* one allocation: nbr[n] then cnt[n] */
-    uint32_t *cnt;
-    UT_hash_handle hh;
+    uint32_t n, cap;
+    uint32_t v[];
 } live_row;
 
+#define LIVE_NBR(lr) ((lr)->v)
+#define LIVE_CNT(lr) ((lr)->v + (lr)->cap)
+#define LIVE_SIZE(cap) (sizeof(live_row) + 2 * sizeof(uint32_t) * (size_t)(cap))
+
 struct xs_cooc {
-    live_row *live;    /* uthash head over rows rewritten by xs_cooc_update */
-    size_t live_bytes;
+    live_row **live;   /* by item id (live_cap entries), NULL where the
+                          row is still the built one; NULL until the
+                          first update */
+    uint32_t live_cap;
+    size_t live_bytes;     /* the live rows and the pointer array */
+    size_t pool_released;  /* pool bytes given back (rows moved to live) */
     uint32_t support_cap;
     row_block *blocks; /* array of n_blocks, owned */
     row_block *map;    /* uthash head over blocks */
@@ -66,13 +83,15 @@ struct xs_cooc {
     uint32_t n_rows;
     uint32_t n_items;
     uint32_t *support; /* dense by item id */
-    uint32_t *version; /* dense by item id: bumped when a row is rewritten */
+    uint32_t *version; /* dense by item id: bumped when a row changes */
     uint32_t *nbr;    /* pools */
     uint32_t *cnt;
     uint64_t n_pairs; /* directed */
     uint64_t pool_pairs; /* what nbr and cnt were allocated for: n_pairs
                             grows with online updates, the pools do not */
     uint64_t n_txns;
+    xs_br_mapping pool_map[2]; /* when the pools are a snapshot image's
+                                  pages (xs_cooc_image_read), not ours */
 };
 
 /* ---- step 2: upper rows, in parallel ------------------------------------ */
@@ -239,17 +258,19 @@ void xs_cooc_free(xs_cooc *c)
     if (!c)
         return;
     HASH_CLEAR(hh, c->map);
-    live_row *lr, *tmp;
-    HASH_ITER(hh, c->live, lr, tmp) {
-        HASH_DEL(c->live, lr);
-        free(lr->nbr);
-        free(lr);
-    }
+    for (uint32_t i = 0; c->live && i < c->live_cap; i++)
+        free(c->live[i]);
+    free(c->live);
     free(c->blocks);
     free(c->support);
     free(c->version);
-    xs_big_free(c->nbr, c->pool_pairs * sizeof *c->nbr);
-    xs_big_free(c->cnt, c->pool_pairs * sizeof *c->cnt);
+    if (c->pool_map[0].base || c->pool_map[1].base) {
+        xs_br_unmap(&c->pool_map[0]);
+        xs_br_unmap(&c->pool_map[1]);
+    } else {
+        xs_big_free(c->nbr, c->pool_pairs * sizeof *c->nbr);
+        xs_big_free(c->cnt, c->pool_pairs * sizeof *c->cnt);
+    }
     free(c);
 }
 
@@ -441,15 +462,12 @@ static int find_row(const xs_cooc *c, uint32_t item, const uint32_t **nbr,
 {
     if (item >= c->n_items || c->support[item] == 0)
         return 0;
-    if (c->live) {
-        live_row *lr = NULL;
-        HASH_FIND(hh, c->live, &item, sizeof item, lr);
-        if (lr) {
-            *nbr = lr->nbr;
-            *cnt = lr->cnt;
-            *n = lr->n;
-            return 1;
-        }
+    if (c->live && item < c->live_cap && c->live[item]) {
+        const live_row *lr = c->live[item];
+        *nbr = LIVE_NBR(lr);
+        *cnt = LIVE_CNT(lr);
+        *n = lr->n;
+        return 1;
     }
     uint32_t key = item / ROW_BLOCK, i = item % ROW_BLOCK;
     row_block *b = NULL;
@@ -500,6 +518,90 @@ static int cmp_inc(const void *x, const void *y)
     return (a->b > b->b) - (a->b < b->b);
 }
 
+/* One row of a batch: its increments inc[lo, hi) (sorted by neighbour,
+ * one per neighbour), how many neighbours are new, and the allocation it
+ * moves to (NULL: updated where it is). */
+typedef struct row_plan {
+    uint32_t a, added;
+    size_t lo, hi;
+    live_row *fresh;
+} row_plan;
+
+/* Room for need pairs: a built row's first copy gets an eighth more (most
+ * rows only see their counts grow), a live row that fills up half again. */
+static uint32_t row_cap(uint32_t need, uint32_t old_cap)
+{
+    uint64_t cap = old_cap ? (uint64_t)old_cap + old_cap / 2
+                           : (uint64_t)need + need / 8;
+    if (cap < need)
+        cap = need;
+    cap += 4;
+    return cap > UINT32_MAX ? UINT32_MAX : (uint32_t)cap;
+}
+
+/* Writes the row (on, oc, olen) merged with the increments inc[0, k) into
+ * lr, which has room for them all. */
+static void merge_into(live_row *lr, const uint32_t *on, const uint32_t *oc,
+                       uint32_t olen, const xs_pair_inc *inc, size_t k)
+{
+    uint32_t *dn = LIVE_NBR(lr), *dc = LIVE_CNT(lr);
+    uint32_t n = 0, p = 0;
+    size_t j = 0;
+    while (p < olen || j < k) {
+        if (j == k || (p < olen && on[p] < inc[j].b)) {
+            dn[n] = on[p];
+            dc[n++] = oc[p++];
+        } else if (p < olen && on[p] == inc[j].b) {
+            dn[n] = on[p];
+            dc[n++] = oc[p++] + inc[j++].n;
+        } else {
+            dn[n] = inc[j].b;
+            dc[n++] = inc[j++].n;
+        }
+    }
+    lr->n = n;
+}
+
+/* Adds the increments inc[0, k) to lr in place, with lr's room for the
+ * `added` new neighbours among them.  at[j] is where inc[j]'s neighbour is
+ * or would go in the row as it is (found when the batch was planned),
+ * is_new[j] whether it is new.  From the largest down: a new neighbour moves
+ * the part of the row above it (one memmove per array) up by the new ones
+ * still to place below, so the row moves once above the smallest new one;
+ * a count below every new one is added where it is. */
+static void update_in_place(live_row *lr, const xs_pair_inc *inc, size_t k,
+                            uint32_t added, const uint32_t *at,
+                            const uint8_t *is_new)
+{
+    uint32_t *nbr = LIVE_NBR(lr), *cnt = LIVE_CNT(lr);
+    uint32_t end = lr->n, shift = added; /* [0, end) has not moved */
+    for (size_t j = k; j-- > 0;) {
+        uint32_t p = at[j];
+        if (!is_new[j]) {
+            cnt[p] += inc[j].n; /* p < end: not moved yet */
+            continue;
+        }
+        memmove(nbr + p + shift, nbr + p, (size_t)(end - p) * sizeof *nbr);
+        memmove(cnt + p + shift, cnt + p, (size_t)(end - p) * sizeof *cnt);
+        end = p;
+        shift--;
+        nbr[p + shift] = inc[j].b;
+        cnt[p + shift] = inc[j].n;
+    }
+    lr->n += added;
+}
+
+/* Gives back the whole pages of the built row at pool offset off, n pairs
+ * long, once it has moved to a live row. */
+static void release_built(xs_cooc *c, uint64_t off, uint32_t n)
+{
+    size_t bytes = c->pool_pairs * sizeof *c->nbr;
+    c->pool_released += xs_big_release(c->nbr, bytes, off * sizeof *c->nbr,
+                                       (size_t)n * sizeof *c->nbr);
+    c->pool_released += xs_big_release(c->cnt, bytes, off * sizeof *c->cnt,
+                                       (size_t)n * sizeof *c->cnt);
+}
+
 int xs_cooc_update(xs_cooc *c, uint32_t n_items, const uint32_t *sup,
                    size_t n_sup, xs_pair_inc *inc, size_t n_inc,
                    uint64_t new_txns, xs_error *err)
@@ -507,70 +609,73 @@ int xs_cooc_update(xs_cooc *c, uint32_t n_items, const uint32_t *sup,
     /* Phase 1 allocates everything the update needs; phase 2 cannot fail,
      * so an update is applied whole or not at all. */
     uint32_t *support = c->support, *version = c->version;
-    uint32_t cap = c->support_cap;
+    live_row **live = c->live;
+    uint32_t cap = c->support_cap, live_cap = c->live_cap;
+    row_plan *plan = NULL;
+    uint32_t *at = NULL;   /* by increment: its place in its row */
+    uint8_t *is_new = NULL; /* by increment: a new neighbour */
+    size_t n_runs = 0;
     if (n_items + 1 > cap) {
         while (cap < n_items + 1)
             cap = cap < 1024 ? 1024 : cap * 2;
         support = calloc(cap, sizeof *support);
         version = calloc(cap, sizeof *version);
-        if (!support || !version) {
-            free(support);
-            free(version);
-            return xs_error_set(err, XS_ERR_NOMEM, "out of memory");
-        }
+        if (!support || !version)
+            goto nomem;
         memcpy(support, c->support, (size_t)c->n_items * sizeof *support);
         memcpy(version, c->version, (size_t)c->n_items * sizeof *version);
     }
-    if (n_inc) /* inc is NULL when the batch made no pair */
+    if (n_inc) { /* inc is NULL when the batch made no pair */
         qsort(inc, n_inc, sizeof *inc, cmp_inc);
-    size_t n_runs = 0;
+        size_t w = 0; /* one increment per pair */
+        for (size_t i = 0; i < n_inc; i++)
+            if (w && inc[w - 1].a == inc[i].a && inc[w - 1].b == inc[i].b)
+                inc[w - 1].n += inc[i].n;
+            else
+                inc[w++] = inc[i];
+        n_inc = w;
+        if (inc[n_inc - 1].a >= live_cap || !live) {
+            live_cap = cap;
+            live = calloc(live_cap, sizeof *live);
+            if (!live)
+                goto nomem;
+        }
+    }
     for (size_t i = 0; i < n_inc; i++)
         n_runs += i == 0 || inc[i].a != inc[i - 1].a;
-    live_row **fresh = calloc(n_runs ? n_runs : 1, sizeof *fresh);
-    if (!fresh)
+    plan = calloc(n_runs ? n_runs : 1, sizeof *plan);
+    at = malloc((n_inc ? n_inc : 1) * sizeof *at);
+    is_new = malloc(n_inc ? n_inc : 1);
+    if (!plan || !at || !is_new)
         goto nomem;
-    uint64_t new_pairs = 0;
     size_t r = 0;
     for (size_t i = 0; i < n_inc; r++) {
-        uint32_t a = inc[i].a;
-        size_t j = i;
-        while (j < n_inc && inc[j].a == a)
-            j++;
+        row_plan *pl = &plan[r];
+        pl->a = inc[i].a;
+        pl->lo = i;
+        while (i < n_inc && inc[i].a == pl->a)
+            i++;
+        pl->hi = i;
         const uint32_t *on = NULL, *oc = NULL;
-        uint32_t olen = 0;
-        if (a < c->n_items && c->support[a])
-            find_row(c, a, &on, &oc, &olen);
-        live_row *lr = malloc(sizeof *lr);
-        size_t max = (size_t)olen + (j - i);
-        uint32_t *buf = malloc(2 * max * sizeof *buf);
-        if (!lr || !buf) {
-            free(lr);
-            free(buf);
+        uint32_t olen = 0, pos = 0;
+        if (pl->a < c->n_items && c->support[pl->a])
+            find_row(c, pl->a, &on, &oc, &olen);
+        for (size_t k = pl->lo; k < pl->hi; k++) {
+            if (olen)
+                pos += xs_lower_bound(on + pos, olen - pos, inc[k].b);
+            at[k] = pos;
+            is_new[k] = pos == olen || on[pos] != inc[k].b;
+            pl->added += is_new[k];
+        }
+        const live_row *old = c->live && pl->a < c->live_cap
+                                  ? c->live[pl->a] : NULL;
+        uint32_t need = olen + pl->added;
+        if (old && old->cap >= need)
+            continue;
+        uint32_t rc = row_cap(need, old ? old->cap : 0);
+        if (!(pl->fresh = malloc(LIVE_SIZE(rc))))
             goto nomem;
-        }
-        fresh[r] = lr;
-        lr->item = a;
-        lr->nbr = buf;
-        lr->cnt = buf + max;
-        /* merge the old row with the sorted increments */
-        uint32_t n = 0, p = 0;
-        for (size_t k = i; k < j || p < olen;) {
-            uint32_t b;
-            uint32_t add = 0;
-            if (k < j && (p >= olen || inc[k].b <= on[p]))
-                b = inc[k].b;
-            else
-                b = on[p];
-            uint32_t old = p < olen && on[p] == b ? oc[p++] : 0;
-            if (!old)
-                new_pairs++;
-            while (k < j && inc[k].b == b)
-                add += inc[k++].n;
-            lr->nbr[n] = b;
-            lr->cnt[n++] = old + add;
-        }
-        lr->n = n;
-        i = j;
+        pl->fresh->cap = rc;
     }
     /* phase 2 */
     if (support != c->support) {
@@ -580,6 +685,14 @@ int xs_cooc_update(xs_cooc *c, uint32_t n_items, const uint32_t *sup,
         c->version = version;
         c->support_cap = cap;
     }
+    if (live != c->live) {
+        if (c->live)
+            memcpy(live, c->live, (size_t)c->live_cap * sizeof *live);
+        free(c->live);
+        c->live_bytes += (size_t)(live_cap - c->live_cap) * sizeof *live;
+        c->live = live;
+        c->live_cap = live_cap;
+    }
     if (n_items > c->n_items)
         c->n_items = n_items;
     for (size_t i = 0; i < n_sup; i++) {
@@ -587,35 +700,46 @@ int xs_cooc_update(xs_cooc *c, uint32_t n_items, const uint32_t *sup,
         c->support[sup[i]]++;
     }
     c->n_txns += new_txns;
-    c->n_pairs += new_pairs;
     for (size_t i = 0; i < n_runs; i++) {
-        live_row *old = NULL, *lr = fresh[i];
-        HASH_FIND(hh, c->live, &lr->item, sizeof lr->item, old);
-        if (old) {
-            HASH_DEL(c->live, old);
-            c->live_bytes -= sizeof *old + 2 * sizeof(uint32_t) * old->n;
-            free(old->nbr);
-            free(old);
-        }
-        int hash_oom = 0;
-        HASH_ADD(hh, c->live, item, sizeof lr->item, lr);
-        if (hash_oom) { /* only the first add can fail: keep the old row */
-            free(lr->nbr);
-            free(lr);
+        row_plan *pl = &plan[i];
+        live_row *old = c->live[pl->a];
+        c->n_pairs += pl->added;
+        c->version[pl->a]++;
+        if (!pl->fresh) {
+            update_in_place(old, inc + pl->lo, pl->hi - pl->lo, pl->added,
+                            at + pl->lo, is_new + pl->lo);
             continue;
         }
-        c->version[lr->item]++;
-        c->live_bytes += sizeof *lr + 2 * sizeof(uint32_t) * lr->n;
+        if (old) {
+            merge_into(pl->fresh, LIVE_NBR(old), LIVE_CNT(old), old->n,
+                       inc + pl->lo, pl->hi - pl->lo);
+            c->live_bytes -= LIVE_SIZE(old->cap);
+            free(old);
+        } else {
+            const uint32_t *on = NULL, *oc = NULL;
+            uint32_t olen = 0;
+            if (pl->a < c->n_items && c->support[pl->a])
+                find_row(c, pl->a, &on, &oc, &olen);
+            merge_into(pl->fresh, on, oc, olen, inc + pl->lo,
+                       pl->hi - pl->lo);
+            if (olen)
+                release_built(c, (uint64_t)(on - c->nbr), olen);
+        }
+        c->live[pl->a] = pl->fresh;
+        c->live_bytes += LIVE_SIZE(pl->fresh->cap);
     }
-    free(fresh);
+    free(plan);
+    free(at);
+    free(is_new);
     return XS_OK;
 nomem:
-    for (size_t i = 0; fresh && i < n_runs; i++)
-        if (fresh[i]) {
-            free(fresh[i]->nbr);
-            free(fresh[i]);
-        }
-    free(fresh);
+    for (size_t i = 0; plan && i < n_runs; i++)
+        free(plan[i].fresh);
+    free(plan);
+    free(at);
+    free(is_new);
+    if (live != c->live)
+        free(live);
     if (support != c->support) {
         free(support);
         free(version);
@@ -661,8 +785,148 @@ uint64_t xs_cooc_pairs(const xs_cooc *c)
 
 size_t xs_cooc_bytes(const xs_cooc *c)
 {
-    return sizeof *c + c->pool_pairs * 2 * sizeof(uint32_t) +
-           (size_t)c->n_blocks * sizeof(row_block) +
+    return sizeof *c + c->pool_pairs * 2 * sizeof(uint32_t) -
+           c->pool_released + (size_t)c->n_blocks * sizeof(row_block) +
            (size_t)c->support_cap * 2 * sizeof(uint32_t) + c->live_bytes +
-           HASH_OVERHEAD(hh, c->map) + HASH_OVERHEAD(hh, c->live);
+           HASH_OVERHEAD(hh, c->map);
+}
+
+/* ---- in a snapshot image (data/image.h) ---------------------------------- *
+ * counts, supports, row lengths, then the neighbour pool and the count pool
+ * as they read now: rows rewritten by ingest are merged in, so the image
+ * is compact and reads back as a table with no live rows. */
+
+void xs_cooc_image_write(const xs_cooc *c, xs_bw *w)
+{
+    uint64_t pairs = 0;
+    const uint32_t *nbr, *cnt;
+    uint32_t n;
+    xs_bw_begin(w, XS_SEC_COOC);
+    xs_bw_u32(w, c->n_items);
+    xs_bw_u64(w, c->n_txns);
+    for (uint32_t a = 0; a < c->n_items; a++)
+        if (find_row(c, a, &nbr, &cnt, &n))
+            pairs += n;
+    xs_bw_u64(w, pairs);
+    xs_bw_put(w, c->support, (size_t)c->n_items * sizeof *c->support);
+    for (uint32_t a = 0; a < c->n_items; a++)
+        xs_bw_u32(w, find_row(c, a, &nbr, &cnt, &n) ? n : 0);
+    for (int pool = 0; pool < 2; pool++)
+        for (uint32_t a = 0; a < c->n_items; a++)
+            if (find_row(c, a, &nbr, &cnt, &n) && n)
+                xs_bw_put(w, pool ? cnt : nbr, (size_t)n * sizeof *nbr);
+    xs_bw_end(w);
+}
+
+xs_cooc *xs_cooc_image_read(xs_br *r)
+{
+    uint32_t tag;
+    uint64_t size;
+    if (xs_br_begin(r, &tag, &size) != 1 || tag != XS_SEC_COOC) {
+        xs_br_fail(r, "want a co-occurrence section");
+        return NULL;
+    }
+    uint32_t n_items = xs_br_u32(r);
+    uint64_t n_txns = xs_br_u64(r), pairs = xs_br_u64(r);
+    if (r->failed || (uint64_t)n_items * 8 + pairs * 8 != xs_br_left(r)) {
+        xs_br_fail(r, "co-occurrence section of %u items and %llu pairs "
+                   "in %llu bytes", n_items, (unsigned long long)pairs,
+                   (unsigned long long)xs_br_left(r));
+        return NULL;
+    }
+    xs_cooc *c = calloc(1, sizeof *c);
+    uint32_t *len = malloc(((size_t)n_items + 1) * sizeof *len);
+    uint64_t *start = malloc(((size_t)n_items + 1) * sizeof *start);
+    if (!c || !len || !start)
+        goto nomem;
+    c->n_txns = n_txns;
+    c->n_pairs = pairs;
+    c->pool_pairs = pairs ? pairs : 1;
+    c->support_cap = n_items + 1;
+    c->support = calloc(c->support_cap, sizeof *c->support);
+    c->version = calloc(c->support_cap, sizeof *c->version);
+    if (!c->support || !c->version)
+        goto nomem;
+    c->n_items = n_items;
+    if (xs_br_get(r, c->support, (size_t)n_items * sizeof *c->support) ||
+        xs_br_get(r, len, (size_t)n_items * sizeof *len))
+        goto fail;
+    uint64_t pos = 0;
+    for (uint32_t a = 0; a < n_items; a++) {
+        start[a] = pos;
+        pos += len[a];
+        c->n_rows += c->support[a] > 0;
+        if (len[a] && !c->support[a]) {
+            xs_br_fail(r, "item %u has neighbours but no support", a);
+            goto fail;
+        }
+    }
+    start[n_items] = pos;
+    if (pos != pairs) {
+        xs_br_fail(r, "rows hold %llu pairs, the header says %llu",
+                   (unsigned long long)pos, (unsigned long long)pairs);
+        goto fail;
+    }
+    /* the pools are mapped from the image, not read: no copy, no zeroed
+     * pages, and the page cache shares them (a table with no pairs gets a
+     * one-pair pool of its own, as a build gives it) */
+    if (pairs) {
+        c->nbr = xs_br_map(r, pairs * sizeof *c->nbr, &c->pool_map[0]);
+        if (c->nbr)
+            c->cnt = xs_br_map(r, pairs * sizeof *c->cnt, &c->pool_map[1]);
+        if (!c->nbr || !c->cnt)
+            goto fail;
+    } else if (!(c->nbr = xs_big_alloc(sizeof *c->nbr)) ||
+               !(c->cnt = xs_big_alloc(sizeof *c->cnt))) {
+        goto nomem;
+    }
+    if (xs_br_end(r))
+        goto fail;
+    for (uint64_t k = 0; k < pairs; k++)
+        if (c->nbr[k] >= n_items) {
+            xs_br_fail(r, "neighbour %u out of range", c->nbr[k]);
+            goto fail;
+        }
+    uint32_t n_blocks = 0;
+    for (uint32_t lo = 0; lo < n_items; lo += ROW_BLOCK) {
+        uint32_t hi = n_items - lo > ROW_BLOCK ? lo + ROW_BLOCK : n_items;
+        int any = 0;
+        for (uint32_t a = lo; a < hi && !any; a++)
+            any = c->support[a] > 0;
+        n_blocks += any;
+    }
+    if (!(c->blocks = calloc(n_blocks ? n_blocks : 1, sizeof *c->blocks)))
+        goto nomem;
+    for (uint32_t lo = 0; lo < n_items; lo += ROW_BLOCK) {
+        uint32_t hi = n_items - lo > ROW_BLOCK ? lo + ROW_BLOCK : n_items;
+        int any = 0;
+        for (uint32_t a = lo; a < hi && !any; a++)
+            any = c->support[a] > 0;
+        if (!any)
+            continue;
+        row_block *blk = &c->blocks[c->n_blocks++];
+        blk->key = lo / ROW_BLOCK;
+        blk->base = start[lo];
+        if (start[hi] - blk->base > UINT32_MAX) {
+            xs_br_fail(r, "co-occurrence rows too large");
+            goto fail;
+        }
+        for (uint32_t i = 0; i <= ROW_BLOCK; i++)
+            blk->off[i] = (uint32_t)(start[lo + i < hi ? lo + i : hi] -
+                                     blk->base);
+        int hash_oom = 0;
+        HASH_ADD(hh, c->map, key, sizeof blk->key, blk);
+        if (hash_oom)
+            goto nomem;
+    }
+    free(len);
+    free(start);
+    return c;
+nomem:
+    xs_br_fail(r, "out of memory reading co-occurrence");
+fail:
+    free(len);
+    free(start);
+    xs_cooc_free(c);
+    return NULL;
 }

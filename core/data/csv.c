@@ -3,6 +3,11 @@
  *
  * Invariant: buf has at least len + 1 bytes and buf[len] == '\0', so writing
  * the NUL terminator of the last field never runs past the buffer.
+ *
+ * Progress (optional, xs_csv_open_progress): the file is read in chunks of
+ * XS_CSV_PROGRESS_STEP bytes with a report after each, and xs_csv_next
+ * reports whenever it has moved that far since the last report; either
+ * stops with an error when the callback asks to.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -14,9 +19,25 @@
 #include "data/csv.h"
 #include "util/stream.h"
 
+/* Calls c's progress callback; returns non-zero when it asks to stop. */
+static int report(xs_csv *c, int parsing, size_t done, size_t total)
+{
+    xs_load_status st = {c->path, parsing, done, total,
+                         parsing ? c->next_line - 1 : 0};
+    c->reported = done;
+    return c->progress->fn(c->progress->arg, &st);
+}
+
+/* xs_read_stream's progress: bytes read from a stream of unknown size. */
+static int stream_report(void *arg, size_t done)
+{
+    return report(arg, 0, done, 0);
+}
+
 /* Reads a regular file of known size into huge pages.  Returns 0 when read
  * whole, 1 when the file changed size meanwhile (caller retries the slow
- * way), -1 on a read error with errno set. */
+ * way), 2 when the progress callback stopped it, -1 on a read error with
+ * errno set. */
 static int read_sized(FILE *f, size_t size, xs_csv *c)
 {
     size_t cap = size + 2; /* one byte to notice growth, one for the NUL */
@@ -25,7 +46,19 @@ static int read_sized(FILE *f, size_t size, xs_csv *c)
         errno = ENOMEM;
         return -1;
     }
-    size_t len = fread(buf, 1, size + 1, f);
+    size_t len = 0, got;
+    do {
+        size_t want = size + 1 - len;
+        if (c->progress && want > XS_CSV_PROGRESS_STEP)
+            want = XS_CSV_PROGRESS_STEP;
+        got = fread(buf + len, 1, want, f);
+        len += got;
+        if (c->progress && got && !ferror(f) && report(c, 0, len, size)) {
+            xs_big_free(buf, cap);
+            return 2;
+        }
+    } while (got && len < size + 1);
+    c->reported = 0;
     if (ferror(f)) {
         xs_big_free(buf, cap);
         return -1;
@@ -42,8 +75,15 @@ static int read_sized(FILE *f, size_t size, xs_csv *c)
 
 int xs_csv_open(xs_csv *c, const char *path, char delim, xs_error *err)
 {
+    return xs_csv_open_progress(c, path, delim, NULL, err);
+}
+
+int xs_csv_open_progress(xs_csv *c, const char *path, char delim,
+                         const xs_progress *progress, xs_error *err)
+{
     memset(c, 0, sizeof *c);
     c->path = path;
+    c->progress = progress && progress->fn ? progress : NULL;
     c->delim = delim ? delim : ',';
     c->line = c->next_line = 1;
     FILE *f = fopen(path, "rb");
@@ -59,8 +99,16 @@ int xs_csv_open(xs_csv *c, const char *path, char delim, xs_error *err)
         rc = read_sized(f, (size_t)st.st_size, c);
     if (rc == 1) {
         rewind(f);
-        c->buf = xs_read_stream(f, &c->len);
-        rc = c->buf ? 0 : -1;
+        c->buf = xs_read_stream_progress(f, &c->len, XS_CSV_PROGRESS_STEP,
+                                         c->progress ? stream_report : NULL,
+                                         c);
+        c->reported = 0;
+        rc = c->buf ? 0 : errno == ECANCELED ? 2 : -1;
+    }
+    if (rc == 2) {
+        fclose(f);
+        return xs_error_set(err, XS_ERR_IO, "%s: load interrupted while "
+                            "reading", path);
     }
     if (rc) {
         int e = errno;
@@ -130,10 +178,18 @@ int xs_csv_next(xs_csv *c, xs_error *err)
     char *buf = c->buf, *end = c->buf + c->len;
     const char delim = c->delim;
     c->n = 0;
+    if (c->progress && c->pos - c->reported >= XS_CSV_PROGRESS_STEP &&
+        report(c, 1, c->pos, c->len))
+        return xs_error_set(err, XS_ERR_IO,
+                            "%s: load interrupted at line %zu", c->path,
+                            c->next_line), -1;
     /* skip blank lines */
     for (;;) {
-        if (c->pos >= c->len)
+        if (c->pos >= c->len) {
+            if (c->progress && c->reported < c->len)
+                report(c, 1, c->len, c->len); /* 100%: a stop comes too late */
             return 0;
+        }
         char *p = buf + c->pos;
         if (!is_blank_line(p, end))
             break;

@@ -15,7 +15,10 @@
 
 #include <stddef.h>
 
+#include "xsell/dataset.h"
 #include "xsell/error.h"
+
+#define XS_CSV_PROGRESS_STEP (1u << 20) /* bytes between progress reports */
 
 typedef struct xs_csv_cell {
     char *s; /* NUL-terminated */
@@ -33,11 +36,18 @@ typedef struct xs_csv {
     char delim;
     xs_csv_cell *f; /* fields of the current record */
     size_t n, cap;
+    const xs_progress *progress; /* NULL: none */
+    size_t reported;             /* pos at the last report */
 } xs_csv;
 
 /* Reads path whole.  Returns XS_OK, XS_ERR_IO (message names the file) or
  * XS_ERR_NOMEM.  The reader keeps a pointer to path. */
 int xs_csv_open(xs_csv *c, const char *path, char delim, xs_error *err);
+/* The same, reporting to progress (NULL: none) while reading the file and,
+ * through xs_csv_next, while parsing it; a stop asked by progress fails
+ * with XS_ERR_IO. */
+int xs_csv_open_progress(xs_csv *c, const char *path, char delim,
+                         const xs_progress *progress, xs_error *err);
 void xs_csv_close(xs_csv *c);
 
 /* Looks at the first non-blank line and picks tab when it has tabs and no

@@ -3,7 +3,8 @@
  *
  * Loaders build a fresh dataset and hand it over only when the whole file
  * has been read without error; on any error the partial dataset is freed, so
- * callers never see half a file.
+ * callers never see half a file.  A progress callback (optional) is handed
+ * to the CSV reader, which reports to it and stops when it asks.
  */
 #include <math.h>
 #include <stdio.h>
@@ -101,8 +102,15 @@ int xs_dataset_push(xs_dataset *ds, const xs_event *ev)
 
 xs_dataset *xs_dataset_load_baskets(const char *path, xs_error *err)
 {
+    return xs_dataset_load_baskets_progress(path, NULL, err);
+}
+
+xs_dataset *xs_dataset_load_baskets_progress(const char *path,
+                                             const xs_progress *progress,
+                                             xs_error *err)
+{
     xs_csv c;
-    if (xs_csv_open(&c, path, ',', err))
+    if (xs_csv_open_progress(&c, path, ',', progress, err))
         return NULL;
     xs_dataset *ds = xs_dataset_new();
     uint32_t *seen = NULL; /* seen[item] = 1 + last basket holding it */
@@ -190,13 +198,21 @@ static void header_list(const xs_csv *c, char *buf, size_t len)
 xs_dataset *xs_dataset_load_events(const char *path, const xs_columns *cols,
                                    xs_error *err)
 {
+    return xs_dataset_load_events_progress(path, cols, NULL, err);
+}
+
+xs_dataset *xs_dataset_load_events_progress(const char *path,
+                                            const xs_columns *cols,
+                                            const xs_progress *progress,
+                                            xs_error *err)
+{
     static const xs_columns defaults = {0};
     if (!cols)
         cols = &defaults;
     const char *want[COL_COUNT] = {cols->customer, cols->item, cols->timestamp,
                                    cols->weight, cols->price, cols->order};
     xs_csv c;
-    if (xs_csv_open(&c, path, ',', err))
+    if (xs_csv_open_progress(&c, path, ',', progress, err))
         return NULL;
     c.delim = xs_csv_sniff(&c);
     xs_dataset *ds = NULL;

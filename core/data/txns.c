@@ -5,6 +5,12 @@
  * group; each group is then sorted and deduplicated in place and the whole
  * array compacted, so the result is exactly the set of distinct items of
  * every group.  Groups without events do not exist (ids come from events).
+ *
+ * The bound (xs_txns_build_max): a group of more than max events keeps the
+ * first max distinct items in the order of the dataset's events (the
+ * counting sort keeps that order within a group), found with a stamp per
+ * item, before the sort: the rule online ingest applies as events arrive,
+ * so tables built at load and tables grown by ingest agree.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -21,7 +27,28 @@ void xs_txns_free(xs_txns *t)
 
 int xs_txns_build(const xs_dataset *ds, int scope, xs_txns *out, xs_error *err)
 {
+    return xs_txns_build_max(ds, scope, 0, out, err);
+}
+
+/* Keeps the first max distinct items of a[0, n) in place, in their order;
+ * returns how many.  stamp (by item id) holds no value `mark` on entry. */
+static uint32_t first_distinct(uint32_t *a, uint32_t n, uint32_t max,
+                               uint32_t *stamp, uint32_t mark)
+{
+    uint32_t w = 0;
+    for (uint32_t i = 0; i < n && w < max; i++)
+        if (stamp[a[i]] != mark) {
+            stamp[a[i]] = mark;
+            a[w++] = a[i];
+        }
+    return w;
+}
+
+int xs_txns_build_max(const xs_dataset *ds, int scope, uint32_t max,
+                      xs_txns *out, xs_error *err)
+{
     memset(out, 0, sizeof *out);
+    uint32_t *stamp = NULL; /* by item, made when a group is over max */
     uint32_t ngroups;
     int by_order = scope == XS_SCOPE_BASKET;
     if (by_order) {
@@ -75,6 +102,12 @@ int xs_txns_build(const xs_dataset *ds, int scope, xs_txns *out, xs_error *err)
     for (uint32_t g = 0; g < ngroups; g++) {
         uint32_t end = off[g + 1], n = end - start;
         uint32_t *a = items + start;
+        if (max && n > max) {
+            if (!stamp && !(stamp = calloc((size_t)xs_dict_size(ds->items) + 1,
+                                           sizeof *stamp)))
+                goto nomem;
+            n = first_distinct(a, n, max, stamp, g + 1);
+        }
         xs_sort_u32(a, n, tmp);
         off[g] = w;
         for (uint32_t i = 0; i < n; i++)
@@ -84,6 +117,7 @@ int xs_txns_build(const xs_dataset *ds, int scope, xs_txns *out, xs_error *err)
     }
     off[ngroups] = w;
     free(tmp);
+    free(stamp);
     out->n = ngroups;
     out->off = off;
     out->items = items;
@@ -92,6 +126,7 @@ nomem:
     free(off);
     free(items);
     free(tmp);
+    free(stamp);
     return xs_error_set(err, XS_ERR_NOMEM, "out of memory grouping %zu events",
                         ds->n_events);
 }

@@ -7,8 +7,8 @@
  * plugins at once), entries added or replaced, and every plugin's catalog()
  * hook told which items changed so it can re-index them.
  *
- * Not journaled: the catalog is reference data the shop re-sends from its
- * own system of record (a restart reloads --catalog).
+ * Journaled like ingest (the engine's journal hook, under the writer
+ * mutex): a price change acknowledged is a price change a restart keeps.
  */
 #include <math.h>
 #include <stdlib.h>
@@ -60,6 +60,13 @@ int xs_engine_catalog_upsert(xs_engine *e, const xs_catalog_item *items,
     if (!ids)
         return xs_error_set(err, XS_ERR_NOMEM, "out of memory");
     size_t fresh = 0;
+    pthread_mutex_lock(&e->writers); /* journal order = application order */
+    if (e->journal.catalog &&
+        (rc = e->journal.catalog(e->journal.arg, items, n, err))) {
+        pthread_mutex_unlock(&e->writers);
+        free(ids);
+        return rc;
+    }
     pthread_rwlock_wrlock(&e->lock);
     xs_store *st = &e->store;
     if (!st->cat && !(st->cat = xs_catalog_new()))
@@ -85,6 +92,7 @@ int xs_engine_catalog_upsert(xs_engine *e, const xs_catalog_item *items,
         xs_registry_prepare(&e->plugins, e->cfg.asks);
     }
     pthread_rwlock_unlock(&e->lock);
+    pthread_mutex_unlock(&e->writers);
     free(ids);
     if (rc)
         return xs_error_set(err, XS_ERR_NOMEM,

@@ -12,6 +12,7 @@
 #define _GNU_SOURCE /* pthread_rwlockattr_setkind_np: writer preference */
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -19,12 +20,14 @@
 #include "engine/business_rules.h"
 #include "engine/context.h"
 #include "engine/engine_state.h"
+#include "engine/image.h"
 #include "engine/run.h"
 #include "engine/settings.h"
 #include "xsell/plugin_util.h"
 
-xs_engine *xs_engine_new(xs_dataset *ds, xs_catalog *cat,
-                         const xs_engine_config *cfg, xs_error *err)
+/* The engine without its store: locks, configuration, rules.  NULL with
+ * err set. */
+static xs_engine *engine_alloc(const xs_engine_config *cfg, xs_error *err)
 {
     xs_engine *e = calloc(1, sizeof *e);
     pthread_rwlockattr_t attr;
@@ -33,9 +36,11 @@ xs_engine *xs_engine_new(xs_dataset *ds, xs_catalog *cat,
                                   PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP);
     int lock_rc = e ? pthread_rwlock_init(&e->lock, &attr) : 0;
     pthread_rwlockattr_destroy(&attr);
+    if (e && !lock_rc && pthread_mutex_init(&e->writers, NULL)) {
+        pthread_rwlock_destroy(&e->lock);
+        lock_rc = 1;
+    }
     if (!e || lock_rc) {
-        xs_dataset_free(ds);
-        xs_catalog_free(cat);
         free(e);
         xs_error_set(err, e ? XS_ERR_INTERNAL : XS_ERR_NOMEM,
                      e ? "cannot create the engine lock" : "out of memory");
@@ -49,10 +54,18 @@ xs_engine *xs_engine_new(xs_dataset *ds, xs_catalog *cat,
     e->cfg.asks &= XS_ASK_ALL;
     if (!e->cfg.asks)
         e->cfg.asks = XS_ASK_ALL;
+    if (!e->cfg.max_basket)
+        e->cfg.max_basket = XS_MAX_BASKET_DEFAULT;
     e->host = (xs_host){&e->store, e->cfg.log, e->cfg.log_arg, NULL};
     xs_business_rules_init(&e->rules);
-    if (xs_store_init(&e->store, ds, cat, e->cfg.scope, e->cfg.threads, err) ||
-        xs_registry_init(&e->plugins, cfg ? cfg->plugin_dir : NULL, err) ||
+    return e;
+}
+
+/* What follows the store: the registry, default settings, the pool. */
+static xs_engine *engine_finish(xs_engine *e, const xs_engine_config *cfg,
+                                xs_error *err)
+{
+    if (xs_registry_init(&e->plugins, cfg ? cfg->plugin_dir : NULL, err) ||
         xs_settings_defaults(e, err))
         goto fail;
     if (e->cfg.blend_threads > 0 &&
@@ -66,6 +79,85 @@ fail:
     return NULL;
 }
 
+xs_engine *xs_engine_new(xs_dataset *ds, xs_catalog *cat,
+                         const xs_engine_config *cfg, xs_error *err)
+{
+    xs_engine *e = engine_alloc(cfg, err);
+    if (!e) {
+        xs_dataset_free(ds);
+        xs_catalog_free(cat);
+        return NULL;
+    }
+    if (xs_store_init(&e->store, ds, cat, e->cfg.scope, e->cfg.threads,
+                      e->cfg.max_basket,
+                      err)) {
+        xs_engine_free(e);
+        return NULL;
+    }
+    return engine_finish(e, cfg, err);
+}
+
+xs_engine *xs_engine_load(const char *path, const xs_engine_config *cfg,
+                          xs_image_info *info, xs_error *err)
+{
+    xs_image_parts parts;
+    if (xs_image_read(path, &parts, err))
+        return NULL;
+    if (info)
+        *info = parts.info;
+    xs_engine *e = engine_alloc(cfg, err);
+    if (e && parts.info.max_basket != e->cfg.max_basket) {
+        /* counted under another bound: the tables are rebuilt from the
+         * events (the default scope's now, others when a plugin asks) */
+        for (int sc = 0; sc < 2; sc++) {
+            xs_cooc_free(parts.cooc[sc]);
+            parts.cooc[sc] = NULL;
+        }
+        char msg[200];
+        snprintf(msg, sizeof msg, "%s: tables counted with max_basket %u, "
+                 "rebuilt for %u", path, parts.info.max_basket,
+                 e->cfg.max_basket);
+        if (e->cfg.log)
+            e->cfg.log(e->cfg.log_arg, XS_LOG_WARN, msg);
+        else
+            fprintf(stderr, "xsell: %s\n", msg);
+    }
+    if (e && xs_store_init_image(&e->store, &parts, e->cfg.threads,
+                                 e->cfg.max_basket, err)) {
+        xs_engine_free(e);
+        e = NULL;
+    }
+    xs_image_parts_free(&parts);
+    return e ? engine_finish(e, cfg, err) : NULL;
+}
+
+int xs_engine_save(xs_engine *e, const char *path, uint64_t seq,
+                   xs_image_info *info, xs_error *err)
+{
+    pthread_rwlock_rdlock(&e->lock);
+    int rc = xs_image_write(&e->store, path, seq, info, err);
+    pthread_rwlock_unlock(&e->lock);
+    return rc;
+}
+
+void xs_engine_set_journal(xs_engine *e, const xs_journal *j)
+{
+    if (j)
+        e->journal = *j;
+    else
+        memset(&e->journal, 0, sizeof e->journal);
+}
+
+void xs_engine_writes_pause(xs_engine *e)
+{
+    pthread_mutex_lock(&e->writers);
+}
+
+void xs_engine_writes_resume(xs_engine *e)
+{
+    pthread_mutex_unlock(&e->writers);
+}
+
 void xs_engine_free(xs_engine *e)
 {
     if (!e)
@@ -75,6 +167,7 @@ void xs_engine_free(xs_engine *e)
     xs_business_rules_free(&e->rules);
     xs_store_free(&e->store);
     pthread_rwlock_destroy(&e->lock);
+    pthread_mutex_destroy(&e->writers);
     free(e);
 }
 
@@ -229,6 +322,7 @@ void xs_engine_info_get(const xs_engine *e, xs_engine_info *out)
             continue;
         out->transactions[sc] = xs_cooc_transactions(s->cooc[sc]);
         out->pairs[sc] = xs_cooc_pairs(s->cooc[sc]);
+        out->table_bytes[sc] = xs_store_table_bytes(s, sc);
     }
     out->bytes = xs_store_bytes(s);
 }

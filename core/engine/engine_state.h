@@ -9,7 +9,9 @@
  *
  * Threads: `lock` is a writer-preferring rwlock.  Requests hold it for
  * reading; ingest and catalog upsert for writing, so plugins' observe() and
- * catalog() never overlap a recommend().  Building (new, add_plugin,
+ * catalog() never overlap a recommend().  `writers` orders writes among
+ * themselves (journal order = application order) without holding readers
+ * back while a journal waits for its disk.  Building (new, add_plugin,
  * settings) is single threaded, before serving.
  */
 #ifndef XS_ENGINE_ENGINE_STATE_H
@@ -34,6 +36,10 @@ struct xs_engine {
     int fill_set;         /* `fill` was set: its default no longer applies */
     xs_pool *pool;        /* blend fan-out; NULL: run in the caller */
     pthread_rwlock_t lock;
+    pthread_mutex_t writers; /* held by a write from its journal call to
+                                the end of its application, and by
+                                xs_engine_writes_pause */
+    xs_journal journal;      /* hooks NULL: writes are not journaled */
 };
 
 #endif

@@ -16,9 +16,9 @@ int xs_history_init(xs_history *h, xs_dataset *ds)
 {
     memset(h, 0, sizeof *h);
     h->ds = ds;
-    if (!ds->has_customer)
-        return 0;
     uint32_t nc = xs_dict_size(ds->customers);
+    if (nc == 0) /* --baskets data, until ingest names customers */
+        return 0;
     uint32_t *off = calloc((size_t)nc + 1, sizeof *off);
     xs_event *sorted = malloc((ds->n_events ? ds->n_events : 1) * sizeof *sorted);
     uint32_t *fill = malloc(((size_t)nc + 1) * sizeof *fill);
@@ -28,13 +28,23 @@ int xs_history_init(xs_history *h, xs_dataset *ds)
         free(fill);
         return -1;
     }
+    /* events without a customer (basket lines of a snapshot that ingest
+     * added customers to) go last, in their order, outside every history */
+    size_t tail = 0;
     for (size_t i = 0; i < ds->n_events; i++)
-        off[ds->events[i].customer + 1]++;
+        if (ds->events[i].customer == XS_NONE)
+            tail++;
+        else
+            off[ds->events[i].customer + 1]++;
     for (uint32_t c = 0; c < nc; c++)
         off[c + 1] += off[c];
     memcpy(fill, off, ((size_t)nc + 1) * sizeof *fill);
+    size_t rest = ds->n_events - tail;
     for (size_t i = 0; i < ds->n_events; i++)
-        sorted[fill[ds->events[i].customer]++] = ds->events[i];
+        if (ds->events[i].customer == XS_NONE)
+            sorted[rest++] = ds->events[i];
+        else
+            sorted[fill[ds->events[i].customer]++] = ds->events[i];
     free(fill);
     for (uint32_t c = 0; c < nc; c++) {
         xs_event *ev = sorted + off[c];

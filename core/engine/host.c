@@ -131,6 +131,11 @@ static int64_t h_latest_time(const xs_host *h)
     return S(h)->latest_ts;
 }
 
+static uint32_t h_max_basket(const xs_host *h)
+{
+    return S(h)->max_basket;
+}
+
 void xs_host_log(const xs_host *h, int level, const char *fmt, ...)
 {
     char msg[512];
@@ -175,4 +180,5 @@ const xs_host_api xs_host_api_table = {
     .category_name = h_category_name,
     .category_lookup = h_category_lookup,
     .latest_time = h_latest_time,
+    .max_basket = h_max_basket,
 };

@@ -4,7 +4,9 @@
  * A batch goes through three steps, in this order, so that it is applied
  * whole or not at all:
  *   1. validate every event (no lock held): any bad field refuses the batch;
- *   2. journal it (the engine config's hook: where a write-ahead log makes
+ *   2. journal it (the engine's journal hook, under the writer mutex that
+ *      stays held through step 3, so the log's order is the order the
+ *      batches were applied in: where a write-ahead log makes
  *      the batch durable before anyone is told it was accepted);
  *   3. apply it under the engine's write lock: intern new ids, work out the
  *      new pairs per built scope against the transactions they join, update
@@ -17,6 +19,15 @@
  * transactions on first touch, so a later event of the same order pairs
  * with everything the order already holds.  Memory grows with what is
  * touched; nothing here is compacted yet.
+ *
+ * The bound (xsell/engine.h): a transaction holds at most the store's
+ * max_basket items; an item arriving at a full one stays out of it (no
+ * support, no pair), as xs_txns_build_max leaves it out at load.  So an
+ * event costs at most max_basket pairs, and a batch is linear in its size
+ * whatever the histories hold.  Before the journal, a batch that would take
+ * an order past the bound is refused whole (check_orders), under the
+ * writer mutex, so no other write moves the orders between check and
+ * application.
  */
 #include <math.h>
 #include <stdlib.h>
@@ -135,7 +146,7 @@ static xs_live_txn *group_get(xs_store *st, int scope, uint32_t g,
         free(lg);
         return NULL;
     }
-    st->live_bytes += sizeof *lg + lg->cap * sizeof *lg->items;
+    st->live_txn_bytes[scope] += sizeof *lg + lg->cap * sizeof *lg->items;
     return lg;
 }
 
@@ -150,12 +161,16 @@ static int scope_add(xs_store *st, int scope, uint32_t g, uint32_t item,
     uint32_t pos = xs_lower_bound(lg->items, lg->n, item);
     if (pos < lg->n && lg->items[pos] == item)
         return 0; /* already in this transaction: counts once */
-    if (lg->n == lg->cap) {
-        uint32_t cap = lg->cap * 2;
+    if (lg->n >= st->max_basket)
+        return 0; /* full: later items pair no more (the bound) */
+    if (lg->n == lg->cap) { /* doubled, up to the bound */
+        uint32_t cap = lg->cap * 2 > st->max_basket && st->max_basket > lg->n
+                           ? st->max_basket
+                           : lg->cap * 2;
         uint32_t *v = realloc(lg->items, cap * sizeof *v);
         if (!v)
             return -1;
-        st->live_bytes += (cap - lg->cap) * sizeof *v;
+        st->live_txn_bytes[scope] += (cap - lg->cap) * sizeof *v;
         lg->items = v;
         lg->cap = cap;
     }
@@ -177,13 +192,100 @@ static int intern(xs_dict *d, const char *s, uint32_t len, uint32_t *id)
     return xs_dict_intern(d, s, len, id);
 }
 
+static int bytes_cmp(const char *a, uint32_t na, const char *b, uint32_t nb)
+{
+    int c = memcmp(a, b, na < nb ? na : nb);
+    return c ? c : (na > nb) - (na < nb);
+}
+
+static int by_order_item(const void *x, const void *y)
+{
+    const xs_ingest_event *a = *(const xs_ingest_event *const *)x;
+    const xs_ingest_event *b = *(const xs_ingest_event *const *)y;
+    int c = bytes_cmp(a->order, a->order_len, b->order, b->order_len);
+    return c ? c : bytes_cmp(a->item, a->item_len, b->item, b->item_len);
+}
+
+/* The items basket scope holds for order `name` now (none when unknown). */
+static const uint32_t *order_items(const xs_store *st, const char *name,
+                                   uint32_t len, uint32_t *n)
+{
+    const xs_dataset *ds = st->ds;
+    uint32_t o = ds->orders ? xs_dict_find(ds->orders, name, len) : XS_NONE;
+    *n = 0;
+    if (o == XS_NONE)
+        return NULL;
+    uint32_t g = ds->order_base + o;
+    xs_live_txn *lg = NULL;
+    HASH_FIND(hh, st->live[XS_SCOPE_BASKET], &g, sizeof g, lg);
+    if (lg) {
+        *n = lg->n;
+        return lg->items;
+    }
+    const xs_txns *t = &st->txns[XS_SCOPE_BASKET];
+    if (g >= t->n)
+        return NULL;
+    *n = t->off[g + 1] - t->off[g];
+    return t->items + t->off[g];
+}
+
+/* Refuses (XS_ERR_LIMIT) a batch that would take an order of basket scope
+ * past max_basket distinct items: the batch's events sorted by (order,
+ * item), each order's new distinct items counted against what it holds.
+ * The caller keeps other writers out. */
+static int check_orders(const xs_store *st, const xs_ingest_event *ev,
+                        size_t n, xs_error *err)
+{
+    if (!st->cooc[XS_SCOPE_BASKET])
+        return XS_OK;
+    size_t m = 0;
+    for (size_t i = 0; i < n; i++)
+        m += ev[i].order != NULL;
+    if (m == 0)
+        return XS_OK;
+    const xs_ingest_event **ref = malloc(m * sizeof *ref);
+    if (!ref)
+        return xs_error_set(err, XS_ERR_NOMEM, "out of memory");
+    m = 0;
+    for (size_t i = 0; i < n; i++)
+        if (ev[i].order)
+            ref[m++] = &ev[i];
+    qsort(ref, m, sizeof *ref, by_order_item);
+    int rc = XS_OK;
+    for (size_t i = 0; i < m && rc == XS_OK;) {
+        const xs_ingest_event *o = ref[i];
+        uint32_t have, added = 0;
+        const uint32_t *items = order_items(st, o->order, o->order_len, &have);
+        size_t j = i;
+        for (; j < m && !bytes_cmp(ref[j]->order, ref[j]->order_len, o->order,
+                                   o->order_len); j++) {
+            if (j > i && !by_order_item(&ref[j - 1], &ref[j]))
+                continue; /* the same item again */
+            uint32_t id = have ? xs_dict_find(st->ds->items, ref[j]->item,
+                                              ref[j]->item_len)
+                               : XS_NONE;
+            uint32_t p = id == XS_NONE ? have : xs_lower_bound(items, have, id);
+            added += p == have || items[p] != id;
+        }
+        if ((uint64_t)have + added > st->max_basket)
+            rc = xs_error_set(err, XS_ERR_LIMIT,
+                              "events: order '%.*s' would hold %llu distinct "
+                              "items, more than the bound of %u "
+                              "(--max-basket)",
+                              (int)(o->order_len > 64 ? 64 : o->order_len),
+                              o->order, (unsigned long long)have + added,
+                              (unsigned)st->max_basket);
+        i = j;
+    }
+    free(ref);
+    return rc;
+}
+
 int xs_engine_ingest(xs_engine *e, const xs_ingest_event *ev, size_t n,
                      xs_error *err)
 {
     int rc = validate(ev, n, err);
     if (rc)
-        return rc;
-    if (e->cfg.journal && (rc = e->cfg.journal(e->cfg.journal_arg, ev, n, err)))
         return rc;
     xs_event *dense = malloc((n ? n : 1) * sizeof *dense);
     inc_list inc[2] = {{0}};
@@ -191,6 +293,14 @@ int xs_engine_ingest(xs_engine *e, const xs_ingest_event *ev, size_t n,
     uint64_t new_txns[2] = {0, 0};
     if (!dense)
         return xs_error_set(err, XS_ERR_NOMEM, "out of memory");
+    pthread_mutex_lock(&e->writers); /* journal order = application order */
+    if ((rc = check_orders(&e->store, ev, n, err)) ||
+        (e->journal.ingest &&
+         (rc = e->journal.ingest(e->journal.arg, ev, n, err)))) {
+        pthread_mutex_unlock(&e->writers);
+        free(dense);
+        return rc;
+    }
     pthread_rwlock_wrlock(&e->lock);
     xs_store *st = &e->store;
     xs_dataset *ds = st->ds;
@@ -250,6 +360,7 @@ int xs_engine_ingest(xs_engine *e, const xs_ingest_event *ev, size_t n,
         xs_registry_prepare(&e->plugins, e->cfg.asks);
     }
     pthread_rwlock_unlock(&e->lock);
+    pthread_mutex_unlock(&e->writers);
     for (int s = 0; s < 2; s++) {
         free(inc[s].v);
         free(sup[s].v);

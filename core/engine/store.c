@@ -6,12 +6,14 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "engine/image.h"
 #include "engine/store.h"
 
 int xs_store_init(xs_store *s, xs_dataset *ds, xs_catalog *cat, int scope,
-                  int threads, xs_error *err)
+                  int threads, uint32_t max_basket, xs_error *err)
 {
     memset(s, 0, sizeof *s);
+    s->max_basket = max_basket;
     s->ds = ds;
     s->cat = cat;
     if (threads <= 0) {
@@ -28,6 +30,42 @@ int xs_store_init(xs_store *s, xs_dataset *ds, xs_catalog *cat, int scope,
     if (xs_history_init(&s->hist, ds))
         return xs_error_set(err, XS_ERR_NOMEM,
                             "out of memory indexing histories");
+    return xs_store_use_scope(s, s->default_scope, err);
+}
+
+int xs_store_init_image(xs_store *s, xs_image_parts *p, int threads,
+                        uint32_t max_basket, xs_error *err)
+{
+    memset(s, 0, sizeof *s);
+    s->max_basket = max_basket;
+    s->ds = p->ds;
+    s->cat = p->cat;
+    p->ds = NULL;
+    p->cat = NULL;
+    if (threads <= 0) {
+        long n = sysconf(_SC_NPROCESSORS_ONLN);
+        threads = n > 0 ? (int)n : 1;
+    }
+    s->threads = threads;
+    s->default_scope = p->default_scope;
+    s->ingested = 0; /* the image's events are all loaded events now */
+    s->ingested_before = p->ingested;
+    for (size_t i = 0; i < s->ds->n_events; i++)
+        if (s->ds->events[i].ts > s->latest_ts)
+            s->latest_ts = s->ds->events[i].ts;
+    if (xs_history_init(&s->hist, s->ds))
+        return xs_error_set(err, XS_ERR_NOMEM,
+                            "out of memory indexing histories");
+    for (int sc = 0; sc < 2; sc++) {
+        if (!p->cooc[sc])
+            continue;
+        int rc = xs_txns_build_max(s->ds, sc, s->max_basket, &s->txns[sc],
+                                   err);
+        if (rc)
+            return rc;
+        s->cooc[sc] = p->cooc[sc];
+        p->cooc[sc] = NULL;
+    }
     return xs_store_use_scope(s, s->default_scope, err);
 }
 
@@ -55,7 +93,8 @@ int xs_store_use_scope(xs_store *s, int scope, xs_error *err)
         return xs_error_set(err, XS_ERR_USAGE, "unknown scope %d", scope);
     if (s->cooc[scope])
         return XS_OK;
-    int rc = xs_txns_build(s->ds, scope, &s->txns[scope], err);
+    int rc = xs_txns_build_max(s->ds, scope, s->max_basket, &s->txns[scope],
+                               err);
     if (rc)
         return rc;
     s->cooc[scope] = xs_cooc_build(&s->txns[scope], xs_dict_size(s->ds->items),
@@ -76,9 +115,17 @@ const xs_cooc *xs_store_cooc(const xs_store *s, int scope)
 
 uint32_t xs_store_customers(const xs_store *s)
 {
-    return s->ds->has_customer || s->ingested
-               ? xs_dict_size(s->ds->customers)
-               : 0;
+    return xs_dict_size(s->ds->customers); /* empty without customers */
+}
+
+size_t xs_store_table_bytes(const xs_store *s, int scope)
+{
+    if (!s->cooc[scope])
+        return 0;
+    const xs_txns *t = &s->txns[scope];
+    return xs_cooc_bytes(s->cooc[scope]) +
+           ((size_t)t->n + 1 + t->off[t->n]) * sizeof(uint32_t) +
+           s->live_txn_bytes[scope] + HASH_OVERHEAD(hh, s->live[scope]);
 }
 
 size_t xs_store_bytes(const xs_store *s)
@@ -87,12 +134,8 @@ size_t xs_store_bytes(const xs_store *s)
     size_t bytes = ds->cap_events * sizeof(xs_event) +
                    xs_dict_bytes(ds->items) + xs_dict_bytes(ds->customers) +
                    (ds->orders ? xs_dict_bytes(ds->orders) : 0) +
-                   s->live_bytes + s->hist.live_bytes;
+                   s->hist.live_bytes + HASH_OVERHEAD(hh, s->hist.live);
     for (int sc = 0; sc < 2; sc++)
-        if (s->cooc[sc])
-            bytes += xs_cooc_bytes(s->cooc[sc]) +
-                     ((size_t)s->txns[sc].n + 1 +
-                      s->txns[sc].off[s->txns[sc].n]) *
-                         sizeof(uint32_t);
+        bytes += xs_store_table_bytes(s, sc);
     return bytes;
 }

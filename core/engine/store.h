@@ -41,16 +41,29 @@ typedef struct xs_store {
     xs_cooc *cooc[2];  /* per scope; NULL when not built */
     xs_history hist;
     xs_live_txn *live[2]; /* per scope: transactions touched by ingest */
-    size_t live_bytes;    /* held by live transactions */
+    uint32_t max_basket;  /* items of a transaction that pair (> 0; see
+                             "The bound" in xsell/engine.h) */
+    size_t live_txn_bytes[2]; /* held by each scope's live transactions */
     uint64_t ingested;    /* events added by ingest */
+    uint64_t ingested_before; /* of the loaded events, those a snapshot
+                                 image says were ingested before it */
     int64_t latest_ts;    /* latest event time, loaded or ingested */
 } xs_store;
 
 /* Takes ownership of ds and cat (cat may be NULL) even on failure; indexes
  * the histories and builds the table of the default scope (scope, or -1:
- * basket when the data has orders).  threads <= 0: one per processor. */
+ * basket when the data has orders).  threads <= 0: one per processor.
+ * Transactions feed at most max_basket items (> 0) into the tables
+ * (xs_txns_build_max), at load and by ingest. */
 int xs_store_init(xs_store *s, xs_dataset *ds, xs_catalog *cat, int scope,
-                  int threads, xs_error *err);
+                  int threads, uint32_t max_basket, xs_error *err);
+/* The same from a snapshot image: takes the parts' dataset, catalog and
+ * tables (p keeps what is left, for xs_image_parts_free); builds only the
+ * transactions of each table, and the default scope's table if the image
+ * has none. */
+struct xs_image_parts;
+int xs_store_init_image(xs_store *s, struct xs_image_parts *p, int threads,
+                        uint32_t max_basket, xs_error *err);
 void xs_store_free(xs_store *s);
 
 /* Builds the table of a scope if not built yet.  XS_ERR_NOTFOUND when the
@@ -63,6 +76,9 @@ const xs_cooc *xs_store_cooc(const xs_store *s, int scope);
 /* Customers known: those of the data, and those ingest added. */
 uint32_t xs_store_customers(const xs_store *s);
 
+/* Bytes held by a scope's table, its transactions and live transactions
+ * (0 when not built). */
+size_t xs_store_table_bytes(const xs_store *s, int scope);
 /* Bytes held by the data, dictionaries, tables and live overlays. */
 size_t xs_store_bytes(const xs_store *s);
 

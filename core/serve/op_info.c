@@ -72,11 +72,26 @@ int xs_op_stats(xs_protocol *p)
     xs_wire_pack_str(pk, "customer");
     msgpack_pack_uint64(pk, info.pairs[XS_SCOPE_CUSTOMER]);
     xs_wire_pack_str(pk, "memory");
-    msgpack_pack_map(pk, 2);
+    msgpack_pack_map(pk, 5);
     xs_wire_pack_str(pk, "data_bytes");
     msgpack_pack_uint64(pk, info.bytes);
     xs_wire_pack_str(pk, "rss_bytes");
     msgpack_pack_uint64(pk, rss_bytes());
+    xs_wire_pack_str(pk, "table_bytes");
+    msgpack_pack_map(pk, 2);
+    xs_wire_pack_str(pk, "basket");
+    msgpack_pack_uint64(pk, info.table_bytes[XS_SCOPE_BASKET]);
+    xs_wire_pack_str(pk, "customer");
+    msgpack_pack_uint64(pk, info.table_bytes[XS_SCOPE_CUSTOMER]);
+    /* the averages: what memory tracks (0 without events or pairs) */
+    uint64_t pairs = info.pairs[0] + info.pairs[1];
+    size_t tables = info.table_bytes[0] + info.table_bytes[1];
+    xs_wire_pack_str(pk, "bytes_per_event");
+    msgpack_pack_double(pk, info.events ? (double)info.bytes /
+                                              (double)info.events
+                                        : 0.0);
+    xs_wire_pack_str(pk, "bytes_per_pair");
+    msgpack_pack_double(pk, pairs ? (double)tables / (double)pairs : 0.0);
     const xs_engine *e = p->sh->engine;
     size_t np = xs_engine_plugin_count(e);
     xs_wire_pack_str(pk, "plugins");

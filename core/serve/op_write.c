@@ -3,7 +3,10 @@
  * catalog (new or changed catalog entries).  Each reads its whole array
  * into the handler's buffers first (the first bad entry refuses the
  * request, naming it), then hands the batch to the engine, which validates
- * it again and applies it whole or not at all.
+ * it again and applies it whole or not at all.  With a data dir, the
+ * engine has journaled the batch before applying it, and the reply waits
+ * for the server's commit hook (the fsync policy) before it goes out.
+ * `save` writes a snapshot through the server's save hook.
  */
 #include <math.h>
 #include <stdlib.h>
@@ -87,21 +90,27 @@ int xs_op_ingest(xs_protocol *p)
         return xs_wire_fail(p, "too_large",
                             "events: %u in one request (at most %d)", n,
                             XS_INGEST_MAX);
-    if (!p->events) {
+    /* the id text buffer is shared with catalog: either op may come first */
+    if (!p->events)
         p->events = malloc(XS_INGEST_MAX * sizeof *p->events);
+    if (!p->id_text)
         p->id_text = malloc((size_t)XS_INGEST_MAX * 3 * XS_ID_TEXT);
-        if (!p->events || !p->id_text)
-            return xs_wire_fail(p, "internal", "out of memory");
-    }
+    if (!p->events || !p->id_text)
+        return xs_wire_fail(p, "internal", "out of memory");
     for (uint32_t i = 0; i < n; i++)
         if (read_event(p, &m, i, &p->events[i],
                        p->id_text + (size_t)i * 3 * XS_ID_TEXT))
             return -1;
     xs_error err;
     if (xs_engine_ingest(p->sh->engine, p->events, n, &err))
-        return xs_wire_fail(
-            p, err.code == XS_ERR_USAGE ? "bad_request" : "internal", "%s",
-            err.msg);
+        return xs_wire_fail(p,
+                            err.code == XS_ERR_USAGE   ? "bad_request"
+                            : err.code == XS_ERR_LIMIT ? "too_large"
+                                                       : "internal",
+                            "%s", err.msg);
+    if (p->sh->commit && p->sh->commit(p->sh->persist_arg, &err))
+        return xs_wire_fail(p, "internal", "applied, not known durable: %s",
+                            err.msg);
     xs_wire_head(p, 1, 1);
     xs_wire_pack_str(&p->pk, "accepted");
     msgpack_pack_uint32(&p->pk, n);
@@ -183,13 +192,12 @@ int xs_op_catalog(xs_protocol *p)
         return xs_wire_fail(p, "too_large",
                             "items: %u in one request (at most %d)", n,
                             XS_INGEST_MAX);
-    if (!p->catalog) {
+    if (!p->catalog)
         p->catalog = malloc(XS_INGEST_MAX * sizeof *p->catalog);
-        if (!p->id_text)
-            p->id_text = malloc((size_t)XS_INGEST_MAX * 3 * XS_ID_TEXT);
-        if (!p->catalog || !p->id_text)
-            return xs_wire_fail(p, "internal", "out of memory");
-    }
+    if (!p->id_text)
+        p->id_text = malloc((size_t)XS_INGEST_MAX * 3 * XS_ID_TEXT);
+    if (!p->catalog || !p->id_text)
+        return xs_wire_fail(p, "internal", "out of memory");
     for (uint32_t i = 0; i < n; i++)
         if (read_catalog_item(p, &m, i, &p->catalog[i],
                               p->id_text + (size_t)i * 3 * XS_ID_TEXT))
@@ -200,10 +208,36 @@ int xs_op_catalog(xs_protocol *p)
         return xs_wire_fail(
             p, err.code == XS_ERR_USAGE ? "bad_request" : "internal", "%s",
             err.msg);
+    if (p->sh->commit && p->sh->commit(p->sh->persist_arg, &err))
+        return xs_wire_fail(p, "internal", "applied, not known durable: %s",
+                            err.msg);
     xs_wire_head(p, 2, 1);
     xs_wire_pack_str(&p->pk, "accepted");
     msgpack_pack_uint32(&p->pk, n);
     xs_wire_pack_str(&p->pk, "added");
     msgpack_pack_uint64(&p->pk, added);
+    return 0;
+}
+
+/* `save`: a snapshot now (the data dir's, through the server's hook). */
+int xs_op_save(xs_protocol *p)
+{
+    if (!p->sh->save)
+        return xs_wire_fail(p, "unavailable",
+                            "save: the server has no data dir (--data-dir)");
+    xs_error err;
+    xs_image_info info;
+    double t0 = xs_now();
+    if (p->sh->save(p->sh->persist_arg, &info, &err))
+        return xs_wire_fail(p, "internal", "save: %s", err.msg);
+    xs_wire_head(p, 4, 1);
+    xs_wire_pack_str(&p->pk, "seq");
+    msgpack_pack_uint64(&p->pk, info.seq);
+    xs_wire_pack_str(&p->pk, "events");
+    msgpack_pack_uint64(&p->pk, info.events);
+    xs_wire_pack_str(&p->pk, "bytes");
+    msgpack_pack_uint64(&p->pk, info.bytes);
+    xs_wire_pack_str(&p->pk, "seconds");
+    msgpack_pack_double(&p->pk, xs_now() - t0);
     return 0;
 }

@@ -122,12 +122,23 @@ static int parse_request(xs_protocol *p, const void *req, size_t len, int *op)
     return 0;
 }
 
+void xs_protocol_refuse(xs_protocol *p, const void *req, size_t len,
+                        const char *code, const char *msg,
+                        const char **reply, size_t *reply_len)
+{
+    int op;
+    parse_request(p, req, len, &op); /* sets p->id when it finds one */
+    xs_wire_fail(p, code, "%s", msg);
+    *reply = p->buf.data;
+    *reply_len = p->buf.size;
+}
+
 /* The handler of each op, by enum xs_op. */
 static int (*const handlers[XS_OP_COUNT])(xs_protocol *p) = {
     [XS_OP_RECOMMEND] = xs_op_recommend, [XS_OP_INGEST] = xs_op_ingest,
     [XS_OP_RULES] = xs_op_rules,         [XS_OP_STATS] = xs_op_stats,
     [XS_OP_HEALTH] = xs_op_health,       [XS_OP_PLUGINS] = xs_op_plugins,
-    [XS_OP_CATALOG] = xs_op_catalog,
+    [XS_OP_CATALOG] = xs_op_catalog,     [XS_OP_SAVE] = xs_op_save,
 };
 
 int xs_protocol_handle(xs_protocol *p, const void *req, size_t len,

@@ -27,6 +27,9 @@ typedef struct xs_protocol_shared {
     xs_stats **stats;           /* every worker's counters, for "stats" */
     int n_stats;
     double started;             /* monotonic seconds at start */
+    int (*commit)(void *arg, xs_error *err); /* NULL: no data dir */
+    int (*save)(void *arg, xs_image_info *info, xs_error *err);
+    void *persist_arg;
 } xs_protocol_shared;
 
 typedef struct xs_protocol xs_protocol;
@@ -44,6 +47,13 @@ int xs_protocol_handle(xs_protocol *p, const void *req, size_t len,
  * multi-frame message). */
 void xs_protocol_error(xs_protocol *p, const char *code, const char *msg,
                        const char **reply, size_t *reply_len);
+
+/* An error reply to a request that will not be handled (the server is
+ * stopping): the request is read only for its "id", which the reply
+ * echoes when there is one. */
+void xs_protocol_refuse(xs_protocol *p, const void *req, size_t len,
+                        const char *code, const char *msg,
+                        const char **reply, size_t *reply_len);
 
 /* Monotonic clock in seconds. */
 double xs_now(void);

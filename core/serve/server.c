@@ -4,32 +4,56 @@
  *   clients (REQ/DEALER) --tcp--> ROUTER [proxy loop, caller's thread]
  *                                    |  DEALER --inproc--> N worker DEALERs
  *
- * The proxy loop moves whole messages between the ROUTER and the DEALER
- * without copying (zmq_msg_t), counting requests in flight; the DEALER
- * spreads them round-robin over the workers.  Each worker owns a protocol
- * handler (reply buffer, engine context) and answers one request at a time.
- * With one worker (--threads 1) there is no proxy: the worker serves the
- * ROUTER directly on the caller's thread, which saves two thread hand-offs
- * per request (bench/RESULTS.md measures both).
- *
- * Stopping: xs_server_stop() writes a byte to a pipe the proxy loop polls.
- * The loop then stops reading the ROUTER, keeps passing replies back until
- * nothing is in flight (or a few seconds pass), and returns; the context is
- * then shut down, which wakes the idle workers with ETERM.
- *
  * Envelope: the ROUTER prepends the client's identity, a REQ client adds an
- * empty delimiter; so a worker sees [id, payload] or [id, "", payload] and
- * replies with the same envelope.  Any other shape is answered with a
- * bad_request error.  Messages over ZMQ_MAXMSGSIZE never reach a worker:
- * ZeroMQ drops the connection that sent them.
+ * empty delimiter; so a request is [id, payload] or [id, "", payload] and
+ * its reply goes back with the same envelope.  take_message() reads one
+ * message, keeps its first three frames and closes every further frame as
+ * soon as it is read; a message of any other shape is answered bad_request
+ * and never passed on, and once a large one is dropped the allocator is
+ * asked to give its memory back.  (ZeroMQ assembles a whole message before
+ * delivering it, and ZMQ_MAXMSGSIZE bounds each frame, not their number:
+ * docs/protocol.md says what that leaves.)
+ *
+ * The proxy loop takes each request into a slot of a fixed table (the
+ * client's identity, its envelope, a reference to the payload) and sends a
+ * worker [tag, payload]; the worker answers [tag, reply] and the proxy
+ * sends the reply with the slot's envelope.  The table bounds the requests
+ * in flight (IN_FLIGHT_PER_WORKER per worker): when it is full the proxy
+ * stops reading the ROUTER, and ZeroMQ's queue of each client
+ * (XS_SERVER_RCVHWM), then TCP, push back.  With one worker (--threads 1)
+ * there is no proxy: the worker serves the ROUTER directly on the caller's
+ * thread, which saves two thread hand-offs per request.
+ *
+ * Replies: the ROUTER queues at most XS_SERVER_SNDHWM replies per client
+ * (ZMQ_ROUTER_MANDATORY: a full queue is an EAGAIN, not a silent drop).  A
+ * reply meeting a full queue is parked: kept aside, at most PARK_BYTES and
+ * PARK_MAX of them for all clients, and tried again every PARK_POLL_MS;
+ * one not delivered within PARK_SECONDS is dropped.  So a client reading
+ * its replies loses none, however many it keeps in flight (its queue
+ * drains in milliseconds), and one that never reads holds at most
+ * XS_SERVER_SNDHWM replies of the server's memory, plus parked ones for a
+ * second.
+ *
+ * Stopping: xs_server_stop() writes a byte to a pipe the loop polls.  The
+ * loop stops reading the ROUTER and passes replies back until nothing is in
+ * flight or parked.  At the drain limit it sets `expired` (a worker then drops the
+ * requests it has not started instead of answering them) and answers every
+ * request still in the table `shutting_down`, reading the request's id
+ * from the slot's payload reference.  The context is then shut down, which
+ * wakes the idle workers with ETERM; a worker inside a request finishes it
+ * first, and its reply goes nowhere.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 
 #include <zmq.h>
 
@@ -37,8 +61,13 @@
 #include "serve/stats.h"
 #include "xsell/server.h"
 
-#define MAX_FRAMES 4
-#define DRAIN_SECONDS 5.0
+#define IN_FLIGHT_PER_WORKER 64
+#define CLOSE_LINGER_MS 1000 /* how long the last replies may take to leave */
+#define TRIM_BYTES (1 << 20) /* a dropped message this large: trim the heap */
+#define PARK_MAX 4096        /* replies waiting for a full client queue */
+#define PARK_BYTES (32u << 20)
+#define PARK_SECONDS 1.0
+#define PARK_POLL_MS 2
 
 typedef struct worker {
     struct xs_server *srv;
@@ -48,16 +77,43 @@ typedef struct worker {
     xs_protocol *proto;
 } worker;
 
+/* A reply waiting for room in its client's queue. */
+typedef struct parked {
+    zmq_msg_t ident;
+    zmq_msg_t reply;
+    int delim;
+    double since;
+} parked;
+
+/* A request in flight through the proxy. */
+typedef struct slot {
+    zmq_msg_t ident;   /* the client's routing id */
+    zmq_msg_t payload; /* a reference to the request, for its id at drain */
+    uint32_t gen;      /* bumped at each use: a stale tag never matches */
+    int delim;         /* the request came after an empty delimiter */
+    int used;
+} slot;
+
 struct xs_server {
-    xs_engine *engine;
+    xs_engine *engine; /* NULL until attached */
     void *ctx;
     void *frontend, *backend;
     char endpoint[256];
     char inproc[64];
     int stop_pipe[2];
     int threads;
+    int64_t max_msg;
+    double drain_s;
     worker *workers;
-    xs_stats **stats;
+    xs_stats **stats;         /* the workers', then the proxy's */
+    xs_stats proxy_stats;     /* messages the proxy refused itself */
+    xs_protocol *proxy_proto; /* the proxy's own replies; threads > 1 */
+    slot *slots;              /* n_slots; free ones listed in free_slots */
+    uint32_t *free_slots, n_free, n_slots;
+    atomic_int expired;       /* the drain limit passed */
+    parked *park;             /* n_park replies, oldest first */
+    uint32_t n_park;
+    size_t park_bytes;
     xs_protocol_shared shared;
 };
 
@@ -74,24 +130,15 @@ xs_server *xs_server_new(xs_engine *e, const xs_server_config *cfg,
         xs_error_set(err, XS_ERR_NOMEM, "out of memory");
         return NULL;
     }
-    s->engine = e;
     s->stop_pipe[0] = s->stop_pipe[1] = -1;
     const char *bind = cfg && cfg->bind ? cfg->bind : XS_DEFAULT_BIND;
-    int64_t max_msg = cfg && cfg->max_msg > 0 ? cfg->max_msg : XS_DEFAULT_MAX_MSG;
+    s->max_msg = cfg && cfg->max_msg > 0 ? cfg->max_msg : XS_DEFAULT_MAX_MSG;
     s->threads = cfg && cfg->threads > 0 ? cfg->threads
                                          : (int)sysconf(_SC_NPROCESSORS_ONLN);
     if (s->threads < 1)
         s->threads = 1;
     if (s->threads > 256)
         s->threads = 256;
-    const char *def = cfg && cfg->default_plugin ? cfg->default_plugin : NULL;
-    if (xs_engine_plugin_count(e) == 0) {
-        xs_error_set(err, XS_ERR_USAGE, "no plugin loaded to serve");
-        goto fail;
-    }
-    s->shared.engine = e;
-    s->shared.default_plugin = def;
-    s->shared.started = xs_now();
     if (pipe(s->stop_pipe)) {
         xs_error_set(err, XS_ERR_IO, "pipe: %s", strerror(errno));
         goto fail;
@@ -108,10 +155,16 @@ xs_server *xs_server_new(xs_engine *e, const xs_server_config *cfg,
         zfail(err, "zmq_socket");
         goto fail;
     }
-    int linger = 0;
+    int linger = 0, sndhwm = XS_SERVER_SNDHWM, rcvhwm = XS_SERVER_RCVHWM;
+    int mandatory = 1;
     zmq_setsockopt(s->frontend, ZMQ_LINGER, &linger, sizeof linger);
+    zmq_setsockopt(s->frontend, ZMQ_ROUTER_MANDATORY, &mandatory,
+                   sizeof mandatory);
     zmq_setsockopt(s->backend, ZMQ_LINGER, &linger, sizeof linger);
-    zmq_setsockopt(s->frontend, ZMQ_MAXMSGSIZE, &max_msg, sizeof max_msg);
+    zmq_setsockopt(s->frontend, ZMQ_MAXMSGSIZE, &s->max_msg,
+                   sizeof s->max_msg);
+    zmq_setsockopt(s->frontend, ZMQ_SNDHWM, &sndhwm, sizeof sndhwm);
+    zmq_setsockopt(s->frontend, ZMQ_RCVHWM, &rcvhwm, sizeof rcvhwm);
     if (zmq_bind(s->frontend, bind)) {
         xs_error_set(err, XS_ERR_IO, "cannot bind %s: %s", bind,
                      zmq_strerror(errno));
@@ -126,27 +179,70 @@ xs_server *xs_server_new(xs_engine *e, const xs_server_config *cfg,
         zfail(err, "inproc bind");
         goto fail;
     }
+    s->n_slots = (uint32_t)s->threads * IN_FLIGHT_PER_WORKER;
     s->workers = calloc((size_t)s->threads, sizeof *s->workers);
-    s->stats = calloc((size_t)s->threads, sizeof *s->stats);
-    if (!s->workers || !s->stats) {
+    s->stats = calloc((size_t)s->threads + 1, sizeof *s->stats);
+    s->slots = calloc(s->n_slots, sizeof *s->slots);
+    s->free_slots = calloc(s->n_slots, sizeof *s->free_slots);
+    s->park = calloc(PARK_MAX, sizeof *s->park);
+    if (!s->workers || !s->stats || !s->slots || !s->free_slots ||
+        !s->park) {
         xs_error_set(err, XS_ERR_NOMEM, "out of memory");
         goto fail;
     }
-    for (int i = 0; i < s->threads; i++)
-        s->stats[i] = &s->workers[i].stats;
-    s->shared.stats = s->stats;
-    s->shared.n_stats = s->threads;
+    for (uint32_t i = 0; i < s->n_slots; i++)
+        s->free_slots[i] = s->n_slots - 1 - i;
+    s->n_free = s->n_slots;
     for (int i = 0; i < s->threads; i++) {
         s->workers[i].srv = s;
-        if (!(s->workers[i].proto = xs_protocol_new(&s->shared))) {
-            xs_error_set(err, XS_ERR_NOMEM, "out of memory");
-            goto fail;
-        }
+        s->stats[i] = &s->workers[i].stats;
     }
+    s->stats[s->threads] = &s->proxy_stats;
+    if (e && xs_server_attach(s, e, cfg, err))
+        goto fail;
     return s;
 fail:
     xs_server_free(s);
     return NULL;
+}
+
+int xs_server_attach(xs_server *s, xs_engine *e, const xs_server_config *cfg,
+                     xs_error *err)
+{
+    if (s->engine || !e)
+        return xs_error_set(err, XS_ERR_USAGE, s->engine
+                                                   ? "the server has an engine"
+                                                   : "no engine to serve");
+    if (xs_engine_plugin_count(e) == 0)
+        return xs_error_set(err, XS_ERR_USAGE, "no plugin loaded to serve");
+    s->shared.engine = e;
+    s->shared.default_plugin = cfg ? cfg->default_plugin : NULL;
+    s->shared.started = xs_now();
+    s->shared.stats = s->stats;
+    s->shared.n_stats = s->threads + 1;
+    if (cfg) {
+        s->shared.commit = cfg->commit;
+        s->shared.save = cfg->save;
+        s->shared.persist_arg = cfg->persist_arg;
+    }
+    s->drain_s = !cfg || cfg->drain_s == 0 ? XS_DEFAULT_DRAIN
+                 : cfg->drain_s < 0        ? 0
+                                           : cfg->drain_s;
+    int ok = 1;
+    for (int i = 0; i < s->threads && ok; i++)
+        ok = (s->workers[i].proto = xs_protocol_new(&s->shared)) != NULL;
+    if (ok && s->threads > 1)
+        ok = (s->proxy_proto = xs_protocol_new(&s->shared)) != NULL;
+    if (!ok) {
+        for (int i = 0; i < s->threads; i++) {
+            xs_protocol_free(s->workers[i].proto);
+            s->workers[i].proto = NULL;
+        }
+        s->shared.engine = NULL;
+        return xs_error_set(err, XS_ERR_NOMEM, "out of memory");
+    }
+    s->engine = e;
+    return XS_OK;
 }
 
 const char *xs_server_endpoint(const xs_server *s)
@@ -161,73 +257,237 @@ void xs_server_stop(xs_server *s)
     (void)w; /* a full pipe already holds a stop request */
 }
 
-/* Receives one whole message into msgs (at most MAX_FRAMES kept, the rest
- * counted and dropped).  Returns the frame count, 0 when flags has
- * ZMQ_DONTWAIT and nothing is waiting, or -1 on ETERM/error. */
-static int recv_message(void *sock, zmq_msg_t *msgs, int *kept, int flags)
+/* ---- messages ------------------------------------------------------------ */
+
+/* One message as read: its first frames and its size. */
+typedef struct message {
+    zmq_msg_t f[3];
+    int kept;     /* frames held in f */
+    int frames;   /* frames of the whole message */
+    size_t bytes; /* bytes of the whole message */
+} message;
+
+static void message_close(message *m)
 {
-    int n = 0;
-    *kept = 0;
+    for (int i = 0; i < m->kept; i++)
+        zmq_msg_close(&m->f[i]);
+    m->kept = 0;
+}
+
+/* Receives one whole message into m, keeping its first three frames and
+ * closing each later one as it comes.  Returns 1, 0 when flags has
+ * ZMQ_DONTWAIT and nothing is waiting, or -1 on ETERM or another error. */
+static int take_message(void *sock, message *m, int flags)
+{
+    m->kept = m->frames = 0;
+    m->bytes = 0;
     for (;;) {
-        zmq_msg_t m;
-        zmq_msg_init(&m);
+        zmq_msg_t scratch;
+        zmq_msg_t *f = m->kept < 3 ? &m->f[m->kept] : &scratch;
+        zmq_msg_init(f);
         /* only the first frame may be waited for: the rest are there */
-        if (zmq_msg_recv(&m, sock, n == 0 ? flags : 0) < 0) {
+        if (zmq_msg_recv(f, sock, m->frames == 0 ? flags : 0) < 0) {
             int e = errno;
-            zmq_msg_close(&m);
-            for (int i = 0; i < *kept; i++)
-                zmq_msg_close(&msgs[i]);
-            *kept = 0;
-            return n == 0 && e == EAGAIN ? 0 : -1;
+            zmq_msg_close(f);
+            message_close(m);
+            return m->frames == 0 && e == EAGAIN ? 0 : -1;
         }
-        int more = zmq_msg_more(&m);
-        if (*kept < MAX_FRAMES)
-            msgs[(*kept)++] = m;
+        int more = zmq_msg_more(f);
+        m->bytes += zmq_msg_size(f);
+        m->frames++;
+        if (f == &scratch)
+            zmq_msg_close(f);
         else
-            zmq_msg_close(&m);
-        n++;
+            m->kept++;
         if (!more)
-            return n;
+            return 1;
     }
 }
 
-/* Receives one request from sock, answers it on sock.  Returns 0 when one
- * was served, 1 when none was waiting (flags ZMQ_DONTWAIT), -1 on ETERM or
- * another socket error. */
-static int serve_one(worker *w, void *sock, int flags)
+/* Sets *env to the frames of m's envelope (the identity, then an empty
+ * delimiter if there is one) and returns whether m is a request: exactly
+ * one frame after the envelope. */
+static int message_env(const message *m, int *env)
 {
-    zmq_msg_t f[MAX_FRAMES];
-    int kept, n = recv_message(sock, f, &kept, flags);
-    if (n <= 0)
-        return n == 0 ? 1 : -1;
+    *env = m->kept >= 2 && m->frames >= 3 && zmq_msg_size(&m->f[1]) == 0 ? 2
+                                                                          : 1;
+    return m->frames == *env + 1;
+}
+
+/* The bad_request reply to a message that is not one request. */
+static void refuse_shape(const xs_server *s, xs_protocol *p,
+                         const message *m, int env, const char **reply,
+                         size_t *len)
+{
+    char msg[160];
+    snprintf(msg, sizeof msg,
+             "a request is exactly one frame of at most %lld bytes (got %d "
+             "frames, %zu bytes)",
+             (long long)s->max_msg, m->frames - env, m->bytes);
+    xs_protocol_error(p, "bad_request", msg, reply, len);
+}
+
+/* Gives the memory of a large dropped message back to the system. */
+static void trim_after(const message *m)
+{
+#ifdef __GLIBC__
+    if (m->bytes >= TRIM_BYTES)
+        malloc_trim(0);
+#else
+    (void)m;
+#endif
+}
+
+/* ---- replies to clients ------------------------------------------------- */
+
+/* Sends [ident, (""), reply] on the ROUTER without waiting.  Returns 1 when
+ * the client's queue is full (nothing sent, both kept), else 0: sent, or
+ * dropped because the client is gone. */
+static int try_send(void *router, zmq_msg_t *ident, int delim,
+                    zmq_msg_t *reply)
+{
+    if (zmq_msg_send(ident, router, ZMQ_SNDMORE | ZMQ_DONTWAIT) < 0)
+        return errno == EAGAIN; /* EHOSTUNREACH: gone */
+    if (delim)
+        zmq_send(router, "", 0, ZMQ_SNDMORE | ZMQ_DONTWAIT);
+    zmq_msg_send(reply, router, ZMQ_DONTWAIT);
+    return 0;
+}
+
+/* Sends a reply to its client, or parks it when the client's queue is
+ * full (drops it when the park is full).  ident and reply are taken: they
+ * are left empty. */
+static void deliver(xs_server *s, zmq_msg_t *ident, int delim,
+                    zmq_msg_t *reply)
+{
+    size_t len = zmq_msg_size(reply);
+    if (try_send(s->frontend, ident, delim, reply) &&
+        s->n_park < PARK_MAX && s->park_bytes + len <= PARK_BYTES) {
+        parked *p = &s->park[s->n_park++];
+        zmq_msg_init(&p->ident);
+        zmq_msg_move(&p->ident, ident);
+        zmq_msg_init(&p->reply);
+        zmq_msg_move(&p->reply, reply);
+        p->delim = delim;
+        p->since = xs_now();
+        s->park_bytes += len;
+    }
+    zmq_msg_close(ident);
+    zmq_msg_init(ident);
+    zmq_msg_close(reply);
+    zmq_msg_init(reply);
+}
+
+/* deliver() of a copy of reply[0..len). */
+static void deliver_copy(xs_server *s, zmq_msg_t *ident, int delim,
+                         const char *reply, size_t len)
+{
+    zmq_msg_t r;
+    if (zmq_msg_init_size(&r, len)) {
+        zmq_msg_close(ident);
+        zmq_msg_init(ident);
+        return;
+    }
+    memcpy(zmq_msg_data(&r), reply, len);
+    deliver(s, ident, delim, &r);
+}
+
+/* Tries the parked replies again, oldest first; drops those parked for
+ * PARK_SECONDS, and all that cannot go at once when final. */
+static void retry_parked(xs_server *s, int final)
+{
+    double now = xs_now();
+    uint32_t w = 0;
+    for (uint32_t i = 0; i < s->n_park; i++) {
+        parked *p = &s->park[i];
+        size_t len = zmq_msg_size(&p->reply);
+        if (try_send(s->frontend, &p->ident, p->delim, &p->reply) &&
+            !final && now - p->since < PARK_SECONDS) {
+            if (w != i) {
+                parked *q = &s->park[w];
+                zmq_msg_init(&q->ident);
+                zmq_msg_move(&q->ident, &p->ident);
+                zmq_msg_init(&q->reply);
+                zmq_msg_move(&q->reply, &p->reply);
+                q->delim = p->delim;
+                q->since = p->since;
+                zmq_msg_close(&p->ident);
+                zmq_msg_close(&p->reply);
+            }
+            w++;
+            continue;
+        }
+        s->park_bytes -= len;
+        zmq_msg_close(&p->ident);
+        zmq_msg_close(&p->reply);
+    }
+    s->n_park = w;
+}
+
+/* ---- one worker on the ROUTER (--threads 1) ------------------------------ */
+
+/* Receives one request from the ROUTER and answers it.  Returns 0 when one
+ * was served, 1 when none was waiting (ZMQ_DONTWAIT), -1 on ETERM or
+ * another socket error. */
+static int serve_direct(worker *w, void *sock, int flags)
+{
+    message m;
+    int rc = take_message(sock, &m, flags);
+    if (rc <= 0)
+        return rc == 0 ? 1 : -1;
     double t0 = xs_now();
-    /* envelope: identity, then an optional empty delimiter */
-    int env = 1;
-    if (kept >= 2 && zmq_msg_size(&f[1]) == 0 && n >= 3)
-        env = 2;
     const char *reply;
     size_t reply_len;
-    int op = XS_OP_INVALID, failed = 1;
-    if (n == env + 1) {
-        op = xs_protocol_handle(w->proto, zmq_msg_data(&f[env]),
-                                zmq_msg_size(&f[env]), &reply, &reply_len,
+    int env, op = XS_OP_INVALID, failed = 1;
+    int request = message_env(&m, &env);
+    if (request)
+        op = xs_protocol_handle(w->proto, zmq_msg_data(&m.f[env]),
+                                zmq_msg_size(&m.f[env]), &reply, &reply_len,
                                 &failed);
-    } else {
-        char msg[96];
-        snprintf(msg, sizeof msg, "a request is exactly one frame (got %d)",
-                 n - env);
-        xs_protocol_error(w->proto, "bad_request", msg, &reply, &reply_len);
-    }
-    int ok = 1;
-    for (int i = 0; i < env && ok; i++)
-        ok = zmq_msg_send(&f[i], sock, ZMQ_SNDMORE) >= 0;
-    if (ok)
-        zmq_send(sock, reply, reply_len, 0);
-    for (int i = ok ? env : 0; i < kept; i++)
-        zmq_msg_close(&f[i]);
+    else
+        refuse_shape(w->srv, w->proto, &m, env, &reply, &reply_len);
+    deliver_copy(w->srv, &m.f[0], env == 2, reply, reply_len);
+    message_close(&m);
+    if (!request)
+        trim_after(&m);
     xs_stats_record(&w->stats, op, failed, (uint64_t)((xs_now() - t0) * 1e9));
     return 0;
 }
+
+/* Serves the ROUTER on the caller's thread; a stop request is taken
+ * between requests, so every request taken is answered. */
+static int run_direct(xs_server *s)
+{
+    zmq_pollitem_t items[2] = {
+        {NULL, s->stop_pipe[0], ZMQ_POLLIN, 0},
+        {s->frontend, 0, ZMQ_POLLIN, 0},
+    };
+    for (;;) {
+        if (zmq_poll(items, 2, s->n_park ? PARK_POLL_MS : -1) < 0) {
+            if (errno == EINTR)
+                continue;
+            return XS_ERR_IO;
+        }
+        if (s->n_park)
+            retry_parked(s, 0);
+        if (items[0].revents & ZMQ_POLLIN) {
+            /* every request taken is answered: let parked replies go */
+            double stop_at = xs_now();
+            while (s->n_park && xs_now() - stop_at < s->drain_s) {
+                zmq_poll(NULL, 0, PARK_POLL_MS);
+                retry_parked(s, 0);
+            }
+            retry_parked(s, 1);
+            return XS_OK;
+        }
+        int budget = 256; /* then look at the stop pipe again */
+        while (budget-- > 0 && serve_direct(&s->workers[0], s->frontend,
+                                            ZMQ_DONTWAIT) == 0)
+            ;
+    }
+}
+
+/* ---- workers behind the proxy -------------------------------------------- */
 
 static void *worker_main(void *arg)
 {
@@ -242,67 +502,135 @@ static void *worker_main(void *arg)
         zmq_close(sock);
         return NULL;
     }
-    while (serve_one(w, sock, 0) >= 0)
-        ; /* until the context is shut down */
+    message m;
+    while (take_message(sock, &m, 0) > 0) { /* until ETERM */
+        /* [tag, payload]; once expired, the proxy has answered it */
+        if (m.frames == 2 && !atomic_load(&s->expired)) {
+            double t0 = xs_now();
+            const char *reply;
+            size_t len;
+            int failed;
+            int op = xs_protocol_handle(w->proto, zmq_msg_data(&m.f[1]),
+                                        zmq_msg_size(&m.f[1]), &reply, &len,
+                                        &failed);
+            if (zmq_msg_send(&m.f[0], sock, ZMQ_SNDMORE) >= 0) /* the tag */
+                zmq_send(sock, reply, len, 0);
+            xs_stats_record(&w->stats, op, failed,
+                            (uint64_t)((xs_now() - t0) * 1e9));
+        }
+        message_close(&m);
+    }
     zmq_close(sock);
     return NULL;
 }
 
-/* One worker: it serves the ROUTER itself on the caller's thread, without
- * the proxy hop.  A stop request is taken between requests. */
-static int run_direct(xs_server *s)
+/* ---- the proxy ----------------------------------------------------------- */
+
+static void slot_release(xs_server *s, uint32_t i)
 {
-    zmq_pollitem_t items[2] = {
-        {NULL, s->stop_pipe[0], ZMQ_POLLIN, 0},
-        {s->frontend, 0, ZMQ_POLLIN, 0},
-    };
-    for (;;) {
-        if (zmq_poll(items, 2, -1) < 0) {
-            if (errno == EINTR)
-                continue;
-            return XS_ERR_IO;
+    zmq_msg_close(&s->slots[i].ident);
+    zmq_msg_close(&s->slots[i].payload);
+    s->slots[i].used = 0;
+    s->free_slots[s->n_free++] = i;
+}
+
+/* Takes one message from the ROUTER: a request goes to a free slot and to
+ * the workers, anything else is refused here.  Returns 0 when a message
+ * was taken, 1 when none was waiting, -1 on a socket error. */
+static int proxy_take(xs_server *s)
+{
+    message m;
+    int rc = take_message(s->frontend, &m, ZMQ_DONTWAIT);
+    if (rc <= 0)
+        return rc == 0 ? 1 : -1;
+    int env;
+    if (!message_env(&m, &env)) {
+        double t0 = xs_now();
+        const char *reply;
+        size_t len;
+        refuse_shape(s, s->proxy_proto, &m, env, &reply, &len);
+        deliver_copy(s, &m.f[0], env == 2, reply, len);
+        message_close(&m);
+        trim_after(&m);
+        xs_stats_record(&s->proxy_stats, XS_OP_INVALID, 1,
+                        (uint64_t)((xs_now() - t0) * 1e9));
+        return 0;
+    }
+    uint32_t i = s->free_slots[--s->n_free]; /* the caller saw one free */
+    slot *sl = &s->slots[i];
+    sl->used = 1;
+    sl->gen++;
+    sl->delim = env == 2;
+    zmq_msg_init(&sl->ident);
+    zmq_msg_move(&sl->ident, &m.f[0]);
+    zmq_msg_init(&sl->payload);
+    zmq_msg_copy(&sl->payload, &m.f[env]);
+    uint32_t tag[2] = {i, sl->gen};
+    rc = zmq_send(s->backend, tag, sizeof tag, ZMQ_SNDMORE) < 0 ||
+                 zmq_msg_send(&m.f[env], s->backend, 0) < 0
+             ? -1
+             : 0;
+    if (rc)
+        slot_release(s, i);
+    message_close(&m);
+    return rc;
+}
+
+/* Sends one reply of the workers to its client.  Returns 0 when one was
+ * passed on (or dropped, when stale), 1 when none was waiting, -1 on a
+ * socket error. */
+static int proxy_reply(xs_server *s)
+{
+    message m;
+    int rc = take_message(s->backend, &m, ZMQ_DONTWAIT);
+    if (rc <= 0)
+        return rc == 0 ? 1 : -1;
+    uint32_t tag[2];
+    if (m.frames == 2 && zmq_msg_size(&m.f[0]) == sizeof tag) {
+        memcpy(tag, zmq_msg_data(&m.f[0]), sizeof tag);
+        slot *sl = tag[0] < s->n_slots ? &s->slots[tag[0]] : NULL;
+        if (sl && sl->used && sl->gen == tag[1]) {
+            deliver(s, &sl->ident, sl->delim, &m.f[1]);
+            slot_release(s, tag[0]);
         }
-        if (items[0].revents & ZMQ_POLLIN)
-            return XS_OK;
-        int budget = 256; /* then look at the stop pipe again */
-        while (budget-- > 0 && serve_one(&s->workers[0], s->frontend,
-                                         ZMQ_DONTWAIT) == 0)
-            ;
+    }
+    message_close(&m);
+    return 0;
+}
+
+/* The drain limit passed: every request still in flight is answered
+ * shutting_down, and the workers drop those they have not started. */
+static void proxy_expire(xs_server *s)
+{
+    atomic_store(&s->expired, 1);
+    char msg[200];
+    snprintf(msg, sizeof msg,
+             "the server is stopping: no answer within the %.3g s drain "
+             "limit (a write may or may not have been applied)",
+             s->drain_s);
+    for (uint32_t i = 0; i < s->n_slots; i++) {
+        slot *sl = &s->slots[i];
+        if (!sl->used)
+            continue;
+        const char *reply;
+        size_t len;
+        xs_protocol_refuse(s->proxy_proto, zmq_msg_data(&sl->payload),
+                           zmq_msg_size(&sl->payload), "shutting_down", msg,
+                           &reply, &len);
+        deliver_copy(s, &sl->ident, sl->delim, reply, len);
+        slot_release(s, i);
     }
 }
 
-/* Moves one whole message from src to dst.  Returns 0, or -1 when src
- * fails (ETERM). */
-static int forward(void *src, void *dst)
+static int run_proxy(xs_server *s, xs_error *err)
 {
-    for (;;) {
-        zmq_msg_t m;
-        zmq_msg_init(&m);
-        if (zmq_msg_recv(&m, src, ZMQ_DONTWAIT) < 0) {
-            zmq_msg_close(&m);
-            return errno == EAGAIN ? 1 : -1;
-        }
-        int more = zmq_msg_more(&m);
-        if (zmq_msg_send(&m, dst, more ? ZMQ_SNDMORE : 0) < 0)
-            zmq_msg_close(&m); /* peer gone (ROUTER drops): nothing to do */
-        if (!more)
-            return 0;
-    }
-}
-
-int xs_server_run(xs_server *s, xs_error *err)
-{
-    if (s->threads == 1) {
-        int rc = run_direct(s);
-        if (rc)
-            xs_error_set(err, rc, "poll: %s", zmq_strerror(errno));
-        return rc;
-    }
+    int rc = XS_OK;
     for (int i = 0; i < s->threads; i++) {
         if (pthread_create(&s->workers[i].tid, NULL, worker_main,
                            &s->workers[i])) {
             xs_server_stop(s);
-            xs_error_set(err, XS_ERR_INTERNAL, "cannot start worker %d", i);
+            rc = xs_error_set(err, XS_ERR_INTERNAL, "cannot start worker %d",
+                              i);
             break;
         }
         s->workers[i].started = 1;
@@ -312,15 +640,17 @@ int xs_server_run(xs_server *s, xs_error *err)
         {s->backend, 0, ZMQ_POLLIN, 0},
         {s->frontend, 0, ZMQ_POLLIN, 0},
     };
-    int64_t in_flight = 0;
     int stopping = 0;
     double stop_at = 0;
     for (;;) {
-        int n_items = stopping ? 2 : 3;
-        long timeout = stopping ? 100 : -1;
-        if (zmq_poll(items, n_items, timeout) < 0) {
+        int take = !stopping && s->n_free > 0;
+        long timeout = s->n_park ? PARK_POLL_MS : stopping ? 50 : -1;
+        if (zmq_poll(items, take ? 3 : 2, timeout) < 0) {
             if (errno == EINTR)
                 continue;
+            if (!rc)
+                rc = zfail(err, "poll");
+            stopping = 1;
             break;
         }
         if (!stopping && (items[0].revents & ZMQ_POLLIN)) {
@@ -329,17 +659,42 @@ int xs_server_run(xs_server *s, xs_error *err)
         }
         /* replies first: they finish work already done */
         if (items[1].revents & ZMQ_POLLIN)
-            while (forward(s->backend, s->frontend) == 0)
-                in_flight--;
-        if (!stopping && (items[2].revents & ZMQ_POLLIN)) {
+            while (proxy_reply(s) == 0)
+                ;
+        if (take && (items[2].revents & ZMQ_POLLIN)) {
             int budget = 256; /* keep replies flowing under load */
-            while (budget-- > 0 && forward(s->frontend, s->backend) == 0)
-                in_flight++;
+            while (budget-- > 0 && s->n_free > 0 && proxy_take(s) == 0)
+                ;
         }
-        if (stopping && (in_flight <= 0 || xs_now() - stop_at > DRAIN_SECONDS))
+        if (s->n_park)
+            retry_parked(s, 0);
+        if (stopping && ((s->n_free == s->n_slots && !s->n_park) ||
+                         xs_now() - stop_at >= s->drain_s))
             break;
     }
-    return XS_OK;
+    proxy_expire(s); /* whatever is left */
+    retry_parked(s, 1);
+    return rc;
+}
+
+int xs_server_run(xs_server *s, xs_error *err)
+{
+    if (!s->engine)
+        return xs_error_set(err, XS_ERR_USAGE,
+                            "xs_server_run: no engine attached");
+    int rc;
+    if (s->threads == 1) {
+        rc = run_direct(s);
+        if (rc)
+            xs_error_set(err, rc, "poll: %s", zmq_strerror(errno));
+    } else {
+        rc = run_proxy(s, err);
+    }
+    /* the last replies (and the shutting_down ones) get a moment to leave
+     * when the socket closes */
+    int linger = CLOSE_LINGER_MS;
+    zmq_setsockopt(s->frontend, ZMQ_LINGER, &linger, sizeof linger);
+    return rc;
 }
 
 void xs_server_free(xs_server *s)
@@ -355,12 +710,23 @@ void xs_server_free(xs_server *s)
     for (int i = 0; s->workers && i < s->threads; i++)
         if (s->workers[i].started)
             pthread_join(s->workers[i].tid, NULL);
+    for (uint32_t i = 0; s->slots && i < s->n_slots; i++)
+        if (s->slots[i].used)
+            slot_release(s, i);
+    for (uint32_t i = 0; s->park && i < s->n_park; i++) {
+        zmq_msg_close(&s->park[i].ident);
+        zmq_msg_close(&s->park[i].reply);
+    }
     if (s->ctx)
         zmq_ctx_term(s->ctx);
     for (int i = 0; s->workers && i < s->threads; i++)
         xs_protocol_free(s->workers[i].proto);
+    xs_protocol_free(s->proxy_proto);
     free(s->workers);
     free(s->stats);
+    free(s->slots);
+    free(s->free_slots);
+    free(s->park);
     if (s->stop_pipe[0] >= 0)
         close(s->stop_pipe[0]);
     if (s->stop_pipe[1] >= 0)

@@ -6,8 +6,8 @@
 #include "serve/stats.h"
 
 static const char *const op_names[XS_OP_COUNT] = {
-    "recommend", "ingest", "rules", "stats", "health", "plugins", "catalog",
-    "invalid"};
+    "recommend", "ingest", "rules",   "stats",
+    "health",    "plugins", "catalog", "save", "invalid"};
 
 const char *xs_op_name(int op)
 {

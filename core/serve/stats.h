@@ -23,6 +23,7 @@ enum xs_op {
     XS_OP_HEALTH,
     XS_OP_PLUGINS,
     XS_OP_CATALOG,
+    XS_OP_SAVE,
     XS_OP_INVALID, /* requests whose op could not be read */
     XS_OP_COUNT
 };

@@ -93,6 +93,7 @@ int xs_wire_read_ids(xs_protocol *p, int f, uint32_t *ids, uint32_t *n,
 int xs_op_recommend(xs_protocol *p); /* op_recommend.c */
 int xs_op_ingest(xs_protocol *p);    /* op_write.c */
 int xs_op_catalog(xs_protocol *p);   /* op_write.c */
+int xs_op_save(xs_protocol *p);      /* op_write.c */
 int xs_op_rules(xs_protocol *p);     /* op_rules.c */
 int xs_op_stats(xs_protocol *p);     /* op_info.c */
 int xs_op_health(xs_protocol *p);    /* op_info.c */

@@ -1,10 +1,14 @@
 /*
  * bigmem.c -- see bigmem.h.  No header is stored before the block, so the
- * caller passes the size back on free, as munmap wants.
+ * caller passes the size back on free, as munmap wants.  Releasing part of
+ * a mapped array is madvise(MADV_DONTNEED) on the pages wholly inside the
+ * range: the mapping stays, the memory goes back (a huge page is split).
  */
 #define _DEFAULT_SOURCE
+#include <stdint.h>
 #include <stdlib.h>
 #include <sys/mman.h>
+#include <unistd.h>
 
 #include "util/bigmem.h"
 
@@ -39,4 +43,19 @@ void xs_big_free(void *p, size_t bytes)
         free(p);
     else
         munmap(p, round_up(bytes));
+}
+
+size_t xs_big_release(void *p, size_t bytes, size_t off, size_t len)
+{
+    if (!p || bytes < BIG_MIN || off >= bytes)
+        return 0;
+    if (len > bytes - off)
+        len = bytes - off;
+    long ps = sysconf(_SC_PAGESIZE);
+    uintptr_t page = ps > 0 ? (uintptr_t)ps : 4096;
+    uintptr_t lo = ((uintptr_t)p + off + page - 1) & ~(page - 1);
+    uintptr_t hi = ((uintptr_t)p + off + len) & ~(page - 1);
+    if (hi <= lo || madvise((void *)lo, hi - lo, MADV_DONTNEED))
+        return 0;
+    return hi - lo;
 }

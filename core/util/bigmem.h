@@ -17,5 +17,11 @@
 void *xs_big_alloc(size_t bytes);
 /* Frees memory from xs_big_alloc; bytes must be the size asked for. */
 void xs_big_free(void *p, size_t bytes);
+/* Gives the whole pages of p[off, off + len) back to the system, for an
+ * array p of `bytes` whose range will never be read or written again: one
+ * from xs_big_alloc, or any mapping (a private file mapping's pages are
+ * dropped, not written back).  Returns the bytes given back (0 for arrays
+ * under 1 MiB, which may come from calloc). */
+size_t xs_big_release(void *p, size_t bytes, size_t off, size_t len);
 
 #endif

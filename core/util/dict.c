@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "util/dict_bulk.h"
 #include "util/xs_uthash.h"
 #include "xsell/dict.h"
 #include "xsell/plugin.h"
@@ -67,11 +68,14 @@ void xs_dict_free(xs_dict *d)
     free(d);
 }
 
+/* Copies s into the arena as [length u32][bytes][NUL] (the length lets
+ * xs_dict_key answer ids with embedded NULs); returns the bytes. */
 static char *arena_copy(xs_dict *d, const char *s, size_t len)
 {
     arena_chunk *c = d->chunks;
-    if (!c || c->cap - c->used < len + 1) {
-        size_t cap = len + 1 > ARENA_CHUNK ? len + 1 : ARENA_CHUNK;
+    size_t need = len + 1 + sizeof(uint32_t);
+    if (!c || c->cap - c->used < need) {
+        size_t cap = need > ARENA_CHUNK ? need : ARENA_CHUNK;
         c = malloc(sizeof(arena_chunk) + cap);
         if (!c)
             return NULL;
@@ -82,9 +86,12 @@ static char *arena_copy(xs_dict *d, const char *s, size_t len)
         d->bytes += sizeof(arena_chunk) + cap;
     }
     char *p = c->data + c->used;
+    uint32_t l = (uint32_t)len;
+    memcpy(p, &l, sizeof l);
+    p += sizeof l;
     memcpy(p, s, len);
     p[len] = '\0';
-    c->used += len + 1;
+    c->used += need;
     return p;
 }
 
@@ -110,14 +117,10 @@ uint32_t xs_dict_find(const xs_dict *d, const char *s, size_t len)
     return e ? e->id : XS_NONE;
 }
 
-int xs_dict_intern(xs_dict *d, const char *s, size_t len, uint32_t *id)
+/* Adds s as the next id (the caller knows it is not in d). */
+static int add(xs_dict *d, const char *s, size_t len, uint32_t *id)
 {
-    dict_entry *e = NULL;
-    HASH_FIND(hh, d->head, s, len, e);
-    if (e) {
-        *id = e->id;
-        return 0;
-    }
+    dict_entry *e;
     if (d->n == XS_NONE - 1 || len > UINT32_MAX)
         return -1;
     if (d->n == d->cap) {
@@ -148,6 +151,31 @@ int xs_dict_intern(xs_dict *d, const char *s, size_t len, uint32_t *id)
 const char *xs_dict_name(const xs_dict *d, uint32_t id)
 {
     return id < d->n ? d->names[id] : NULL;
+}
+
+int xs_dict_intern(xs_dict *d, const char *s, size_t len, uint32_t *id)
+{
+    dict_entry *e = NULL;
+    HASH_FIND(hh, d->head, s, len, e);
+    if (e) {
+        *id = e->id;
+        return 0;
+    }
+    return add(d, s, len, id);
+}
+
+int xs_dict_add_unique(xs_dict *d, const char *s, size_t len)
+{
+    uint32_t id;
+    return add(d, s, len, &id);
+}
+
+const char *xs_dict_key(const xs_dict *d, uint32_t id, uint32_t *len)
+{
+    if (id >= d->n)
+        return NULL;
+    memcpy(len, d->names[id] - sizeof *len, sizeof *len);
+    return d->names[id];
 }
 
 uint32_t xs_dict_size(const xs_dict *d)

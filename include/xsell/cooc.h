@@ -10,9 +10,10 @@
  * from one pool.  A pair costs 8 bytes per direction; the map is a uthash
  * table of 64-item row blocks, so the hash costs under 6 bytes per item and
  * nothing per pair.  Built once, read-only
- * afterwards except through xs_cooc_update (online ingest), which rewrites
- * the rows it touches into a second uthash map that shadows the first;
- * lookups are safe from any number of threads between updates.
+ * afterwards except through xs_cooc_update (online ingest), which moves a
+ * row it touches, once, into an allocation of its own with spare room and
+ * updates it there in place; lookups are safe from any number of threads
+ * between updates.
  */
 #ifndef XSELL_COOC_H
 #define XSELL_COOC_H
@@ -36,6 +37,14 @@ typedef struct xs_txns {
  * basket scope, no customers for customer scope), or XS_ERR_NOMEM. */
 XS_API int xs_txns_build(const xs_dataset *ds, int scope, xs_txns *out,
                          xs_error *err);
+/* The same with a bound: a transaction feeds at most max items into pair
+ * counting (0: no bound).  A group holding more distinct items keeps the
+ * first max of them in the order of ds's events (time order once an engine
+ * has indexed the histories); the later ones are left out of the
+ * transaction (no support, no pairs), which is what xs_engine_ingest does
+ * with items arriving at a full transaction. */
+XS_API int xs_txns_build_max(const xs_dataset *ds, int scope, uint32_t max,
+                             xs_txns *out, xs_error *err);
 XS_API void xs_txns_free(xs_txns *t);
 
 typedef struct xs_cooc xs_cooc;
@@ -58,7 +67,7 @@ XS_API uint32_t xs_cooc_support(const xs_cooc *c, uint32_t item);
 XS_API const uint32_t *xs_cooc_support_array(const xs_cooc *c);
 XS_API uint32_t xs_cooc_support_count(const xs_cooc *c);
 /* Row versions, indexed like the supports: 0 for a row as built, bumped
- * each time xs_cooc_update rewrites it. */
+ * each time xs_cooc_update changes it. */
 XS_API const uint32_t *xs_cooc_version_array(const xs_cooc *c);
 /* Transactions counted. */
 XS_API uint64_t xs_cooc_transactions(const xs_cooc *c);
@@ -66,7 +75,8 @@ XS_API uint64_t xs_cooc_transactions(const xs_cooc *c);
 XS_API uint32_t xs_cooc_items(const xs_cooc *c);
 /* Stored pairs, counting (a,b) and (b,a) separately. */
 XS_API uint64_t xs_cooc_pairs(const xs_cooc *c);
-/* Bytes held by the table (pool, rows, hash). */
+/* Bytes held by the table (pool, rows, hash, rows moved by updates; pool
+ * pages given back are not counted). */
 XS_API size_t xs_cooc_bytes(const xs_cooc *c);
 
 /* One increment of the directed pair (a, b) by n. */
@@ -77,9 +87,11 @@ typedef struct xs_pair_inc {
 /* Applies online updates: n_items is the new number of item ids (never
  * less than before), sup[] lists items gaining one transaction (repeat an
  * item to count it twice), inc[] the pair increments in both directions
- * (reordered in place), new_txns the transactions that did not exist.  Rows
- * touched are rewritten whole into a uthash map of live rows that shadows
- * the built rows.  All or nothing: on XS_ERR_NOMEM the table is unchanged.
+ * (reordered and merged in place), new_txns the transactions that did not
+ * exist.  Costs the increments (a binary search each) plus, for a row
+ * gaining neighbours, moving the part of the row above the first new one;
+ * a built row is copied once, on its first update.  All or nothing: on
+ * XS_ERR_NOMEM the table is unchanged.
  * Not safe against concurrent readers: the caller holds the write lock. */
 XS_API int xs_cooc_update(xs_cooc *c, uint32_t n_items, const uint32_t *sup,
                           size_t n_sup, xs_pair_inc *inc, size_t n_inc,

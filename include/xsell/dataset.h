@@ -71,4 +71,31 @@ XS_API xs_dataset *xs_dataset_load_baskets(const char *path, xs_error *err);
 XS_API xs_dataset *
 xs_dataset_load_events(const char *path, const xs_columns *cols, xs_error *err);
 
+/* Where a loader is, reported to an xs_progress about every MiB of input:
+ * first while the file is read, then while it is parsed. */
+typedef struct xs_load_status {
+    const char *path;
+    int parsing;    /* 0: reading the file, 1: parsing it */
+    uint64_t done;  /* bytes read, or parsed, so far */
+    uint64_t total; /* the file's size; 0 while reading a stream */
+    uint64_t lines; /* lines parsed so far */
+} xs_load_status;
+
+/* A progress callback for a long load (progress lines, cancelling).  fn
+ * runs on the loading thread; a non-zero return stops the load, which
+ * fails with XS_ERR_IO ("PATH: load interrupted at line N"). */
+typedef struct xs_progress {
+    int (*fn)(void *arg, const xs_load_status *st);
+    void *arg;
+} xs_progress;
+
+/* The loaders above with a progress callback (NULL: none). */
+XS_API xs_dataset *xs_dataset_load_baskets_progress(const char *path,
+                                                    const xs_progress *progress,
+                                                    xs_error *err);
+XS_API xs_dataset *xs_dataset_load_events_progress(const char *path,
+                                                   const xs_columns *cols,
+                                                   const xs_progress *progress,
+                                                   xs_error *err);
+
 #endif

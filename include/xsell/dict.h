@@ -28,6 +28,9 @@ XS_API uint32_t xs_dict_find(const xs_dict *d, const char *s, size_t len);
 
 /* Name of id (NUL-terminated), or NULL when id is out of range. */
 XS_API const char *xs_dict_name(const xs_dict *d, uint32_t id);
+/* Name of id and its length in bytes (ids may hold NUL bytes); NULL when
+ * id is out of range. */
+XS_API const char *xs_dict_key(const xs_dict *d, uint32_t id, uint32_t *len);
 XS_API uint32_t xs_dict_size(const xs_dict *d);
 /* Bytes held by the dictionary. */
 XS_API size_t xs_dict_bytes(const xs_dict *d);

@@ -43,11 +43,19 @@ typedef struct xs_ingest_event {
     double price;  /* >= 0, or NaN when unknown */
 } xs_ingest_event;
 
-/* Called by xs_engine_ingest after the batch is validated and before it is
- * applied; a non-zero return refuses the batch (nothing applied).  This is
- * where a write-ahead log makes ingest durable. */
-typedef int (*xs_journal_fn)(void *arg, const xs_ingest_event *ev, size_t n,
-                             xs_error *err);
+struct xs_catalog_item;
+
+/* Where writes are made durable (a write-ahead log): each hook is called
+ * with a batch already validated, before it is applied, under the engine's
+ * writer mutex, so the journal's order is the order of application.  A
+ * non-zero return refuses the batch (nothing applied). */
+typedef struct xs_journal {
+    int (*ingest)(void *arg, const xs_ingest_event *ev, size_t n,
+                  xs_error *err);
+    int (*catalog)(void *arg, const struct xs_catalog_item *it, size_t n,
+                   xs_error *err);
+    void *arg;
+} xs_journal;
 
 typedef struct xs_engine_config {
     const char *plugin_dir; /* --plugin-dir, may be NULL */
@@ -58,14 +66,32 @@ typedef struct xs_engine_config {
                                them one after the other */
     void (*log)(void *arg, int level, const char *msg); /* NULL: stderr */
     void *log_arg;
-    xs_journal_fn journal; /* NULL: ingest is not journaled */
-    void *journal_arg;
     unsigned asks; /* the requests this engine will answer, XS_ASK_* bits
                       (xsell/plugin.h); 0: all.  Plugins prepare for these
                       only (batch scoring asks for customers alone, and no
                       plugin builds what serves baskets); a request of
                       another kind is refused with XS_ERR_USAGE */
+    uint32_t max_basket; /* items one transaction (an order, or a customer)
+                            feeds into pair counting; 0:
+                            XS_MAX_BASKET_DEFAULT.  See "The bound" below */
 } xs_engine_config;
+
+/* The bound on pair work (xs_engine_config.max_basket, `--max-basket`).
+ * Pairs cost the square of a transaction's size, so a transaction feeds
+ * at most max_basket distinct items into the co-occurrence tables: its
+ * first max_basket distinct items, in time order (the order events arrive
+ * in, online).  Items past them are kept everywhere else (histories,
+ * popularity, owned items) but add no support and no pair in that scope.
+ *   - Basket scope: an ingest that would take an order past the bound is
+ *     refused whole with XS_ERR_LIMIT (the `too_large` reply) naming the
+ *     order and the bound; orders in loaded files keep their first
+ *     max_basket items.
+ *   - Customer scope, where histories grow without end: never refused; a
+ *     customer's first max_basket distinct items pair, later ones do not.
+ * Tables built at load and tables grown by ingest follow the same rule, so
+ * a restart from the same events (each customer's in time order) gives the
+ * same tables. */
+#define XS_MAX_BASKET_DEFAULT 1000
 
 /* Takes ownership of ds and cat (cat may be NULL) even on failure. */
 XS_API xs_engine *xs_engine_new(xs_dataset *ds, xs_catalog *cat,
@@ -199,6 +225,51 @@ typedef struct xs_catalog_item {
 XS_API int xs_engine_catalog_upsert(xs_engine *e, const xs_catalog_item *items,
                                     size_t n, size_t *added, xs_error *err);
 
+/* Sets (or, with NULL, clears) the journal every later write goes
+ * through; single threaded, while no write runs. */
+XS_API void xs_engine_set_journal(xs_engine *e, const xs_journal *j);
+
+/* Writers (ingest, catalog upsert) hold the engine's writer mutex from
+ * their journal call to the end of their application.  Pausing takes it:
+ * no write starts or is half done until resume (a snapshot's consistent
+ * cut).  Never call a write from the pausing thread. */
+XS_API void xs_engine_writes_pause(xs_engine *e);
+XS_API void xs_engine_writes_resume(xs_engine *e);
+
+/* ---- snapshot images -------------------------------------------------------- */
+
+/* What a snapshot image holds (its HEAD section). */
+typedef struct xs_image_info {
+    uint64_t seq;           /* the last journal record it holds */
+    int64_t written;        /* unix seconds */
+    uint64_t events;        /* loaded and ingested */
+    uint64_t ingested;      /* of which ingested since the CSV files */
+    uint32_t items, customers, orders, catalog_items;
+    uint64_t pairs[2];      /* stored directed pairs per scope */
+    uint32_t scopes;        /* bit 1 << XS_SCOPE_*: the tables it holds */
+    uint32_t max_basket;    /* the bound its tables were counted under */
+    uint64_t bytes;         /* size of the file */
+} xs_image_info;
+
+/* Writes the engine's data (dictionaries, events, catalog, the tables
+ * built; not plugins or settings) to path atomically: path.tmp, fsync,
+ * rename, fsync of the directory.  Takes the read lock: requests go on;
+ * the caller pauses writes for a cut consistent with its journal (seq is
+ * stored as the last record the image holds).  info may be NULL. */
+XS_API int xs_engine_save(xs_engine *e, const char *path, uint64_t seq,
+                          xs_image_info *info, xs_error *err);
+/* A new engine from an image: the same ids, events and tables as the
+ * engine saved, without rebuilding the tables (unless they were counted
+ * under another max_basket: then they are rebuilt, with a warning through
+ * the config's log); plugins are added as after
+ * xs_engine_new.  info (may be NULL) receives the image's HEAD.  A damaged
+ * image fails with XS_ERR_DATA naming the file and byte offset. */
+XS_API xs_engine *xs_engine_load(const char *path, const xs_engine_config *cfg,
+                                 xs_image_info *info, xs_error *err);
+/* Reads the HEAD of an image only. */
+XS_API int xs_image_info_read(const char *path, xs_image_info *out,
+                              xs_error *err);
+
 /* Reader side of the engine lock (see the top of this file). */
 XS_API void xs_engine_read_lock(xs_engine *e);
 XS_API void xs_engine_read_unlock(xs_engine *e);
@@ -209,7 +280,10 @@ XS_API void xs_engine_read_unlock(xs_engine *e);
 /* Validates the whole batch (ids non-empty and at most XS_ID_MAX bytes,
  * weight finite and >= 0, price NaN or finite and >= 0), refusing it whole
  * with XS_ERR_USAGE and a message naming the event ("events[3].item: ...");
- * then calls the journal, then, under the write lock, interns the new ids,
+ * refuses it whole with XS_ERR_LIMIT when it would take an order of basket
+ * scope past max_basket distinct items ("The bound" above);
+ * then calls the journal's ingest hook, then, under the write lock, interns
+ * the new ids,
  * extends the co-occurrence tables, the customers' histories, and calls every
  * plugin's observe(), then its prepare().  The next recommend sees the
  * events. */
@@ -224,6 +298,9 @@ typedef struct xs_engine_info {
     uint64_t transactions[2]; /* per scope; 0 when not built */
     uint64_t pairs[2];        /* stored directed pairs per scope */
     size_t bytes;             /* data, dictionaries and tables */
+    size_t table_bytes[2];    /* per scope: its table and transactions, and
+                                 what ingest added to them (0 when not
+                                 built); included in bytes */
 } xs_engine_info;
 
 /* Fills *out; the caller holds the read lock when ingest may run. */

@@ -19,7 +19,9 @@ enum xs_status {
     XS_ERR_NOMEM,    /* allocation failed */
     XS_ERR_PLUGIN,   /* plugin failed to load or create */
     XS_ERR_NOTFOUND, /* no such plugin, scope, ... */
-    XS_ERR_INTERNAL
+    XS_ERR_INTERNAL,
+    XS_ERR_LIMIT     /* a size limit refuses the request (--max-basket, ...):
+                        the message names the limit */
 };
 
 typedef struct xs_error {

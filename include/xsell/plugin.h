@@ -224,7 +224,7 @@ typedef struct xs_host_api {
     const uint32_t *(*supports)(const xs_host *h, int scope, uint32_t *n);
 
     /* Row versions of a scope, indexed like supports(): 0 for a row as
-     * built, changed whenever ingest rewrites the row.  A plugin that keeps
+     * built, changed whenever ingest changes the row.  A plugin that keeps
      * something derived from rows compares these in observe() to know what
      * to refresh. */
     const uint32_t *(*row_versions)(const xs_host *h, int scope, uint32_t *n);
@@ -239,6 +239,13 @@ typedef struct xs_host_api {
     /* The latest event time of the data (loaded or ingested), unix seconds;
      * 0 when the data has no timestamps. */
     int64_t (*latest_time)(const xs_host *h);
+
+    /* The bound on pair work (--max-basket): a transaction (an order, or a
+     * customer) feeds only its first max_basket distinct items, in time
+     * order, into the co-occurrence tables; later items add no support and
+     * no pair.  A plugin pairing items itself applies the same rule, so its
+     * work per event stays bounded too.  0 would mean no bound. */
+    uint32_t (*max_basket)(const xs_host *h);
 } xs_host_api;
 
 /* The plugin table: only ever grows at the end (see "Versions"). */

@@ -8,6 +8,7 @@
 
 #include "catalog.h"
 #include "cooc.h"
+#include "datadir.h"
 #include "dataset.h"
 #include "dict.h"
 #include "engine.h"

@@ -20,6 +20,14 @@
  * new events touched before (the history without those events) and after,
  * and adds the difference to D for the pairs involving items whose latest
  * event in the group changed; rows that change are rewritten whole.
+ *
+ * The bound (the host's max_basket): a group pairs only its first
+ * max_basket distinct items in history (time) order, the host's rule for
+ * its tables, so D and the counts describe the same groups and an event
+ * changes at most max_basket pairs per group: the pair work of an update is
+ * linear in the batch, the group's history is only read (a sort of its
+ * events).  An item leaving a group's first max_basket (an event older than
+ * the group's others arriving late) keeps its pairs at weight 0.
  * Affinities need nothing (read from the history per request).  Decays are
  * computed in double; ages beyond about 1000 half-lives underflow to 0.
  */
@@ -94,7 +102,14 @@ typedef struct gev {
     uint32_t key; /* order (basket scope), 0 (customer scope) */
     uint32_t item;
     int64_t ts;
+    size_t first; /* position in the history of its first event */
 } gev;
+
+static int by_first(const void *x, const void *y)
+{
+    const gev *a = x, *b = y;
+    return (a->first > b->first) - (a->first < b->first);
+}
 
 static int by_key_item_ts(const void *x, const void *y)
 {
@@ -117,17 +132,39 @@ static size_t customer_groups(const recency *r, const xs_event *h, size_t n,
         if (r->scope == XS_SCOPE_BASKET && h[i].order == XS_NONE)
             continue;
         tmp[m++] = (gev){r->scope == XS_SCOPE_BASKET ? h[i].order : 0,
-                         h[i].item, h[i].ts};
+                         h[i].item, h[i].ts, i};
     }
-    qsort(tmp, m, sizeof *tmp, by_key_item_ts);
+    if (m > 1)
+        qsort(tmp, m, sizeof *tmp, by_key_item_ts);
     size_t k = 0;
     for (size_t i = 0; i < m; i++) {
-        if (k && out[k - 1].key == tmp[i].key && out[k - 1].item == tmp[i].item)
+        if (k && out[k - 1].key == tmp[i].key &&
+            out[k - 1].item == tmp[i].item) {
             out[k - 1].ts = tmp[i].ts; /* sorted by ts: the latest wins */
-        else
+            if (tmp[i].first < out[k - 1].first)
+                out[k - 1].first = tmp[i].first;
+        } else {
             out[k++] = tmp[i];
+        }
     }
-    return k;
+    if (!r->max_basket)
+        return k;
+    size_t w = 0; /* groups over the bound keep their first items */
+    for (size_t i = 0; i < k;) {
+        size_t j = i, len;
+        while (j < k && out[j].key == out[i].key)
+            j++;
+        len = j - i;
+        if (len > r->max_basket) {
+            qsort(out + i, len, sizeof *out, by_first);
+            len = r->max_basket;
+            qsort(out + i, len, sizeof *out, by_key_item_ts);
+        }
+        memmove(out + w, out + i, len * sizeof *out);
+        w += len;
+        i = j;
+    }
+    return w;
 }
 
 /* Builds D from every customer's history. */
@@ -277,6 +314,8 @@ double recency_d_pair(const recency *r, uint32_t a, uint32_t b)
 typedef struct gitem {
     uint32_t item;
     int64_t after, before;
+    size_t first_a, first_b; /* its first event in the history, after and
+                                before (SIZE_MAX: none) */
 } gitem;
 
 /* A group's event while diffing: removed marks the batch's own events. */
@@ -284,6 +323,7 @@ typedef struct hev {
     uint32_t item;
     int removed;
     int64_t ts;
+    size_t idx; /* position in the history */
 } hev;
 
 static int by_item_ts(const void *x, const void *y)
@@ -343,6 +383,36 @@ static int by_group(const void *x, const void *y)
     return (a->idx > b->idx) - (a->idx < b->idx);
 }
 
+/* An item's position in the order the bound counts in. */
+typedef struct first_of {
+    size_t first, i;
+} first_of;
+
+static int by_first_of(const void *x, const void *y)
+{
+    const first_of *a = x, *b = y;
+    return (a->first > b->first) - (a->first < b->first);
+}
+
+/* Marks the items of it[0, k) past the group's first max distinct ones (by
+ * first event, after the batch or, with `before`, without it) absent on
+ * that side.  f holds k entries. */
+static void bound_items(gitem *it, size_t k, uint32_t max, int before,
+                        first_of *f)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < k; i++) {
+        size_t first = before ? it[i].first_b : it[i].first_a;
+        if (first != SIZE_MAX)
+            f[n++] = (first_of){first, i};
+    }
+    if (n <= max)
+        return;
+    qsort(f, n, sizeof *f, by_first_of);
+    for (size_t q = max; q < n; q++)
+        *(before ? &it[f[q].i].before : &it[f[q].i].after) = INT64_MIN;
+}
+
 /* The difference one group makes to D: the group's history events are
  * h[0..nh) (new ones included); the new ones are ev[refs[i].idx]. */
 static int diff_group(recency *r, const xs_event *h, size_t nh, uint32_t key,
@@ -355,13 +425,19 @@ static int diff_group(recency *r, const xs_event *h, size_t nh, uint32_t key,
     double *da = malloc((nh + 1) * sizeof *da);
     double *db = malloc((nh + 1) * sizeof *db);
     uint8_t *changed = malloc(nh + 1);
-    if (!g || !it || !da || !db || !changed)
+    size_t *pres = malloc((nh + 1) * sizeof *pres);
+    first_of *f = r->max_basket && nh > r->max_basket
+                      ? malloc((nh + 1) * sizeof *f)
+                      : NULL;
+    if (!g || !it || !da || !db || !changed || !pres ||
+        (r->max_basket && nh > r->max_basket && !f))
         goto out;
     size_t m = 0;
     for (size_t i = 0; i < nh; i++)
         if (r->scope != XS_SCOPE_BASKET || h[i].order == key)
-            g[m++] = (hev){h[i].item, 0, h[i].ts};
-    qsort(g, m, sizeof *g, by_item_ts);
+            g[m++] = (hev){h[i].item, 0, h[i].ts, i};
+    if (m > 1)
+        qsort(g, m, sizeof *g, by_item_ts);
     for (size_t i = 0; i < n_refs; i++) { /* take the batch's events out */
         const xs_event *e = &ev[refs[i].idx];
         size_t lo = 0, hi = m;
@@ -382,23 +458,37 @@ static int diff_group(recency *r, const xs_event *h, size_t nh, uint32_t key,
     size_t k = 0;
     for (size_t i = 0; i < m; i++) {
         if (!k || it[k - 1].item != g[i].item)
-            it[k++] = (gitem){g[i].item, INT64_MIN, INT64_MIN};
-        if (g[i].ts > it[k - 1].after)
-            it[k - 1].after = g[i].ts;
-        if (!g[i].removed && g[i].ts > it[k - 1].before)
-            it[k - 1].before = g[i].ts;
+            it[k++] = (gitem){g[i].item, INT64_MIN, INT64_MIN, SIZE_MAX,
+                              SIZE_MAX};
+        gitem *x = &it[k - 1];
+        if (g[i].ts > x->after)
+            x->after = g[i].ts;
+        if (g[i].idx < x->first_a)
+            x->first_a = g[i].idx;
+        if (!g[i].removed && g[i].ts > x->before)
+            x->before = g[i].ts;
+        if (!g[i].removed && g[i].idx < x->first_b)
+            x->first_b = g[i].idx;
+    }
+    if (r->max_basket && k > r->max_basket) { /* the bound, both sides */
+        bound_items(it, k, r->max_basket, 0, f);
+        bound_items(it, k, r->max_basket, 1, f);
     }
     double top_a = 0, top_b = 0;
     int any_changed = 0;
+    size_t n_pres = 0; /* the items present before or after */
     for (size_t i = 0; i < k; i++) {
-        da[i] = decay(r, it[i].after);
+        da[i] = it[i].after == INT64_MIN ? 0 : decay(r, it[i].after);
         db[i] = it[i].before == INT64_MIN ? 0 : decay(r, it[i].before);
         changed[i] = it[i].before != it[i].after;
         any_changed |= changed[i];
-        if (da[i] > top_a)
+        if (it[i].after != INT64_MIN && da[i] > top_a)
             top_a = da[i];
         if (it[i].before != INT64_MIN && db[i] > top_b)
             top_b = db[i];
+        if ((it[i].after != INT64_MIN || it[i].before != INT64_MIN) &&
+            it[i].item < r->n_rows)
+            pres[n_pres++] = i;
     }
     if (!any_changed) {
         rc = 0;
@@ -409,13 +499,16 @@ static int diff_group(recency *r, const xs_event *h, size_t nh, uint32_t key,
         if (!changed[i] || it[i].item >= r->n_rows)
             continue;
         r->dsup[it[i].item] += da[i] - db[i];
-        for (size_t j = 0; j < k; j++) {
-            if (j == i || (changed[j] && j < i) || it[j].item >= r->n_rows)
+        for (size_t q = 0; q < n_pres; q++) {
+            size_t j = pres[q];
+            if (j == i || (changed[j] && j < i))
                 continue;
+            /* absent sides weigh 0: min() gives 0 */
             double wa = da[i] < da[j] ? da[i] : da[j];
-            int both = it[i].before != INT64_MIN && it[j].before != INT64_MIN;
-            double wb = !both ? 0 : db[i] < db[j] ? db[i] : db[j];
-            if ((wa != wb || !both) &&
+            double wb = db[i] < db[j] ? db[i] : db[j];
+            int was = it[i].before != INT64_MIN && it[j].before != INT64_MIN;
+            int is = it[i].after != INT64_MIN && it[j].after != INT64_MIN;
+            if ((wa != wb || (is && !was)) &&
                 delta_push(out, it[i].item, it[j].item, wa - wb))
                 goto out;
         }
@@ -427,6 +520,8 @@ out:
     free(da);
     free(db);
     free(changed);
+    free(pres);
+    free(f);
     return rc;
 }
 
@@ -498,7 +593,7 @@ int recency_observe_d(recency *r, const xs_event *ev, size_t n)
     const xs_host_api *api = r->api;
     if (grow_rows(r, api->item_count(r->host)))
         return -1;
-    bref *refs = malloc(n * sizeof *refs);
+    bref *refs = malloc((n + 1) * sizeof *refs);
     if (!refs)
         return -1;
     size_t m = 0;
@@ -510,7 +605,8 @@ int recency_observe_d(recency *r, const xs_event *ev, size_t n)
         refs[m++] = (bref){ev[i].customer,
                            r->scope == XS_SCOPE_BASKET ? ev[i].order : 0, i};
     }
-    qsort(refs, m, sizeof *refs, by_group);
+    if (m > 1)
+        qsort(refs, m, sizeof *refs, by_group);
     delta_list dl = {0};
     int rc = 0;
     for (size_t i = 0; i < m && !rc;) {
@@ -526,7 +622,8 @@ int recency_observe_d(recency *r, const xs_event *ev, size_t n)
     }
     free(refs);
     if (!rc) {
-        qsort(dl.v, dl.n, sizeof *dl.v, by_pair);
+        if (dl.n > 1) /* dl.v is NULL when the batch made no pair */
+            qsort(dl.v, dl.n, sizeof *dl.v, by_pair);
         for (size_t i = 0; i < dl.n && !rc;) {
             size_t j = i;
             while (j < dl.n && dl.v[j].a == dl.v[i].a)

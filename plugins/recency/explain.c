@@ -69,7 +69,7 @@ static int explain_personal(const recency *r, const xs_request *req,
                             xs_evidence *ev)
 {
     size_t total = nh + req->n_items;
-    item_aff *v = malloc(total * sizeof *v);
+    item_aff *v = malloc((total + 1) * sizeof *v);
     if (!v)
         return -1;
     for (size_t i = 0; i < nh; i++)

@@ -54,6 +54,7 @@ static int rc_create(const xs_host_api *api, xs_host *host,
     r->decayed = latest != 0 && api->customer_count(host) > 0 &&
                  measure != XS_MEASURE_LLR;
     r->max_nb = max_nb;
+    r->max_basket = XS_HOST_HAS(api, max_basket) ? api->max_basket(host) : 0;
     *state = r;
     return 0;
 }

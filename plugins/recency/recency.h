@@ -180,6 +180,10 @@ typedef struct recency {
     double n_d;         /* N_D */
     uint64_t d_pairs;   /* directed pairs stored in D */
     uint32_t max_nb;    /* 0: serve from whole rows */
+    uint32_t max_basket; /* the host's bound on a group's items (0: none):
+                            D pairs a group's first max_basket distinct
+                            items, in history order, as the host's tables
+                            do */
     nb_list *lists;     /* by item id (n_lists entries), when max_nb > 0 */
     uint32_t n_lists;
     d_list *dlists;     /* by item id (n_dlists entries), when max_nb > 0 */

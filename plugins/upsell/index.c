@@ -32,6 +32,8 @@ static int by_price(const void *x, const void *y)
  * else qsort. */
 static void rank_sort(ranked *r, uint32_t n, int nearly)
 {
+    if (n < 2) /* r may be NULL then */
+        return;
     if (!nearly) {
         qsort(r, n, sizeof *r, xs_cmp_cand_best);
         return;

@@ -34,6 +34,7 @@ DATASETS = {
     "groceries": ("groceries.csv", 0.001, 0.1),
     "online_retail": ("online_retail_baskets.csv", 0.01, 0.3),
 }
+MAX_BASKET = 1000  # xsell's default --max-basket
 GROCERIES_FIGURES = {"whole milk": 2513, "other vegetables": 1903,
                      "root vegetables": 1072, "herbs": 160}
 
@@ -62,7 +63,9 @@ with open(path, encoding="utf-8") as f:
             if x not in first_seen:
                 first_seen[x] = len(first_seen)
             items.append(x)
-        baskets.append(sorted(set(items)))
+        # xsell's bound (--max-basket, default 1000): a basket pairs its
+        # first 1000 distinct items, in line order
+        baskets.append(sorted(list(dict.fromkeys(items))[:MAX_BASKET]))
 N = len(baskets)
 count = {}
 for b in baskets:

@@ -452,7 +452,7 @@ def test_stats(c):
          for op in s0["requests"]}
     ck.eq(d, {"recommend": (4, 1), "ingest": (0, 0), "rules": (2, 1),
               "stats": (1, 0), "health": (2, 0), "plugins": (1, 0),
-              "catalog": (0, 0), "invalid": (2, 2)},
+              "catalog": (0, 0), "save": (0, 0), "invalid": (2, 2)},
           "stats.requests grew by what was sent")
     ck.check(s1["uptime_s"] >= s0["uptime_s"], "uptime_s went back")
     ck.check(s1["latency_us"]["max"] >= s1["latency_us"]["p99"] > 0,

@@ -118,7 +118,8 @@ VALGRIND_ARGS = [VALGRIND, "--error-exitcode=9", "--leak-check=full",
 
 def plugins_session(ctx):
     """Every built-in plugin, the blend with its fan-out pool, the rules,
-    the catalog op and ingest reaching every plugin's observe()."""
+    the catalog op as each worker's first write, one-event ingests, and
+    ingest reaching every plugin's observe()."""
     srv = Server(ck, threads=2, label="valgrind-plugins", start_timeout=180,
                  args=["--plugins", "copurchase,upsell,recency,popular",
                        "--default-plugin", "blend", "--blend-threads", "1",
@@ -147,11 +148,24 @@ def plugins_session(ctx):
             {"item": "V-CAT", "category": "dairy", "price": 9.0,
              "margin": 0.3, "title": "new"}]})
         ck.eq(r, {"ok": True, "accepted": 2, "added": 1}, "catalog op")
+        # the other worker's first write is a catalog too; then one-event
+        # ingests on both (requests alternate between the two workers)
+        r = c.call({"op": "catalog", "items": [
+            {"item": "V-CAT2", "category": "dairy", "price": 1.0}]})
+        ck.eq(r, {"ok": True, "accepted": 1, "added": 1}, "catalog op (2)")
+        for i in range(2):
+            r = c.call({"op": "ingest", "events": [
+                {"customer": "V-ONE%d" % i, "item": A, "order": "V-O%d" % i}]})
+            ck.eq(r, {"ok": True, "accepted": 1}, "one-event ingest %d" % i)
         r = c.call({"op": "ingest", "events": [
             {"customer": cust, "item": "V-CAT", "order": "V-O9",
              "ts": 1735900000},
             {"customer": cust, "item": A, "order": "V-O9", "ts": 1735900000}]})
         ck.eq(r, {"ok": True, "accepted": 2}, "ingest")
+        r = c.call({"op": "catalog", "items": [
+            {"item": "V-CAT", "category": "dairy", "price": 8.0}]})
+        ck.eq(r, {"ok": True, "accepted": 1, "added": 0},
+              "catalog op after ingest")
         for q in reqs:
             r = c.call(dict(q, op="recommend"))
             ck.check(r.get("ok") is True, "after: %r" % str(r)[:300])

@@ -28,9 +28,9 @@ import zmq
 
 SKIP = 77
 ERROR_CODES = {"bad_request", "unknown_op", "unknown_plugin", "too_large",
-               "unavailable", "internal"}
+               "unavailable", "internal", "shutting_down"}
 OPS = ["recommend", "ingest", "rules", "stats", "health", "plugins",
-       "catalog"]
+       "catalog", "save"]
 
 
 class Checker:
@@ -467,9 +467,25 @@ def stats_problem(s):
                 all(isinstance(x, int) and x >= 0 for x in v.values())):
             return "%s %r" % (k, v)
     m = s["memory"]
-    if not (isinstance(m, dict) and set(m) == {"data_bytes", "rss_bytes"} and
-            all(isinstance(x, int) and x > 0 for x in m.values())):
+    if not (isinstance(m, dict) and
+            set(m) == {"data_bytes", "rss_bytes", "table_bytes",
+                       "bytes_per_event", "bytes_per_pair"} and
+            all(isinstance(m[k], int) and m[k] > 0
+                for k in ("data_bytes", "rss_bytes")) and
+            isinstance(m["table_bytes"], dict) and
+            set(m["table_bytes"]) == {"basket", "customer"} and
+            all(isinstance(x, int) and 0 <= x <= m["data_bytes"]
+                for x in m["table_bytes"].values()) and
+            all(isinstance(m[k], float) and m[k] >= 0
+                for k in ("bytes_per_event", "bytes_per_pair"))):
         return "memory %r" % (m,)
+    ev, pairs = s["events"], sum(s["pairs"].values())
+    if ev and abs(m["bytes_per_event"] - m["data_bytes"] / ev) > 1e-6 * \
+            m["bytes_per_event"]:
+        return "memory.bytes_per_event %r, want data_bytes / events" % (m,)
+    if pairs and abs(m["bytes_per_pair"] - sum(m["table_bytes"].values()) /
+                     pairs) > 1e-6 * m["bytes_per_pair"]:
+        return "memory.bytes_per_pair %r, want table_bytes / pairs" % (m,)
     p = s["plugins"]
     if not (isinstance(p, dict) and p and all(
             isinstance(v, dict) and set(v) == {"dropped"} and

@@ -3,8 +3,8 @@
 
   - every file of core/ belongs to one module (its folder), and includes
     headers of its own module or of modules below it only:
-        util < data < engine < serve, offline < cli
-    (serve and offline never include each other); the public headers of
+        util < data < engine < serve, offline, persist < cli
+    (serve, offline and persist never include each other); the public headers of
     include/xsell/ belong to modules too (table below);
   - no include cycle among the files of core/ and include/xsell/;
   - no C source or header anywhere in the tree (core, plugins, include,
@@ -18,7 +18,7 @@ import re
 import sys
 
 RANK = {"util": 0, "data": 1, "engine": 2, "serve": 3, "offline": 3,
-        "cli": 4}
+        "persist": 3, "cli": 4}
 PUBLIC = {  # include/xsell/NAME -> module
     "api.h": "util", "error.h": "util", "dict.h": "util", "topk.h": "util",
     "json.h": "util", "parse.h": "util", "plugin.h": "util",
@@ -26,7 +26,7 @@ PUBLIC = {  # include/xsell/NAME -> module
     "dataset.h": "data", "catalog.h": "data", "cooc.h": "data",
     "measure.h": "data", "rules.h": "data",
     "engine.h": "engine", "loader.h": "engine",
-    "server.h": "serve",
+    "server.h": "serve", "datadir.h": "persist",
     "score.h": "offline", "eval.h": "offline", "segment.h": "offline",
     "gen.h": "offline",
     "xsell.h": "cli",
