@@ -86,7 +86,7 @@ ready() {
     t1=$(date +%s.%N)
     rss=$(awk '/VmHWM/ {print $2}' "/proc/$pid/status")
     stop
-    echo "$(echo "$t1 - $t0" | bc) $rss"
+    echo "$(echo "$t1 - $t0" | bc | awk '{printf "%.3f", $1}') $rss"
 }
 restart() {
     name=$1
