@@ -258,6 +258,15 @@ def damaged(ctx):
         ck.check("offset %d" % (2 * rec) in str(ex) and "--recover" in
                  str(ex), "damaged log: error does not name offset %d and "
                  "--recover: %s" % (2 * rec, ex))
+    out = subprocess.run([ck.xsell, "snapshot", d], capture_output=True,
+                         text=True, timeout=30)
+    ck.check(out.returncode == 0 and "log: 2 records (seq 1..2)" in out.stdout
+             and "damaged or torn from offset %d" % (2 * rec) in out.stdout,
+             "xsell snapshot on a damaged log: %r" % out.stdout)
+    out = subprocess.run([ck.xsell, "snapshot", os.path.join(d, "none")],
+                         capture_output=True, text=True, timeout=30)
+    ck.check(out.returncode == 1 and "not a directory" in out.stderr,
+             "xsell snapshot on no directory: %r" % (out,))
     srv = start(d, ["--recover"], label="recover")
     err = srv.stderr()
     ck.check("dropped" in err and "offset %d" % (2 * rec) in err,
