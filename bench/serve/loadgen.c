@@ -4,6 +4,7 @@
  *   loadgen --connect EP --items FILE [--clients C] [--window W]
  *           [--requests N] [--rate R] [--basket B] [--k K] [--seed S]
  *           [--ingest-rate E] [--warmup N] [--plugin P] [--customers FILE]
+ *           [--curve-server-key FILE --curve-key FILE]
  *
  * C client threads, each with one DEALER socket and at most W requests in
  * flight, send N recommend requests in all: B item ids drawn from FILE (one
@@ -14,6 +15,8 @@
  * sends (R per second over all clients; 0: as fast as the window allows).
  * --ingest-rate E adds a thread ingesting E events per second (batches of
  * 10) over a REQ socket while the readers run.
+ *
+ * With the two key files (`xsell keygen`), every socket talks CURVE.
  *
  * Prints one JSON line: requests, errors, seconds, throughput and latency
  * percentiles (microseconds, exact: every latency is kept and sorted).
@@ -36,11 +39,30 @@ typedef struct options {
     const char *connect;
     const char *items_file;
     const char *plugin, *customers_file;
+    char server_pub[41], client_pub[41], client_sec[41]; /* "" : plain */
     int clients, window, basket, k;
     long requests, warmup;
     double rate, ingest_rate;
     unsigned long long seed;
 } options;
+
+/* The first line of a key file: 40 Z85 characters, or -1. */
+static int read_key(const char *path, char out[41])
+{
+    FILE *f = fopen(path, "r");
+    char line[128] = "";
+    int ok = f && fgets(line, sizeof line, f);
+    if (f)
+        fclose(f);
+    line[strcspn(line, "\r\n")] = '\0';
+    if (!ok || strlen(line) != 40)
+        return -1;
+    memcpy(out, line, 41);
+    return 0;
+}
+
+/* CURVE on sock when the options name keys; 0 or -1. */
+static int curve(void *sock, const struct options *o);
 
 typedef struct shared {
     const options *o;
@@ -52,6 +74,18 @@ typedef struct shared {
     _Atomic int stop_ingest;
     _Atomic long ingested, ingest_errors;
 } shared;
+
+static int curve(void *sock, const options *o)
+{
+    if (!o->server_pub[0])
+        return 0;
+    return zmq_setsockopt(sock, ZMQ_CURVE_SERVERKEY, o->server_pub, 40) ||
+                   zmq_setsockopt(sock, ZMQ_CURVE_PUBLICKEY, o->client_pub,
+                                  40) ||
+                   zmq_setsockopt(sock, ZMQ_CURVE_SECRETKEY, o->client_sec, 40)
+               ? -1
+               : 0;
+}
 
 typedef struct client {
     shared *sh;
@@ -125,7 +159,7 @@ static void *client_main(void *arg)
     zmq_setsockopt(sock, ZMQ_SNDHWM, &hwm, sizeof hwm);
     zmq_setsockopt(sock, ZMQ_RCVHWM, &hwm, sizeof hwm);
     zmq_setsockopt(sock, ZMQ_RCVTIMEO, &rcvto, sizeof rcvto);
-    if (zmq_connect(sock, o->connect)) {
+    if (curve(sock, o) || zmq_connect(sock, o->connect)) {
         fprintf(stderr, "loadgen: connect: %s\n", zmq_strerror(errno));
         return NULL;
     }
@@ -231,6 +265,7 @@ static void *ingest_main(void *arg)
     int linger = 0, to = 5000;
     zmq_setsockopt(sock, ZMQ_LINGER, &linger, sizeof linger);
     zmq_setsockopt(sock, ZMQ_RCVTIMEO, &to, sizeof to);
+    curve(sock, sh->o);
     zmq_connect(sock, sh->o->connect);
     msgpack_sbuffer buf;
     msgpack_sbuffer_init(&buf);
@@ -382,8 +417,8 @@ static int run(shared *sh, long requests, int print)
 
 int main(int argc, char **argv)
 {
-    options o = {NULL, NULL, NULL, NULL, 2, 64, 3, 10, 200000, 20000, 0, 0,
-                 42};
+    options o = {.clients = 2, .window = 64, .basket = 3, .k = 10,
+                 .requests = 200000, .warmup = 20000, .seed = 42};
     for (int i = 1; i + 1 < argc; i += 2) {
         const char *a = argv[i], *v = argv[i + 1];
         if (!strcmp(a, "--connect")) o.connect = v;
@@ -399,7 +434,18 @@ int main(int argc, char **argv)
         else if (!strcmp(a, "--ingest-rate")) o.ingest_rate = atof(v);
         else if (!strcmp(a, "--plugin")) o.plugin = v;
         else if (!strcmp(a, "--customers")) o.customers_file = v;
-        else {
+        else if (!strcmp(a, "--curve-server-key")) {
+            if (read_key(v, o.server_pub)) {
+                fprintf(stderr, "loadgen: %s: not a key\n", v);
+                return 2;
+            }
+        } else if (!strcmp(a, "--curve-key")) {
+            if (read_key(v, o.client_sec) ||
+                zmq_curve_public(o.client_pub, o.client_sec)) {
+                fprintf(stderr, "loadgen: %s: not a key\n", v);
+                return 2;
+            }
+        } else {
             fprintf(stderr, "loadgen: unknown option %s\n", a);
             return 2;
         }
@@ -409,7 +455,8 @@ int main(int argc, char **argv)
         fprintf(stderr, "usage: loadgen --connect EP --items FILE [--clients C]"
                         " [--window W] [--requests N] [--rate R] [--basket B]"
                         " [--k K] [--seed S] [--ingest-rate E] [--warmup N]"
-                        " [--plugin P] [--customers FILE]\n");
+                        " [--plugin P] [--customers FILE]"
+                        " [--curve-server-key FILE --curve-key FILE]\n");
         return 2;
     }
     shared sh = {0};

@@ -19,6 +19,7 @@ int cmd_recommend(int argc, char **argv);
 int cmd_plugins(int argc, char **argv);
 int cmd_gen(int argc, char **argv);
 int cmd_snapshot(int argc, char **argv);
+int cmd_keygen(int argc, char **argv);
 int cmd_serve(int argc, char **argv);
 int cmd_query(int argc, char **argv);
 int cmd_segment(int argc, char **argv);
@@ -81,6 +82,18 @@ int cli_serve_open(const cli_data *d, const xs_datadir_config *dcfg,
                    xs_engine **e, xs_datadir **dd);
 int cli_parse_save_every(const char *arg, xs_datadir_config *cfg);
 int cli_serve_commit(void *arg, xs_error *err);
+
+/* serve_security.c: the server's keys (CLI or config file) and protected
+ * mode.  Fills cfg's curve_secret (pointing at secret), clients_dir and
+ * insecure; CLI_OK or an exit code after printing why. */
+typedef struct cli_serve_keys {
+    const char *curve_key, *clients;
+    int insecure;
+} cli_serve_keys;
+int cli_serve_security(const cli_serve_keys *k, xs_server_config *cfg,
+                       char secret[41]);
+/* 1 for loopback TCP, ipc:// and inproc:// endpoints. */
+int cli_endpoint_is_local(const char *endpoint);
 int cli_serve_save(void *arg, xs_image_info *info, xs_error *err);
 
 /* The engine configuration d asks for (--scope, --plugin-dir, ...). */
@@ -89,6 +102,13 @@ int cli_engine_config(const char *cmd, const cli_data *d,
 
 /* Reports an error as "xsell CMD: message" on stderr and returns code. */
 int cli_fail(const char *cmd, int code, const char *fmt, ...) XS_PRINTF(3, 4);
+
+/* Client data for a terminal table: s itself when it holds no control
+ * byte, else a copy in *buf (the caller frees it) with each C0 byte and DEL
+ * shown as \xNN, so an id or title cannot move the cursor, recolour or
+ * retitle the terminal; "?" when out of memory.  JSON and CSV output carry
+ * the bytes as given instead (xsell/json.h). */
+const char *cli_printable(const char *s, char **buf);
 
 /* Exit code for a library status: usage errors 2, everything else 1. */
 int cli_exit_code(int status);
@@ -119,7 +139,14 @@ typedef struct cli_plugins {
     size_t n;
     char *text; /* the config file, split in place */
     int list_from_cli;
+    const char *curve_key, *clients; /* the file's serve.curve_key and
+                                        serve.clients (serve's --curve-key
+                                        and --clients win) */
 } cli_plugins;
+
+/* Reads --config now if given and not read yet (serve needs its keys
+ * before it binds).  CLI_OK or an exit code after printing the error. */
+int cli_config_read(cli_plugins *p, const char *cmd);
 
 enum { OPT_PLUGINS = 1100, OPT_PLUGIN_OPT, OPT_CONFIG, OPT_SET };
 #define CLI_PLUGIN_OPTIONS                                                    \

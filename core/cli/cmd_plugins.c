@@ -1,7 +1,10 @@
 /*
  * cmd_plugins.c -- `xsell plugins`: what plugins the search path offers,
  * each opened (not created) to read its table; files that fail to load are
- * reported with the loader's message.
+ * reported with the loader's message.  A file the loader refuses for trust
+ * (docs/plugins.md, "Trust") is reported the same way and was never
+ * dlopen()ed: the loader checks before it loads, so listing a directory
+ * runs no code from a file it would not load for the server either.
  */
 #include <getopt.h>
 #include <string.h>
@@ -64,8 +67,10 @@ int cmd_plugins(int argc, char **argv)
                    "XSELL_PLUGIN_PATH (colon separated),\nand the default "
                    "directory (lib/xsell/plugins beside libxsell, or the build "
                    "tree's\nplugins), in that order: name, version, ABI, "
-                   "description and file.\nFiles that fail to load are "
-                   "reported on stderr and make the exit code 1.\n");
+                   "description and file.\nFiles that fail to load, or "
+                   "that are refused (group- or world-writable, or\nowned "
+                   "by another user; never loaded), are reported on stderr "
+                   "and make the\nexit code 1.\n");
             return CLI_OK;
         case 'd': dir = optarg; break;
         case 'f':

@@ -25,7 +25,11 @@ static void help(FILE *f)
             "reply as JSON.\nJSON is an object with the request's other "
             "fields; - reads it from stdin.\n\n"
             "  --connect ENDPOINT  server (default %s)\n"
-            "  --timeout-ms N      give up after N ms (default 5000)\n\n"
+            "  --timeout-ms N      give up after N ms (default 5000)\n"
+            "  --curve-server-key FILE  the server's public key (.pub): "
+            "talk CURVE\n"
+            "  --curve-key FILE    this client's secret key (.key, mode "
+            "600)\n\n"
             "examples:\n"
             "  xsell query health\n"
             "  xsell query recommend '{\"items\": [\"P000030\"], \"k\": 5, "
@@ -96,9 +100,12 @@ int cmd_query(int argc, char **argv)
     static const struct option opts[] = {
         {"connect", required_argument, NULL, 'c'},
         {"timeout-ms", required_argument, NULL, 't'},
+        {"curve-server-key", required_argument, NULL, 'S'},
+        {"curve-key", required_argument, NULL, 'K'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0}};
     const char *endpoint = XS_DEFAULT_BIND;
+    const char *server_key = NULL, *client_key = NULL;
     long timeout = 5000;
     int c;
     optind = 1;
@@ -109,6 +116,8 @@ int cmd_query(int argc, char **argv)
             help(stdout);
             return CLI_OK;
         case 'c': endpoint = optarg; break;
+        case 'S': server_key = optarg; break;
+        case 'K': client_key = optarg; break;
         case 't':
             if (cli_parse_long(optarg, 1, 3600000, &timeout))
                 return cli_fail("query", CLI_USAGE,
@@ -123,6 +132,17 @@ int cmd_query(int argc, char **argv)
     if (optind >= argc || optind + 2 < argc)
         return cli_fail("query", CLI_USAGE,
                         "want OP and at most one JSON argument (see --help)");
+    char server_pub[41], client_sec[41], client_pub[41];
+    xs_error kerr = {0};
+    if (!server_key != !client_key)
+        return cli_fail("query", CLI_USAGE, "--curve-server-key and "
+                        "--curve-key go together");
+    if (server_key && (xs_curve_key_read(server_key, 0, server_pub, &kerr) ||
+                       xs_curve_key_read(client_key, 1, client_sec, &kerr)))
+        return cli_fail("query", cli_exit_code(kerr.code), "%s", kerr.msg);
+    if (server_key && zmq_curve_public(client_pub, client_sec))
+        return cli_fail("query", CLI_USAGE, "%s: %s", client_key,
+                        zmq_strerror(errno));
     const char *op = argv[optind];
     const char *json = optind + 1 < argc ? argv[optind + 1] : NULL;
     char *stdin_json = NULL;
@@ -152,6 +172,12 @@ int cmd_query(int argc, char **argv)
     zmq_setsockopt(sock, ZMQ_LINGER, &linger, sizeof linger);
     zmq_setsockopt(sock, ZMQ_RCVTIMEO, &ms, sizeof ms);
     zmq_setsockopt(sock, ZMQ_SNDTIMEO, &ms, sizeof ms);
+    if (server_key && (zmq_setsockopt(sock, ZMQ_CURVE_SERVERKEY, server_pub, 40) ||
+                       zmq_setsockopt(sock, ZMQ_CURVE_PUBLICKEY, client_pub, 40) ||
+                       zmq_setsockopt(sock, ZMQ_CURVE_SECRETKEY, client_sec, 40))) {
+        rc = cli_fail("query", CLI_RUNTIME, "CURVE: %s", zmq_strerror(errno));
+        goto out;
+    }
     if (zmq_connect(sock, endpoint)) {
         rc = cli_fail("query", CLI_USAGE, "cannot connect to %s: %s", endpoint,
                       zmq_strerror(errno));
@@ -165,8 +191,11 @@ int cmd_query(int argc, char **argv)
     zmq_msg_t reply;
     zmq_msg_init(&reply);
     if (zmq_msg_recv(&reply, sock, 0) < 0) {
-        cli_fail("query", CLI_RUNTIME, "no reply from %s within %ld ms",
-                 endpoint, timeout);
+        cli_fail("query", CLI_RUNTIME, "no reply from %s within %ld ms%s",
+                 endpoint, timeout,
+                 server_key ? " (with CURVE, an unknown key or a wrong "
+                              "server key look like this)"
+                            : "");
         zmq_msg_close(&reply);
         goto out;
     }

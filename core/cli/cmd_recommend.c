@@ -122,15 +122,20 @@ static void print_table(const xs_engine *e, const xs_rec *recs, size_t n)
         const char *title = "";
         if (xs_catalog_get(cat, recs[i].item, &info) && info.title)
             title = info.title;
+        char *b1, *b2, *b3;
         printf("%4zu  %-24s %-24s %12.6g  %s", i + 1,
-               xs_engine_item_name(e, recs[i].item), title, recs[i].score,
-               recs[i].plugin);
+               cli_printable(xs_engine_item_name(e, recs[i].item), &b1),
+               cli_printable(title, &b2), recs[i].score, recs[i].plugin);
+        free(b1);
+        free(b2);
         for (uint32_t f = 0; f < recs[i].ev.n; f++) {
             const xs_evidence_field *ef = &recs[i].ev.f[f];
-            if (ef->text)
-                printf("  %s=%s", ef->key, ef->text);
-            else
+            if (ef->text) {
+                printf("  %s=%s", ef->key, cli_printable(ef->text, &b3));
+                free(b3);
+            } else {
                 printf("  %s=%.6g", ef->key, ef->value);
+            }
         }
         putchar('\n');
     }

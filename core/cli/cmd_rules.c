@@ -132,10 +132,13 @@ int cmd_rules(int argc, char **argv)
                "confidence", "lift", "count");
         for (size_t i = 0; i < n_rules; i++) {
             const xs_rule *r = &rules[i];
+            char *b1, *b2; /* client ids: no control byte to the tty */
             printf("%-28s %-28s %10.6f %10.6f %8.4f %7u\n",
-                   xs_engine_item_name(e, r->lhs),
-                   xs_engine_item_name(e, r->rhs), r->support, r->confidence,
-                   r->lift, r->count);
+                   cli_printable(xs_engine_item_name(e, r->lhs), &b1),
+                   cli_printable(xs_engine_item_name(e, r->rhs), &b2),
+                   r->support, r->confidence, r->lift, r->count);
+            free(b1);
+            free(b2);
         }
         fprintf(stderr, "%zu rules over %llu transactions\n", n_rules,
                 (unsigned long long)n);

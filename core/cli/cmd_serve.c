@@ -10,8 +10,9 @@
  * serving, the server is asked to stop (it drains, see xsell/server.h);
  * while loading, the loader's progress callback sees the stop and ends the
  * load with an error, and a load still running a second later (a phase
- * with no progress callback) is ended by _exit(1).  SIGHUP, SIGUSR1,
- * SIGUSR2: a line on stderr, nothing else.  SIGPIPE is ignored.  The
+ * with no progress callback) is ended by _exit(1).  SIGHUP: with CURVE,
+ * the clients directory is read again; otherwise, like SIGUSR1 and
+ * SIGUSR2, a line on stderr, nothing else.  SIGPIPE is ignored.  The
  * thread's own wake-up at the end is a SIGUSR2 sent after setting `done`,
  * so an outside SIGUSR2 never ends it.
  */
@@ -67,7 +68,14 @@ static void help(FILE *f)
             "                      (both may be given); SIGTERM and the "
             "save op always do\n"
             "  --recover           start despite a damaged log, keeping what "
-            "reads\n\n%s\n%s",
+            "reads\n"
+            "  --curve-key FILE    the server's CURVE secret key (xsell "
+            "keygen); with\n"
+            "  --clients DIR       only keys in DIR/read (read ops) and "
+            "DIR/write (every op)\n"
+            "                      get in; SIGHUP reads DIR again\n"
+            "  --insecure          serve beyond loopback without keys "
+            "(refused otherwise)\n\n%s\n%s",
             XS_DEFAULT_BIND, XS_DEFAULT_MAX_MSG, CLI_PLUGIN_HELP,
             CLI_DATA_HELP);
 }
@@ -117,6 +125,23 @@ static void stop_loading(sig_waiter *w, int sig)
     _exit(CLI_RUNTIME);
 }
 
+/* SIGHUP with CURVE: the clients directory again.  0 without CURVE. */
+static int reload(sig_waiter *w)
+{
+    xs_error err = {0};
+    uint32_t nr = 0, nw = 0;
+    int rc = xs_server_reload_clients(w->srv, &nr, &nw, &err);
+    if (rc == XS_ERR_USAGE && strstr(err.msg, "no CURVE key"))
+        return 0;
+    if (rc)
+        fprintf(stderr, "xsell serve: SIGHUP: clients not reloaded (the old "
+                "keys stay): %s\n", err.msg);
+    else
+        fprintf(stderr, "xsell serve: SIGHUP: clients reloaded: %u read, %u "
+                "write keys\n", nr, nw);
+    return 1;
+}
+
 static void *wait_signal(void *arg)
 {
     sig_waiter *w = arg;
@@ -132,6 +157,8 @@ static void *wait_signal(void *arg)
             xs_server_stop(w->srv); /* kept until run if not serving yet */
             if (!atomic_load(&w->serving))
                 stop_loading(w, sig);
+        } else if (sig == SIGHUP && reload(w)) {
+            continue; /* the clients directory was read again */
         } else {
             fprintf(stderr, "xsell serve: %s ignored (SIGINT or SIGTERM "
                     "stops the server)\n", sig_name(sig));
@@ -182,7 +209,7 @@ int cmd_serve(int argc, char **argv)
 {
     enum { O_BIND = OPT_FIRST_FREE, O_THREADS, O_DEFAULT_PLUGIN, O_PORT_FILE,
            O_MAX_MSG, O_BLEND_THREADS, O_DATA_DIR, O_FSYNC, O_SAVE_EVERY,
-           O_RECOVER, O_DRAIN };
+           O_RECOVER, O_DRAIN, O_CURVE_KEY, O_CLIENTS, O_INSECURE };
     static const struct option opts[] = {
         CLI_DATA_OPTIONS,
         CLI_PLUGIN_OPTIONS,
@@ -197,6 +224,9 @@ int cmd_serve(int argc, char **argv)
         {"save-every", required_argument, NULL, O_SAVE_EVERY},
         {"recover", no_argument, NULL, O_RECOVER},
         {"drain", required_argument, NULL, O_DRAIN},
+        {"curve-key", required_argument, NULL, O_CURVE_KEY},
+        {"clients", required_argument, NULL, O_CLIENTS},
+        {"insecure", no_argument, NULL, O_INSECURE},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0}};
     cli_data d = {0};
@@ -204,6 +234,8 @@ int cmd_serve(int argc, char **argv)
     const char *port_file = NULL, *default_plugin = NULL;
     cli_plugins pl = {0};
     xs_datadir_config dcfg = {0};
+    cli_serve_keys keys = {0};
+    char secret[41];
     long v;
     int c, taken, rc;
     optind = 1;
@@ -243,6 +275,9 @@ int cmd_serve(int argc, char **argv)
             cfg.max_msg = v;
             break;
         case O_DATA_DIR: dcfg.dir = optarg; break;
+        case O_CURVE_KEY: keys.curve_key = optarg; break;
+        case O_CLIENTS: keys.clients = optarg; break;
+        case O_INSECURE: keys.insecure = 1; break;
         case O_RECOVER: dcfg.recover = 1; break;
         case O_DRAIN: {
             double dv;
@@ -290,6 +325,17 @@ int cmd_serve(int argc, char **argv)
     pthread_sigmask(SIG_BLOCK, &waiter.set, NULL);
     signal(SIGPIPE, SIG_IGN);
 
+    /* the keys (the config file may name them) and protected mode */
+    if ((rc = cli_config_read(&pl, "serve"))) {
+        cli_plugins_free(&pl);
+        return rc;
+    }
+    keys.curve_key = keys.curve_key ? keys.curve_key : pl.curve_key;
+    keys.clients = keys.clients ? keys.clients : pl.clients;
+    if ((rc = cli_serve_security(&keys, &cfg, secret))) {
+        cli_plugins_free(&pl);
+        return rc;
+    }
     xs_engine *e = NULL;
     xs_datadir *dd = NULL;
     xs_error err = {0};

@@ -40,6 +40,7 @@ static const command commands[] = {
     {"segment", cmd_segment, "RFM scores and customer segments, with a report"},
     {"gen", cmd_gen, "write a synthetic store (catalog and events)"},
     {"snapshot", cmd_snapshot, "show what a server's data dir holds"},
+    {"keygen", cmd_keygen, "make a CURVE key pair for a server or client"},
     {"version", cmd_version, "print the version"},
 };
 

@@ -11,6 +11,33 @@
 
 #include "cli/cli.h"
 
+const char *cli_printable(const char *s, char **buf)
+{
+    static const char hex[] = "0123456789abcdef";
+    size_t n = 0, ctl = 0;
+    for (; s[n]; n++)
+        ctl += (unsigned char)s[n] < 0x20 || s[n] == 0x7f;
+    *buf = NULL;
+    if (!ctl)
+        return s;
+    char *w = malloc(n + 3 * ctl + 1);
+    if (!w)
+        return "?";
+    *buf = w;
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+        if (*p < 0x20 || *p == 0x7f) {
+            *w++ = '\\';
+            *w++ = 'x';
+            *w++ = hex[*p >> 4];
+            *w++ = hex[*p & 15];
+        } else {
+            *w++ = (char)*p;
+        }
+    }
+    *w = '\0';
+    return *buf;
+}
+
 int cli_fail(const char *cmd, int code, const char *fmt, ...)
 {
     va_list ap;

@@ -155,6 +155,11 @@ static int read_config(cli_plugins *p, const char *cmd)
                 p->list = value;
             continue;
         }
+        if (!strcmp(key, "serve.curve_key") || !strcmp(key, "serve.clients")) {
+            *(key[6] == 'c' && key[7] == 'u' ? &p->curve_key : &p->clients) =
+                value;
+            continue;
+        }
         char *dot = strchr(key, '.');
         if (!dot || dot == key || !dot[1])
             return cli_fail(cmd, CLI_USAGE, "%s:%zu: want NAME.KEY = VALUE, "
@@ -167,6 +172,11 @@ static int read_config(cli_plugins *p, const char *cmd)
         if (push(p, cmd, cli_plugin[i], cli_opt[i].key, cli_opt[i].value, 0))
             return CLI_USAGE;
     return CLI_OK;
+}
+
+int cli_config_read(cli_plugins *p, const char *cmd)
+{
+    return p->config && !p->text ? read_config(p, cmd) : CLI_OK;
 }
 
 int cli_plugins_load(cli_plugins *p, const char *cmd, const cli_data *d,

@@ -9,17 +9,35 @@
  * the build tree's plugins when it is the build tree's library, else
  * LIBDIR/xsell/plugins beside it, so an installed tree finds its plugins
  * under whatever prefix it was installed or moved to.
+ *
+ * Trust (docs/plugins.md, "Trust"): a plugin runs with xsell's privileges
+ * from the moment dlopen() runs its constructors, so before that the file
+ * and every directory above it must be owned by root or the effective user
+ * and writable by their owner alone.  The file is opened (O_NONBLOCK, so a
+ * FIFO cannot hang us) and checked with fstat(); its canonical path
+ * (realpath) must still name that same file; the directory holding it may
+ * not be group- or world-writable at all, the directories above it only
+ * when sticky (like /tmp: others may add entries there but not rename
+ * ours).  Then the canonical path is dlopen()ed: every component of it was
+ * just checked, so only root or the user themselves could swap the file
+ * between the check and the load -- the race that remains is one with
+ * ourselves.  (dlopen of /proc/self/fd/N would close even that, but leaves
+ * the object named by a dead descriptor for debuggers and sanitizers.)
+ * Relative XSELL_PLUGIN_PATH entries are refused; a relative --plugin-dir
+ * is made absolute once, when the path is built.
  */
 #define _GNU_SOURCE /* dladdr */
 #include <ctype.h>
 #include <dirent.h>
 #include <dlfcn.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "xsell/loader.h"
 
@@ -49,15 +67,110 @@ static int valid_name(const char *s)
     return n <= 32;
 }
 
+/* ---- trust --------------------------------------------------------------- */
+
+#define XS_TRUST_HINT \
+    " (a plugin runs with xsell's privileges; see \"Trust\" in docs/plugins.md)"
+
+/* 0 when st is owned by root or the effective user and writable by its
+ * owner alone (group or world write allowed when sticky_ok and the sticky
+ * bit is set); else 1 with the reason in why. */
+static int untrusted(const struct stat *st, int sticky_ok, char *why,
+                     size_t len)
+{
+    uid_t me = geteuid();
+    int sticky = sticky_ok && (st->st_mode & S_ISVTX);
+    if (st->st_uid != 0 && st->st_uid != me)
+        snprintf(why, len, "owned by uid %lu (only root and uid %lu are "
+                 "trusted)", (unsigned long)st->st_uid, (unsigned long)me);
+    else if ((st->st_mode & S_IWOTH) && !sticky)
+        snprintf(why, len, "world-writable");
+    else if ((st->st_mode & S_IWGRP) && !sticky)
+        snprintf(why, len, "group-writable");
+    else
+        return 0;
+    return 1;
+}
+
+/* Checks every directory of the canonical path canon (the file's own
+ * strictly, those above it allowing the sticky bit) up to "/". */
+static int check_dirs(const char *path, const char *canon, xs_error *err)
+{
+    char dir[4096], why[128];
+    if ((size_t)snprintf(dir, sizeof dir, "%s", canon) >= sizeof dir)
+        return xs_error_set(err, XS_ERR_PLUGIN, "plugin %s: path too long",
+                            path);
+    for (int own = 1;; own = 0) {
+        char *slash = strrchr(dir, '/');
+        if (!slash)
+            return XS_OK;
+        slash[slash == dir] = '\0'; /* "/x" -> "/" */
+        struct stat st;
+        if (stat(dir, &st) != 0)
+            return xs_error_set(err, XS_ERR_PLUGIN, "plugin %s: %s: %s", path,
+                                dir, strerror(errno));
+        if (untrusted(&st, !own, why, sizeof why))
+            return xs_error_set(err, XS_ERR_PLUGIN,
+                                "plugin %s: refused: directory %s is %s"
+                                XS_TRUST_HINT, path, dir, why);
+        if (!strcmp(dir, "/"))
+            return XS_OK;
+    }
+}
+
+/* The trust checks on path (see the top of the file); on success *canon is
+ * the canonical path to dlopen (owned by the caller). */
+static int check_trust(const char *path, char **canon, xs_error *err)
+{
+    *canon = NULL;
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+    if (fd < 0)
+        return xs_error_set(err, XS_ERR_PLUGIN, "plugin %s: %s", path,
+                            strerror(errno));
+    struct stat st, again;
+    char why[128];
+    int bad = fstat(fd, &st);
+    close(fd);
+    if (bad)
+        return xs_error_set(err, XS_ERR_PLUGIN, "plugin %s: %s", path,
+                            strerror(errno));
+    if (!S_ISREG(st.st_mode))
+        return xs_error_set(err, XS_ERR_PLUGIN,
+                            "plugin %s: not a regular file", path);
+    if (untrusted(&st, 0, why, sizeof why))
+        return xs_error_set(err, XS_ERR_PLUGIN,
+                            "plugin %s: refused: the file is %s" XS_TRUST_HINT,
+                            path, why);
+    char *c = realpath(path, NULL);
+    if (!c)
+        return xs_error_set(err, errno == ENOMEM ? XS_ERR_NOMEM : XS_ERR_PLUGIN,
+                            "plugin %s: %s", path, strerror(errno));
+    if (stat(c, &again) != 0 || again.st_dev != st.st_dev ||
+        again.st_ino != st.st_ino) {
+        free(c);
+        return xs_error_set(err, XS_ERR_PLUGIN,
+                            "plugin %s: refused: the file changed while it "
+                            "was checked", path);
+    }
+    int rc = check_dirs(path, c, err);
+    if (rc) {
+        free(c);
+        return rc;
+    }
+    *canon = c;
+    return XS_OK;
+}
+
 int xs_plugin_so_open(const char *path, xs_plugin_so *so, xs_error *err)
 {
     memset(so, 0, sizeof *so);
-    struct stat st;
-    if (stat(path, &st) != 0)
-        return xs_error_set(err, XS_ERR_PLUGIN, "plugin %s: %s", path,
-                            strerror(errno));
+    char *canon;
+    int rc = check_trust(path, &canon, err);
+    if (rc)
+        return rc;
     dlerror();
-    void *h = dlopen(path, RTLD_NOW | RTLD_LOCAL);
+    void *h = dlopen(canon, RTLD_NOW | RTLD_LOCAL);
+    free(canon);
     if (!h) {
         const char *e = dlerror();
         return xs_error_set(err, XS_ERR_PLUGIN, "plugin %s: cannot load: %s",
@@ -183,12 +296,37 @@ int xs_plugin_path_init(xs_plugin_path *pp, const char *plugin_dir,
 {
     memset(pp, 0, sizeof *pp);
     int bad = 0;
-    if (plugin_dir)
+    if (plugin_dir && *plugin_dir && plugin_dir[0] != '/') {
+        /* relative: absolute from here on, whatever the process does to its
+         * working directory later */
+        char *abs = realpath(plugin_dir, NULL), cwd[4096];
+        if (!abs && getcwd(cwd, sizeof cwd)) {
+            size_t len = strlen(cwd) + strlen(plugin_dir) + 2;
+            if ((abs = malloc(len)))
+                snprintf(abs, len, "%s/%s", cwd, plugin_dir);
+        }
+        if (!abs)
+            return xs_error_set(err, XS_ERR_USAGE,
+                                "plugin directory %s: cannot make it "
+                                "absolute: %s", plugin_dir, strerror(errno));
+        bad |= add_dir(pp, abs, strlen(abs));
+        free(abs);
+    } else if (plugin_dir) {
         bad |= add_dir(pp, plugin_dir, strlen(plugin_dir));
+    }
     const char *env = getenv("XSELL_PLUGIN_PATH");
     while (env && *env) {
         const char *colon = strchr(env, ':');
         size_t len = colon ? (size_t)(colon - env) : strlen(env);
+        if (len && env[0] != '/') {
+            xs_plugin_path_free(pp);
+            return xs_error_set(err, XS_ERR_USAGE,
+                                "XSELL_PLUGIN_PATH: '%.*s' is relative; its "
+                                "entries must be absolute directories (a "
+                                "relative one would load plugins from "
+                                "wherever xsell is started)",
+                                (int)(len > 200 ? 200 : len), env);
+        }
         bad |= add_dir(pp, env, len);
         env = colon ? colon + 1 : NULL;
     }

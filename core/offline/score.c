@@ -68,56 +68,19 @@ static void put(sbuf *b, const char *s, size_t n)
     b->len += n;
 }
 
-/* Worst-case bytes of s as a CSV field or a JSON string. */
-static size_t csv_len(size_t n) { return 2 * n + 2; }
-static size_t json_len(size_t n) { return 6 * n + 2; }
+/* Worst-case bytes of s as a CSV field or a JSON string (json.h: the one
+ * escaper of client strings, shared with the CLI). */
+static size_t csv_len(size_t n) { return XS_CSV_ESCAPED_MAX(n); }
+static size_t json_len(size_t n) { return XS_JSON_ESCAPED_MAX(n); }
 
 static void put_csv(sbuf *b, const char *s, size_t n)
 {
-    if (!memchr(s, ',', n) && !memchr(s, '"', n) && !memchr(s, '\n', n) &&
-        !memchr(s, '\r', n)) {
-        put(b, s, n);
-        return;
-    }
-    b->p[b->len++] = '"';
-    for (size_t i = 0; i < n; i++) {
-        if (s[i] == '"')
-            b->p[b->len++] = '"';
-        b->p[b->len++] = s[i];
-    }
-    b->p[b->len++] = '"';
+    b->len += xs_csv_escape(b->p + b->len, s, n);
 }
 
 static void put_json(sbuf *b, const char *s, size_t n)
 {
-    static const char hex[] = "0123456789abcdef";
-    char *w = b->p + b->len;
-    *w++ = '"';
-    for (size_t i = 0; i < n; i++) {
-        unsigned char c = (unsigned char)s[i];
-        if (c == '"' || c == '\\') {
-            *w++ = '\\';
-            *w++ = (char)c;
-        } else if (c == '\n') {
-            *w++ = '\\';
-            *w++ = 'n';
-        } else if (c == '\r') {
-            *w++ = '\\';
-            *w++ = 'r';
-        } else if (c == '\t') {
-            *w++ = '\\';
-            *w++ = 't';
-        } else if (c < 0x20) {
-            memcpy(w, "\\u00", 4);
-            w[4] = hex[c >> 4];
-            w[5] = hex[c & 15];
-            w += 6;
-        } else {
-            *w++ = (char)c;
-        }
-    }
-    *w++ = '"';
-    b->len = (size_t)(w - b->p);
+    b->len += xs_json_escape(b->p + b->len, s, n);
 }
 
 typedef struct slot {

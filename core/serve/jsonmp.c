@@ -339,21 +339,6 @@ int xs_json_to_msgpack(const char *text, size_t len, msgpack_sbuffer *out,
 
 /* ---- msgpack -> JSON ------------------------------------------------------ */
 
-static void json_bytes(FILE *f, const char *s, size_t n)
-{
-    putc('"', f);
-    for (size_t i = 0; i < n; i++) {
-        unsigned char c = (unsigned char)s[i];
-        if (c == '"' || c == '\\')
-            fprintf(f, "\\%c", c);
-        else if (c < 0x20)
-            fprintf(f, "\\u%04x", c);
-        else
-            putc(c, f);
-    }
-    putc('"', f);
-}
-
 static int to_json(xs_mp *m, FILE *f, int depth, int as_key)
 {
     if (depth > MAX_DEPTH)
@@ -402,7 +387,7 @@ static int to_json(xs_mp *m, FILE *f, int depth, int as_key)
     case XS_MP_STR:
         if (xs_mp_read_str(m, &s, &n))
             return -1;
-        json_bytes(f, s, n);
+        xs_json_bytes(f, s, n); /* client data: as given, escaped */
         return 0;
     case XS_MP_ARRAY:
         if (as_key || xs_mp_read_array(m, &n))

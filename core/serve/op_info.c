@@ -5,6 +5,7 @@
  */
 #include <stdio.h>
 
+#include "serve/auth.h"
 #include "serve/wire.h"
 
 static size_t rss_bytes(void)
@@ -28,7 +29,7 @@ int xs_op_stats(xs_protocol *p)
     xs_engine_info_get(p->sh->engine, &info);
     xs_engine_read_unlock(p->sh->engine);
     msgpack_packer *pk = &p->pk;
-    xs_wire_head(p, 11, 1);
+    xs_wire_head(p, 12, 1);
     xs_wire_pack_str(pk, "uptime_s");
     msgpack_pack_double(pk, xs_now() - p->sh->started);
     xs_wire_pack_str(pk, "requests");
@@ -102,6 +103,16 @@ int xs_op_stats(xs_protocol *p)
         xs_wire_pack_str(pk, "dropped");
         msgpack_pack_uint64(pk, xs_engine_plugin_dropped(e, i));
     }
+    xs_wire_pack_str(pk, "security");
+    msgpack_pack_map(pk, 4);
+    xs_wire_pack_str(pk, "curve");
+    (p->sh->curve ? msgpack_pack_true : msgpack_pack_false)(pk);
+    xs_wire_pack_str(pk, "insecure");
+    (p->sh->insecure ? msgpack_pack_true : msgpack_pack_false)(pk);
+    xs_wire_pack_str(pk, "refused_handshakes");
+    msgpack_pack_uint64(pk, xs_auth_refused(p->sh->auth));
+    xs_wire_pack_str(pk, "forbidden");
+    msgpack_pack_uint64(pk, atomic_load((_Atomic uint64_t *)&p->sh->forbidden));
     return 0;
 }
 

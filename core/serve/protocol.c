@@ -17,6 +17,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "serve/auth.h"
 #include "serve/wire.h"
 
 double xs_now(void)
@@ -117,7 +118,7 @@ static int parse_request(xs_protocol *p, const void *req, size_t len, int *op)
     if (*op == XS_OP_INVALID)
         return xs_wire_fail(p, "unknown_op",
                             "unknown op '%.*s' (recommend, ingest, "
-                            "catalog, rules, stats, health, plugins)",
+                            "catalog, rules, stats, health, plugins, save)",
                             (int)(slen < 40 ? slen : 40), s);
     return 0;
 }
@@ -141,13 +142,25 @@ static int (*const handlers[XS_OP_COUNT])(xs_protocol *p) = {
     [XS_OP_CATALOG] = xs_op_catalog,     [XS_OP_SAVE] = xs_op_save,
 };
 
+/* The ops a read key may not use. */
+static int writes(int op)
+{
+    return op == XS_OP_INGEST || op == XS_OP_CATALOG || op == XS_OP_SAVE;
+}
+
 int xs_protocol_handle(xs_protocol *p, const void *req, size_t len,
-                       const char **reply, size_t *reply_len, int *failed)
+                       int role, const char **reply, size_t *reply_len,
+                       int *failed)
 {
     int op;
     msgpack_sbuffer_clear(&p->buf);
     int rc = parse_request(p, req, len, &op);
-    if (rc == 0)
+    if (rc == 0 && role != XS_ROLE_WRITE && writes(op)) {
+        atomic_fetch_add((_Atomic uint64_t *)&p->sh->forbidden, 1);
+        rc = xs_wire_fail(p, "forbidden", "%s needs a write key (this "
+                          "client's key is in the clients directory's read/)",
+                          xs_op_name(op));
+    } else if (rc == 0)
         rc = op >= 0 && op < XS_OP_COUNT && handlers[op]
                  ? handlers[op](p)
                  : xs_wire_fail(p, "unknown_op", "unknown op");

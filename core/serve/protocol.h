@@ -9,6 +9,7 @@
 #ifndef XS_PROTOCOL_H
 #define XS_PROTOCOL_H
 
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -30,6 +31,10 @@ typedef struct xs_protocol_shared {
     int (*commit)(void *arg, xs_error *err); /* NULL: no data dir */
     int (*save)(void *arg, xs_image_info *info, xs_error *err);
     void *persist_arg;
+    /* authentication, for `stats` and the role check */
+    int curve, insecure;
+    struct xs_auth *auth;          /* NULL without CURVE */
+    _Atomic uint64_t forbidden;    /* requests refused for their role */
 } xs_protocol_shared;
 
 typedef struct xs_protocol xs_protocol;
@@ -37,11 +42,13 @@ typedef struct xs_protocol xs_protocol;
 xs_protocol *xs_protocol_new(const xs_protocol_shared *sh);
 void xs_protocol_free(xs_protocol *p);
 
-/* Handles one request.  *reply points at the reply (owned by p, valid until
+/* Handles one request from a client of the given role (serve/auth.h:
+ * a read role gets `forbidden` for the ops that write).  *reply points at the reply (owned by p, valid until
  * the next call).  Returns the op (XS_OP_INVALID when unreadable) and sets
  * *failed when the reply is an error. */
 int xs_protocol_handle(xs_protocol *p, const void *req, size_t len,
-                       const char **reply, size_t *reply_len, int *failed);
+                       int role, const char **reply, size_t *reply_len,
+                       int *failed);
 
 /* An error reply without a request (transport-level problems such as a
  * multi-frame message). */

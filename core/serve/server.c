@@ -57,6 +57,7 @@
 
 #include <zmq.h>
 
+#include "serve/auth.h"
 #include "serve/protocol.h"
 #include "serve/stats.h"
 #include "xsell/server.h"
@@ -111,6 +112,7 @@ struct xs_server {
     slot *slots;              /* n_slots; free ones listed in free_slots */
     uint32_t *free_slots, n_free, n_slots;
     atomic_int expired;       /* the drain limit passed */
+    xs_auth *auth;            /* the ZAP handler; NULL without CURVE */
     parked *park;             /* n_park replies, oldest first */
     uint32_t n_park;
     size_t park_bytes;
@@ -165,6 +167,26 @@ xs_server *xs_server_new(xs_engine *e, const xs_server_config *cfg,
                    sizeof s->max_msg);
     zmq_setsockopt(s->frontend, ZMQ_SNDHWM, &sndhwm, sizeof sndhwm);
     zmq_setsockopt(s->frontend, ZMQ_RCVHWM, &rcvhwm, sizeof rcvhwm);
+    if (cfg && cfg->curve_secret) { /* before bind: no plain connection */
+        int on = 1;
+        if (!cfg->clients_dir) {
+            xs_error_set(err, XS_ERR_USAGE, "a CURVE key needs a clients "
+                         "directory (--clients DIR)");
+            goto fail;
+        }
+        if (xs_auth_start(s->ctx, cfg->clients_dir, &s->auth, err))
+            goto fail;
+        if (zmq_setsockopt(s->frontend, ZMQ_CURVE_SERVER, &on, sizeof on) ||
+            zmq_setsockopt(s->frontend, ZMQ_CURVE_SECRETKEY,
+                           cfg->curve_secret, 40) ||
+            zmq_setsockopt(s->frontend, ZMQ_ZAP_DOMAIN, "xsell", 5)) {
+            zfail(err, "CURVE");
+            goto fail;
+        }
+        s->shared.curve = 1;
+        s->shared.auth = s->auth;
+    }
+    s->shared.insecure = cfg && cfg->insecure;
     if (zmq_bind(s->frontend, bind)) {
         xs_error_set(err, XS_ERR_IO, "cannot bind %s: %s", bind,
                      zmq_strerror(errno));
@@ -243,6 +265,15 @@ int xs_server_attach(xs_server *s, xs_engine *e, const xs_server_config *cfg,
     }
     s->engine = e;
     return XS_OK;
+}
+
+int xs_server_reload_clients(xs_server *s, uint32_t *n_read,
+                             uint32_t *n_write, xs_error *err)
+{
+    if (!s->auth)
+        return xs_error_set(err, XS_ERR_USAGE, "the server has no CURVE "
+                            "key: no clients to reload");
+    return xs_auth_reload(s->auth, n_read, n_write, err);
 }
 
 const char *xs_server_endpoint(const xs_server *s)
@@ -442,7 +473,8 @@ static int serve_direct(worker *w, void *sock, int flags)
     int request = message_env(&m, &env);
     if (request)
         op = xs_protocol_handle(w->proto, zmq_msg_data(&m.f[env]),
-                                zmq_msg_size(&m.f[env]), &reply, &reply_len,
+                                zmq_msg_size(&m.f[env]),
+                                xs_auth_role(&m.f[env]), &reply, &reply_len,
                                 &failed);
     else
         refuse_shape(w->srv, w->proto, &m, env, &reply, &reply_len);
@@ -510,9 +542,12 @@ static void *worker_main(void *arg)
             const char *reply;
             size_t len;
             int failed;
+            uint32_t tag[3] = {0, 0, XS_ROLE_READ};
+            if (zmq_msg_size(&m.f[0]) == sizeof tag)
+                memcpy(tag, zmq_msg_data(&m.f[0]), sizeof tag);
             int op = xs_protocol_handle(w->proto, zmq_msg_data(&m.f[1]),
-                                        zmq_msg_size(&m.f[1]), &reply, &len,
-                                        &failed);
+                                        zmq_msg_size(&m.f[1]), (int)tag[2],
+                                        &reply, &len, &failed);
             if (zmq_msg_send(&m.f[0], sock, ZMQ_SNDMORE) >= 0) /* the tag */
                 zmq_send(sock, reply, len, 0);
             xs_stats_record(&w->stats, op, failed,
@@ -565,7 +600,8 @@ static int proxy_take(xs_server *s)
     zmq_msg_move(&sl->ident, &m.f[0]);
     zmq_msg_init(&sl->payload);
     zmq_msg_copy(&sl->payload, &m.f[env]);
-    uint32_t tag[2] = {i, sl->gen};
+    /* the role is read here: a message's properties stay on this side */
+    uint32_t tag[3] = {i, sl->gen, (uint32_t)xs_auth_role(&m.f[env])};
     rc = zmq_send(s->backend, tag, sizeof tag, ZMQ_SNDMORE) < 0 ||
                  zmq_msg_send(&m.f[env], s->backend, 0) < 0
              ? -1
@@ -585,7 +621,7 @@ static int proxy_reply(xs_server *s)
     int rc = take_message(s->backend, &m, ZMQ_DONTWAIT);
     if (rc <= 0)
         return rc == 0 ? 1 : -1;
-    uint32_t tag[2];
+    uint32_t tag[3];
     if (m.frames == 2 && zmq_msg_size(&m.f[0]) == sizeof tag) {
         memcpy(tag, zmq_msg_data(&m.f[0]), sizeof tag);
         slot *sl = tag[0] < s->n_slots ? &s->slots[tag[0]] : NULL;
@@ -707,6 +743,7 @@ void xs_server_free(xs_server *s)
         zmq_close(s->backend);
     if (s->ctx)
         zmq_ctx_shutdown(s->ctx); /* wakes the workers with ETERM */
+    xs_auth_stop(s->auth);        /* and the ZAP handler */
     for (int i = 0; s->workers && i < s->threads; i++)
         if (s->workers[i].started)
             pthread_join(s->workers[i].tid, NULL);

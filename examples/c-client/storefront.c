@@ -12,10 +12,15 @@
  * replies read with msgpack_unpack_next.
  *
  *   storefront [--connect ENDPOINT] [--catalog FILE] [--product ID] [--k N]
- *              [--timeout-ms N]
+ *              [--timeout-ms N] [--curve-server-key FILE --curve-key FILE]
  *
- * Exit status: 0 ok, 1 an error reply, no reply in time or a bad catalog,
- * 2 usage error.
+ * With --curve-server-key (the server's .pub) and --curve-key (this client's
+ * .key, from `xsell keygen`) the client talks CURVE to a server started with
+ * `xsell serve --curve-key server.key --clients DIR`; this client's .pub must
+ * be in DIR/write, since the checkout ingests.
+ *
+ * Exit status: 0 ok, 1 an error reply, no reply in time, a bad catalog or a
+ * bad key file, 2 usage error.
  */
 #define _POSIX_C_SOURCE 200809L /* getline, strdup */
 
@@ -26,6 +31,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <msgpack.h>
@@ -42,7 +48,13 @@ typedef struct {
     void *ctx, *sock;
     const char *endpoint;
     int timeout_ms;
+    bool curve;
 } xs_client;
+
+/* CURVE keys, each 40 characters of Z85 text and a NUL. */
+typedef struct {
+    char server_public[41], public[41], secret[41];
+} xs_curve_keys;
 
 /* A reply: `root` is a map whose strings point into `frame`, so both live
  * until xs_reply_free. */
@@ -62,16 +74,74 @@ static void xs_client_close(xs_client *c)
     c->sock = c->ctx = NULL;
 }
 
-static int xs_client_open(xs_client *c, const char *endpoint, int timeout_ms)
+/* Reads a CURVE key file as `xsell keygen` writes it (one line of 40 Z85
+ * characters) into z85.  A secret key that group or others may read is
+ * refused, as xsell refuses its own.  0, or -1 reported on stderr. */
+static int curve_key_read(const char *path, bool secret, char z85[41])
+{
+    FILE *f = fopen(path, "r");
+    if (!f) {
+        fprintf(stderr, "storefront: %s: %s\n", path, strerror(errno));
+        return -1;
+    }
+    struct stat st;
+    char buf[128], why[96] = "";
+    uint8_t bin[32];
+    if (fstat(fileno(f), &st) != 0)
+        snprintf(why, sizeof why, "%s", strerror(errno));
+    else if (secret && (st.st_mode & 077))
+        snprintf(why, sizeof why, "a secret key others may read (mode %03o; chmod 600 it)",
+                 (unsigned)(st.st_mode & 0777));
+    else if (!fgets(buf, sizeof buf, f))
+        snprintf(why, sizeof why, "%s", ferror(f) ? strerror(errno) : "empty file");
+    fclose(f);
+    if (!*why) {
+        size_t n = strlen(buf);
+        while (n > 0 && strchr(" \t\r\n", buf[n - 1]))
+            buf[--n] = '\0';
+        if (n != 40 || !zmq_z85_decode(bin, buf))
+            snprintf(why, sizeof why, "not a CURVE key (want 40 characters of Z85 text, "
+                                      "as `xsell keygen` writes)");
+    }
+    if (*why) {
+        fprintf(stderr, "storefront: %s: %s\n", path, why);
+        return -1;
+    }
+    memcpy(z85, buf, 41);
+    return 0;
+}
+
+/* The keys for --curve-server-key and --curve-key, this client's public key
+ * derived from its secret one.  0, or -1 reported on stderr. */
+static int curve_keys_load(xs_curve_keys *k, const char *server_key, const char *client_key)
+{
+    if (curve_key_read(server_key, false, k->server_public) ||
+        curve_key_read(client_key, true, k->secret))
+        return -1;
+    if (zmq_curve_public(k->public, k->secret) != 0) {
+        fprintf(stderr, "storefront: %s: %s\n", client_key, zmq_strerror(errno));
+        return -1;
+    }
+    return 0;
+}
+
+/* Connects a REQ socket to endpoint; with keys (else NULL), over CURVE. */
+static int xs_client_open(xs_client *c, const char *endpoint, int timeout_ms,
+                          const xs_curve_keys *keys)
 {
     int linger = 0;
     c->endpoint = endpoint;
     c->timeout_ms = timeout_ms;
+    c->curve = keys != NULL;
     c->sock = NULL;
+    /* The keys go in before connect: the handshake starts there. */
     if (!(c->ctx = zmq_ctx_new()) || !(c->sock = zmq_socket(c->ctx, ZMQ_REQ)) ||
         zmq_setsockopt(c->sock, ZMQ_LINGER, &linger, sizeof linger) ||
         zmq_setsockopt(c->sock, ZMQ_RCVTIMEO, &timeout_ms, sizeof timeout_ms) ||
         zmq_setsockopt(c->sock, ZMQ_SNDTIMEO, &timeout_ms, sizeof timeout_ms) ||
+        (keys && (zmq_setsockopt(c->sock, ZMQ_CURVE_SERVERKEY, keys->server_public, 40) ||
+                  zmq_setsockopt(c->sock, ZMQ_CURVE_PUBLICKEY, keys->public, 40) ||
+                  zmq_setsockopt(c->sock, ZMQ_CURVE_SECRETKEY, keys->secret, 40))) ||
         zmq_connect(c->sock, endpoint)) {
         fprintf(stderr, "storefront: %s: %s\n", endpoint, zmq_strerror(errno));
         xs_client_close(c);
@@ -137,8 +207,11 @@ static int xs_request(xs_client *c, const msgpack_sbuffer *req, xs_reply *r)
         return -1;
     if (zmq_msg_recv(&r->frame, c->sock, 0) < 0) {
         if (errno == EAGAIN)
-            fprintf(stderr, "storefront: timeout: no reply from %s within %d ms\n",
-                    c->endpoint, c->timeout_ms);
+            fprintf(stderr, "storefront: timeout: no reply from %s within %d ms%s\n",
+                    c->endpoint, c->timeout_ms,
+                    c->curve ? " (with CURVE, an unknown key or a wrong server key look "
+                               "like this)"
+                             : "");
         else
             fprintf(stderr, "storefront: receive from %s: %s\n", c->endpoint,
                     zmq_strerror(errno));
@@ -503,13 +576,16 @@ static int product_page(xs_client *xs, const catalog *cat, const char *product_i
 typedef struct {
     const char *connect, *catalog, *product;
     long k, timeout_ms;
+    const char *curve_server_key, *curve_key;
 } options;
+
+#define USAGE                                                                          \
+    "usage: storefront [--connect ENDPOINT] [--catalog FILE] [--product ID] [--k N]\n" \
+    "                  [--timeout-ms N] [--curve-server-key FILE --curve-key FILE]\n"
 
 static int usage(const char *what, const char *arg)
 {
-    fprintf(stderr, "storefront: %s '%s'\nusage: storefront [--connect ENDPOINT] [--catalog FILE] "
-                    "[--product ID] [--k N] [--timeout-ms N]\n",
-            what, arg);
+    fprintf(stderr, "storefront: %s '%s'\n" USAGE, what, arg);
     return 2;
 }
 
@@ -544,14 +620,25 @@ static int parse_long(const char *s, long lo, long hi, long *out)
 
 static int parse_args(int argc, char **argv, options *o)
 {
-    *o = (options){"tcp://127.0.0.1:5555", NULL, "P000030", 5, 5000};
+    *o = (options){"tcp://127.0.0.1:5555", NULL, "P000030", 5, 5000, NULL, NULL};
     for (int i = 1; i < argc; i++) {
         const char *v = NULL;
         int bad = 0;
         if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
-            printf("usage: storefront [--connect ENDPOINT] [--catalog FILE] [--product ID] "
-                   "[--k N] [--timeout-ms N]\n"
-                   "A storefront asking xsell for recommendations (docs/protocol.md).\n");
+            printf(USAGE "A storefront asking xsell for recommendations (docs/protocol.md).\n"
+                         "\n"
+                         "  --connect ENDPOINT      the server (default tcp://127.0.0.1:5555)\n"
+                         "  --catalog FILE          catalog CSV, to print titles\n"
+                         "  --product ID            the product page (default P000030)\n"
+                         "  --k N                   items per list (default 5)\n"
+                         "  --timeout-ms N          give up after N ms without a reply "
+                         "(default 5000)\n"
+                         "  --curve-server-key FILE the server's public key (.pub, from "
+                         "`xsell keygen`):\n"
+                         "                          talk CURVE\n"
+                         "  --curve-key FILE        this client's secret key (.key, mode 600), "
+                         "with\n"
+                         "                          --curve-server-key\n");
             return 0;
         }
         if (opt("--connect", argc, argv, &i, &v, &bad))
@@ -567,11 +654,18 @@ static int parse_args(int argc, char **argv, options *o)
         } else if (opt("--timeout-ms", argc, argv, &i, &v, &bad)) {
             if (!bad && parse_long(v, 1, 3600000, &o->timeout_ms))
                 return usage("--timeout-ms: want 1..3600000, not", v);
-        } else
+        } else if (opt("--curve-server-key", argc, argv, &i, &v, &bad))
+            o->curve_server_key = v;
+        else if (opt("--curve-key", argc, argv, &i, &v, &bad))
+            o->curve_key = v;
+        else
             return usage("unknown argument", argv[i]);
         if (bad)
             return usage("no value after", argv[i]);
     }
+    if (!o->curve_server_key != !o->curve_key)
+        return usage("--curve-server-key and --curve-key go together, not only",
+                     o->curve_key ? "--curve-key" : "--curve-server-key");
     return -1; /* go on */
 }
 
@@ -581,11 +675,14 @@ int main(int argc, char **argv)
     int rc = parse_args(argc, argv, &o);
     if (rc >= 0)
         return rc;
+    xs_curve_keys keys;
+    if (o.curve_key && curve_keys_load(&keys, o.curve_server_key, o.curve_key))
+        return 1;
     catalog cat = {NULL, 0};
     if (o.catalog && catalog_load(&cat, o.catalog))
         return 1;
     xs_client xs;
-    if (xs_client_open(&xs, o.connect, (int)o.timeout_ms)) {
+    if (xs_client_open(&xs, o.connect, (int)o.timeout_ms, o.curve_key ? &keys : NULL)) {
         catalog_free(&cat);
         return 1;
     }

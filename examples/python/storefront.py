@@ -14,7 +14,15 @@ Needs only Debian's python3-zmq and python3-msgpack:
       --catalog examples/data/catalog.csv &
   /usr/bin/python3 examples/python/storefront.py --catalog examples/data/catalog.csv
 
-Exit status: 0 ok, 1 an error reply or no reply in time, 2 usage error.
+Against a CURVE server (`xsell serve --curve-key server.key --clients DIR`),
+give the server's public key and this client's secret key, made with
+`xsell keygen` (the client's .pub must be in DIR/write: the checkout ingests):
+
+  /usr/bin/python3 examples/python/storefront.py --catalog examples/data/catalog.csv \
+      --curve-server-key server.pub --curve-key shop.key
+
+Exit status: 0 ok, 1 an error reply, no reply in time or a bad key file,
+2 usage error.
 """
 import argparse
 import csv
@@ -24,6 +32,7 @@ import time
 
 import msgpack
 import zmq
+import zmq.utils.z85
 
 SHOPPER = "C001462"  # the signed-in customer
 NEW_PREFIX = "PNEW-"  # products launched by the checkout step
@@ -41,8 +50,30 @@ class XsellError(Exception):
 class XsellTimeout(XsellError):
     """No reply within the timeout (server down, or the request too large)."""
 
-    def __init__(self, endpoint, timeout_ms):
-        super().__init__("timeout", f"no reply from {endpoint} within {timeout_ms} ms")
+    def __init__(self, endpoint, timeout_ms, curve=False):
+        hint = " (with CURVE, an unknown key or a wrong server key look like this)" \
+            if curve else ""
+        super().__init__("timeout", f"no reply from {endpoint} within {timeout_ms} ms{hint}")
+
+
+def read_curve_key(path, secret=False):
+    """A CURVE key file as `xsell keygen` writes it: one line of 40 Z85
+    characters; returns the key as bytes.  A secret key (secret=True) that
+    group or others may read is refused, as xsell refuses its own.  Raises
+    OSError or ValueError."""
+    with open(path, "rb") as f:
+        mode = os.fstat(f.fileno()).st_mode
+        if secret and mode & 0o077:
+            raise ValueError(f"a secret key others may read (mode {mode & 0o777:03o};"
+                             f" chmod 600 it)")
+        key = f.read(128).strip()
+    try:
+        if len(key) != 40 or len(zmq.utils.z85.decode(key)) != 32:
+            raise ValueError
+    except (ValueError, KeyError):  # KeyError: a character outside Z85
+        raise ValueError("not a CURVE key (want 40 characters of Z85 text,"
+                         " as `xsell keygen` writes)") from None
+    return key
 
 
 class XsellClient:
@@ -53,11 +84,16 @@ class XsellClient:
 
     request() returns the reply map and raises XsellError on an error reply,
     XsellTimeout when no reply comes within timeout_ms.
+
+    For a CURVE server, give curve=(server_public_key, client_secret_key),
+    both 40-byte Z85 keys (read_curve_key reads them from files).  An unknown
+    key or a wrong server key get no reply at all: XsellTimeout.
     """
 
-    def __init__(self, endpoint="tcp://127.0.0.1:5555", timeout_ms=5000):
+    def __init__(self, endpoint="tcp://127.0.0.1:5555", timeout_ms=5000, curve=None):
         self.endpoint = endpoint
         self.timeout_ms = timeout_ms
+        self._curve = curve
         self._sock = None
         self._open()
 
@@ -66,6 +102,11 @@ class XsellClient:
         sock.setsockopt(zmq.LINGER, 0)  # never hang on exit with unsent requests
         sock.setsockopt(zmq.RCVTIMEO, self.timeout_ms)
         sock.setsockopt(zmq.SNDTIMEO, self.timeout_ms)
+        if self._curve:
+            server_public, secret = self._curve
+            sock.curve_serverkey = server_public
+            sock.curve_publickey = zmq.curve_public(secret)
+            sock.curve_secretkey = secret
         sock.connect(self.endpoint)
         self._sock = sock
 
@@ -78,7 +119,7 @@ class XsellClient:
             # A REQ socket that missed its reply cannot send again: start over.
             self._sock.close()
             self._open()
-            raise XsellTimeout(self.endpoint, self.timeout_ms) from None
+            raise XsellTimeout(self.endpoint, self.timeout_ms, bool(self._curve)) from None
         if not isinstance(reply, dict):
             raise XsellError("bad_reply", "the reply is not a map")
         if reply.get("ok") is not True:
@@ -120,9 +161,27 @@ def main():
     ap.add_argument("--k", type=int, default=5, help="items per list (default %(default)s)")
     ap.add_argument("--timeout-ms", type=int, default=5000, metavar="N",
                     help="give up after N ms without a reply (default %(default)s)")
+    ap.add_argument("--curve-server-key", metavar="FILE",
+                    help="the server's public key (.pub, from `xsell keygen`): talk CURVE")
+    ap.add_argument("--curve-key", metavar="FILE",
+                    help="this client's secret key (.key, mode 600), with --curve-server-key")
     args = ap.parse_args()
     if not 1 <= args.timeout_ms <= 3600000:
         ap.error("--timeout-ms: want 1..3600000")
+    if (args.curve_server_key is None) != (args.curve_key is None):
+        ap.error("--curve-server-key and --curve-key go together")
+
+    curve = None
+    if args.curve_key is not None:
+        keys = []
+        for path, secret in ((args.curve_server_key, False), (args.curve_key, True)):
+            try:
+                keys.append(read_curve_key(path, secret))
+            except (OSError, ValueError) as e:
+                print(f"storefront: {path}: {getattr(e, 'strerror', None) or e}",
+                      file=sys.stderr)
+                return 1
+        curve = tuple(keys)
 
     try:
         catalog = load_catalog(args.catalog) if args.catalog else {}
@@ -148,7 +207,7 @@ def main():
             print(f"   {rank}. {name(r['item']):<28} score {r['score']:7.2f}{why}")
 
     try:
-        with XsellClient(args.connect, args.timeout_ms) as xs:
+        with XsellClient(args.connect, args.timeout_ms, curve) as xs:
             # 1. Product page: "customers who also bought".
             print(f"1. Product page: {name(args.product)}")
             page = xs.request("recommend", items=[args.product], k=args.k, explain=True)

@@ -9,7 +9,11 @@
  * directory.  A name holding
  * a '/' is taken as a path.
  *
- * Opening uses dlopen(RTLD_NOW | RTLD_LOCAL) and checks the entry symbol, the
+ * Opening first checks trust (docs/plugins.md, "Trust"): the file and every
+ * directory above it must be owned by root or the effective user and
+ * writable by their owner alone (directories above the file's own may be
+ * sticky, like /tmp); nothing that fails is dlopen()ed.  Then it uses
+ * dlopen(RTLD_NOW | RTLD_LOCAL) and checks the entry symbol, the
  * ABI (major) number, the table's size, the name and the mandatory
  * callbacks.  Every failure becomes an error message that names the file.
  */
@@ -31,9 +35,10 @@ typedef struct xs_plugin_so {
     char *path;             /* owned */
 } xs_plugin_so;
 
-/* Opens and validates path.  On success fills *so (close it with
+/* Checks, opens and validates path.  On success fills *so (close it with
  * xs_plugin_so_close); on failure returns XS_ERR_PLUGIN with err set and
- * leaves nothing open. */
+ * leaves nothing open; a file refused for trust ("refused: ...") was never
+ * dlopen()ed. */
 XS_API int xs_plugin_so_open(const char *path, xs_plugin_so *so, xs_error *err);
 XS_API void xs_plugin_so_close(xs_plugin_so *so);
 
@@ -42,8 +47,9 @@ typedef struct xs_plugin_path {
     size_t n;
 } xs_plugin_path;
 
-/* Builds the search path from plugin_dir (may be NULL), XSELL_PLUGIN_PATH and
- * the defaults. */
+/* Builds the search path from plugin_dir (may be NULL; a relative one is
+ * made absolute), XSELL_PLUGIN_PATH and the defaults.  A relative
+ * XSELL_PLUGIN_PATH entry is refused: XS_ERR_USAGE, naming it. */
 XS_API int xs_plugin_path_init(xs_plugin_path *pp, const char *plugin_dir,
                                xs_error *err);
 XS_API void xs_plugin_path_free(xs_plugin_path *pp);

@@ -50,6 +50,15 @@ typedef struct xs_server_config {
     int (*commit)(void *arg, xs_error *err);
     int (*save)(void *arg, xs_image_info *info, xs_error *err);
     void *persist_arg;
+    /* Authentication (read by xs_server_new): with curve_secret (the
+     * server's secret key, 40 characters of Z85), the socket is a CURVE
+     * server and only the public keys of clients_dir/read/ and
+     * clients_dir/write/ get in; read keys may not `ingest`, `catalog` or
+     * `save` (`forbidden`).  NULL: plain TCP, every client may do all. */
+    const char *curve_secret;
+    const char *clients_dir;
+    int insecure; /* reported by `stats`: bound beyond loopback without
+                     keys, on purpose (--insecure) */
 } xs_server_config;
 
 typedef struct xs_server xs_server;
@@ -66,6 +75,21 @@ XS_API xs_server *xs_server_new(xs_engine *e, const xs_server_config *cfg,
  * xs_server_run.  Returns XS_OK or an error code with err set. */
 XS_API int xs_server_attach(xs_server *s, xs_engine *e,
                             const xs_server_config *cfg, xs_error *err);
+/* Reads the clients directory again (SIGHUP): keys added or removed take
+ * effect for the next handshake; connections already in keep their role.
+ * On failure the old keys stay.  XS_ERR_USAGE without CURVE. */
+XS_API int xs_server_reload_clients(xs_server *s, uint32_t *n_read,
+                                    uint32_t *n_write, xs_error *err);
+
+/* CURVE key files: NAME.key (the secret key, mode 0600) and NAME.pub (the
+ * public key), each one line of Z85 text.  keygen refuses to overwrite
+ * either; pub (may be NULL) receives the public key. */
+XS_API int xs_curve_keygen(const char *name, char pub[41], xs_error *err);
+/* Reads a key file into z85 (40 characters and a NUL).  A secret key
+ * (secret != 0) that group or others may read is refused (XS_ERR_USAGE). */
+XS_API int xs_curve_key_read(const char *path, int secret, char z85[41],
+                             xs_error *err);
+
 /* The endpoint actually bound ("tcp://127.0.0.1:40123" for port *). */
 XS_API const char *xs_server_endpoint(const xs_server *s);
 /* Serves until xs_server_stop; returns XS_OK or an error code.  A stop

@@ -25,7 +25,8 @@ small = ck.data("cli", "small_baskets.csv")
 cp_file = os.path.join(plugin_dir, "copurchase.so")
 BUILTIN = ["copurchase", "upsell", "recency", "popular"]
 
-GOOD = {"testgood.so": "testgood", "create_fails.so": "broken",
+GOOD = {"testgood.so": "testgood", "marker.so": "testgood",
+        "create_fails.so": "broken",
         "create_silent.so": "broken", "prepare_fails.so": "broken",
         "dup_name.so": "copurchase", "older.so": "older",
         "newer.so": "newer"}

@@ -28,6 +28,7 @@ import zmq
 
 SKIP = 77
 ERROR_CODES = {"bad_request", "unknown_op", "unknown_plugin", "too_large",
+               "forbidden",
                "unavailable", "internal", "shutting_down"}
 OPS = ["recommend", "ingest", "rules", "stats", "health", "plugins",
        "catalog", "save"]
@@ -173,6 +174,8 @@ class Server:
             self.kill()
             raise RuntimeError("%s did not start (exit %r): %s"
                                % (label, self.proc.returncode, self.stderr()))
+        if self.endpoint.startswith("tcp://0.0.0.0:"):  # a test's --bind
+            self.endpoint = self.endpoint.replace("0.0.0.0", "127.0.0.1")
         if not self.endpoint.startswith("tcp://127.0.0.1:"):
             raise RuntimeError("%s: port file holds %r" % (label,
                                                            self.endpoint))
@@ -436,7 +439,7 @@ def recommend_problem(reply, explain=None):
 
 STATS_KEYS = {"uptime_s", "requests", "latency_us", "customers", "items",
               "events", "ingested", "transactions", "pairs", "memory",
-              "plugins"}
+              "plugins", "security"}
 
 
 def stats_problem(s):
@@ -486,6 +489,15 @@ def stats_problem(s):
     if pairs and abs(m["bytes_per_pair"] - sum(m["table_bytes"].values()) /
                      pairs) > 1e-6 * m["bytes_per_pair"]:
         return "memory.bytes_per_pair %r, want table_bytes / pairs" % (m,)
+    sec = s["security"]
+    if not (isinstance(sec, dict) and
+            set(sec) == {"curve", "insecure", "refused_handshakes",
+                         "forbidden"} and
+            isinstance(sec["curve"], bool) and
+            isinstance(sec["insecure"], bool) and
+            all(isinstance(sec[k], int) and sec[k] >= 0
+                for k in ("refused_handshakes", "forbidden"))):
+        return "security %r" % (sec,)
     p = s["plugins"]
     if not (isinstance(p, dict) and p and all(
             isinstance(v, dict) and set(v) == {"dropped"} and

@@ -193,7 +193,10 @@ static void test_store(void)
             svgs++;
         CHECK_EQ(svgs, 3);
         CHECK(strstr(html, "<script") == NULL);
-        CHECK(strstr(html, "http") == NULL);
+        CHECK(strstr(html, "http:") == NULL && strstr(html, "https:") == NULL);
+        /* the second wall: a policy that allows no script at all */
+        CHECK_HAS(html, "Content-Security-Policy");
+        CHECK_HAS(html, "default-src 'none'");
         CHECK_HAS(html, "71.4%");
         CHECK_HAS(html, "61.2%");
         free(html);
