@@ -193,6 +193,30 @@ def test_config_and_modes(ctx, clients):
     s.close(0)
     no_reply(ctx, ep, None, "config: a plain client")
     srv.stop_and_check()
+    not_key = os.path.join(ck.tmp, "not.key")
+    shutil.copy(ck.events_csv(), not_key)
+    os.chmod(not_key, 0o600)
+    for args, says in ((["--clients", clients], "--clients needs"),
+                       (["--curve-key", os.path.join(KEYS, "server.key")],
+                        "needs --clients"),
+                       (["--curve-key", os.path.join(KEYS, "server.pub"),
+                         "--clients", clients], "others may read"),
+                       (["--curve-key", not_key, "--clients", clients],
+                        "not a CURVE key")):
+        out = subprocess.run([ck.xsell, "serve", "--events", ck.events_csv(),
+                              "--bind", "tcp://127.0.0.1:*"] + args,
+                             capture_output=True, text=True, timeout=30)
+        ck.check(out.returncode == 2 and says in out.stderr,
+                 "%s: exit %d, %r" % (args, out.returncode, out.stderr))
+    empty = os.path.join(ck.tmp, "no-keys")
+    os.makedirs(os.path.join(empty, "read"))
+    out = subprocess.run([ck.xsell, "serve", "--events", ck.events_csv(),
+                          "--bind", "tcp://127.0.0.1:*", "--curve-key",
+                          os.path.join(KEYS, "server.key"), "--clients",
+                          empty], capture_output=True, text=True, timeout=30)
+    ck.check(out.returncode == 2 and "no key in" in out.stderr,
+             "a clients directory without keys: %d %r"
+             % (out.returncode, out.stderr))
     loose = os.path.join(ck.tmp, "loose.key")
     shutil.copy(os.path.join(KEYS, "server.key"), loose)
     os.chmod(loose, 0o644)

@@ -329,6 +329,25 @@ def save_every(ctx):
         srv.stop_and_check()
 
 
+def bad_options():
+    """Bad values of the data dir's options: exit 2 naming the option."""
+    for args, name in ((["--fsync", "sometimes"], "--fsync"),
+                       (["--save-every", "5x"], "--save-every"),
+                       (["--save-every", "-3"], "--save-every")):
+        out = subprocess.run(
+            [ck.xsell, "serve", "--events", ck.events_csv(), "--data-dir",
+             os.path.join(ck.tmp, "bad")] + args, capture_output=True,
+            text=True, timeout=30)
+        ck.check(out.returncode == 2 and name in out.stderr,
+                 "%s: exit %d, %r" % (args, out.returncode, out.stderr))
+    empty = os.path.join(ck.tmp, "empty-dd")
+    out = subprocess.run([ck.xsell, "serve", "--data-dir", empty],
+                         capture_output=True, text=True, timeout=30)
+    ck.check(out.returncode == 2 and "is empty" in out.stderr,
+             "an empty data dir without CSV files: %d %r"
+             % (out.returncode, out.stderr))
+
+
 def lock_and_unavailable(ctx):
     d = os.path.join(ck.tmp, "lock")
     a = start(d, label="lock1")
@@ -356,6 +375,7 @@ def main():
         kill_rounds(ctx)
         damaged(ctx)
         save_every(ctx)
+        bad_options()
         lock_and_unavailable(ctx)
     except (Timeout, ValueError, zmq.ZMQError, RuntimeError, KeyError) as ex:
         ck.fail("%s: %s" % (type(ex).__name__, ex))
