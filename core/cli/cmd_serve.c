@@ -235,6 +235,7 @@ int cmd_serve(int argc, char **argv)
     cli_plugins pl = {0};
     xs_datadir_config dcfg = {0};
     cli_serve_keys keys = {0};
+    int fsync_set = 0;
     char secret[41];
     long v;
     int c, taken, rc;
@@ -289,6 +290,7 @@ int cmd_serve(int argc, char **argv)
             break;
         }
         case O_FSYNC:
+            fsync_set = 1;
             if (!strcmp(optarg, "always"))
                 dcfg.fsync = XS_FSYNC_ALWAYS;
             else if (!strcmp(optarg, "everysec"))
@@ -314,6 +316,10 @@ int cmd_serve(int argc, char **argv)
     if (optind < argc)
         return cli_fail("serve", CLI_USAGE, "unexpected argument '%s'",
                         argv[optind]);
+    if (!dcfg.dir && (fsync_set || dcfg.save_every_events ||
+                      dcfg.save_every_seconds > 0 || dcfg.recover))
+        return cli_fail("serve", CLI_USAGE, "--fsync, --save-every and "
+                        "--recover need --data-dir DIR");
     /* Block the signals before any thread exists, so all inherit it. */
     sig_waiter waiter = {0};
     sigemptyset(&waiter.set);

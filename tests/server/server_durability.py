@@ -340,6 +340,12 @@ def bad_options():
             text=True, timeout=30)
         ck.check(out.returncode == 2 and name in out.stderr,
                  "%s: exit %d, %r" % (args, out.returncode, out.stderr))
+    out = subprocess.run([ck.xsell, "serve", "--events", ck.events_csv(),
+                          "--fsync", "always"], capture_output=True,
+                         text=True, timeout=30)
+    ck.check(out.returncode == 2 and "need --data-dir" in out.stderr,
+             "--fsync without --data-dir: %d %r"
+             % (out.returncode, out.stderr))
     empty = os.path.join(ck.tmp, "empty-dd")
     out = subprocess.run([ck.xsell, "serve", "--data-dir", empty],
                          capture_output=True, text=True, timeout=30)
