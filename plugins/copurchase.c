@@ -36,10 +36,20 @@
  * Supports of other items drift with ingest while a list keeps the order it
  * was chosen in; scores are always computed from the live counts.
  *
+ * Customer-only requests.  A request with no items but a known customer
+ * takes the customer's `history` latest distinct purchases (time order, the
+ * latest first) as the basket B, so copurchase answers "what goes with
+ * what you bought lately"; the host drops what the customer owns unless
+ * owned items are kept.  A request it still cannot answer (no items and no
+ * customer, a customer without purchases, history=0) gets nothing, and the
+ * plugin says why through the host's note() (the reply's `note` when it
+ * answers alone; in a blend it simply adds nothing).
+ *
  * Options: measure=count|confidence|lift|jaccard|cosine|llr (lift),
  * min_support=S in [0,1] (0), min_count=N >= 1 (1),
  * max_neighbours=M >= 0 (0: no cap), scope=auto|basket|customer (auto: the
- * engine's default scope).
+ * engine's default scope), history=N in 0..100 (5; 0: customer-only
+ * requests get nothing).
  *
  * Explain: support, confidence, lift and count of the rule a -> c for the
  * basket item a contributing most (named in "from").
@@ -71,6 +81,8 @@ typedef struct copurchase {
     int scope;
     uint32_t min_count;
     uint32_t max_nb;  /* 0: serve from whole rows */
+    uint32_t history; /* latest distinct purchases used as the basket of a
+                         customer-only request; 0: none */
     uint64_t n;       /* transactions */
     nb_list *lists;   /* by item id */
     uint32_t n_lists;
@@ -94,6 +106,11 @@ static inline double rule_score(const copurchase *cp, uint32_t n_ac,
 /* Default cap on the neighbours served per item (the option
  * max_neighbours): none, so answers are exact unless asked otherwise. */
 #define DEFAULT_MAX_NB 0
+
+/* The option history: latest distinct purchases a customer-only request
+ * uses as its basket. */
+#define DEFAULT_HISTORY 5
+#define HISTORY_MAX 100
 
 static void free_lists(copurchase *cp)
 {
@@ -161,7 +178,8 @@ static int cp_prepare(void *state, unsigned asks, char *err, size_t errlen)
     copurchase *cp = state;
     const xs_host_api *api = cp->api;
     cp->n = api->transactions(cp->host, cp->scope);
-    if (!cp->max_nb || !(asks & XS_ASK_ITEMS))
+    unsigned baskets = XS_ASK_ITEMS | (cp->history ? XS_ASK_CUSTOMER : 0);
+    if (!cp->max_nb || !(asks & baskets))
         return 0;
     uint32_t n_ver, n_sup;
     const uint32_t *ver = api->row_versions(cp->host, cp->scope, &n_ver);
@@ -190,6 +208,7 @@ static int cp_create(const xs_host_api *api, xs_host *host,
     int measure = XS_MEASURE_LIFT, scope = -1;
     double min_support = 0;
     uint32_t min_count = 1, max_nb = DEFAULT_MAX_NB;
+    uint32_t history = DEFAULT_HISTORY;
     const xs_opt_spec spec[] = {
         {.key = "measure", .type = XS_OPT_MEASURE, .out = &measure},
         {.key = "min_support", .type = XS_OPT_NUMBER, .out = &min_support,
@@ -199,6 +218,8 @@ static int cp_create(const xs_host_api *api, xs_host *host,
         {.key = "max_neighbours", .type = XS_OPT_INTEGER, .out = &max_nb,
          .lo = 0, .hi = 1000000},
         {.key = "scope", .type = XS_OPT_SCOPE, .out = &scope},
+        {.key = "history", .type = XS_OPT_INTEGER, .out = &history, .lo = 0,
+         .hi = HISTORY_MAX},
     };
     if (xs_opts_parse(api, spec, sizeof spec / sizeof *spec, opts, n_opts,
                       err, errlen) ||
@@ -219,6 +240,7 @@ static int cp_create(const xs_host_api *api, xs_host *host,
     cp->min_count = abs_support > min_count ? (uint32_t)abs_support
                                             : min_count;
     cp->max_nb = max_nb;
+    cp->history = history;
     *state = cp;
     return 0;
 }
@@ -292,20 +314,77 @@ static inline void prefetch_support(const uint32_t *sup, uint32_t n_sup,
  * ones keep the cursors in a heap. */
 #define SCAN_MERGE_MAX 8
 
+/* The basket of req: its items, or for a customer-only request the
+ * customer's `history` latest distinct purchases, sorted, in buf (room for
+ * HISTORY_MAX).  *n = 0 when there is none; then *why says why. */
+static const uint32_t *basket_of(const copurchase *cp, const xs_request *req,
+                                 uint32_t *buf, uint32_t *n, const char **why)
+{
+    *why = NULL;
+    *n = req->n_items;
+    if (req->n_items)
+        return req->items;
+    const xs_event *ev = NULL;
+    size_t n_ev = 0;
+    if (req->customer == XS_NONE)
+        *why = "no items and no known customer: nothing to find "
+               "co-purchases of";
+    else if (cp->history == 0)
+        *why = "no items, and history=0: a customer's purchases are not used "
+               "as the basket";
+    else if (!cp->api->history(cp->host, req->customer, &ev, &n_ev) ||
+             n_ev == 0)
+        *why = "no items, and the customer has no purchases";
+    if (*why)
+        return NULL;
+    uint32_t m = 0;
+    for (size_t i = n_ev; i-- > 0 && m < cp->history;) {
+        uint32_t a = ev[i].item, j = 0;
+        while (j < m && buf[j] != a)
+            j++;
+        if (j == m)
+            buf[m++] = a;
+    }
+    for (uint32_t i = 1; i < m; i++) /* sorted, as request items are */
+        for (uint32_t j = i; j > 0 && buf[j - 1] > buf[j]; j--) {
+            uint32_t t = buf[j];
+            buf[j] = buf[j - 1];
+            buf[j - 1] = t;
+        }
+    *n = m;
+    return buf;
+}
+
+static int score_basket(const copurchase *cp, const uint32_t *items,
+                        uint32_t n_items, xs_result *out);
+
 static int cp_recommend(void *state, const xs_request *req, xs_result *out)
 {
     const copurchase *cp = state;
+    uint32_t buf[HISTORY_MAX], n_items;
+    const char *why;
+    const uint32_t *items = basket_of(cp, req, buf, &n_items, &why);
+    if (!items) {
+        if (XS_HOST_HAS(cp->api, note))
+            cp->api->note(out, why);
+        return 0;
+    }
+    return score_basket(cp, items, n_items, out);
+}
+
+/* Scores the candidates of the basket items[0 .. n_items), sorted. */
+static int score_basket(const copurchase *cp, const uint32_t *items,
+                        uint32_t n_items, xs_result *out)
+{
     const xs_host_api *api = cp->api;
     uint32_t n_sup;
     const uint32_t *sup = api->supports(cp->host, cp->scope, &n_sup);
     const uint32_t minc = cp->min_count;
-    if (req->n_items == 0)
-        return 0;
     uint32_t n_ver;
     const uint32_t *ver = api->row_versions(cp->host, cp->scope, &n_ver);
-    if (req->n_items == 1) { /* the common case: stream the list */
+    if (n_items == 1) { /* the common case: stream the list */
         cursor c;
-        if (!neighbours(cp, req->items[0], ver, n_ver, sup, n_sup, &c))
+        if (!neighbours(cp, items[0], ver, n_ver, sup, n_sup, &c))
             return 0;
         for (uint32_t i = 0; i < c.len; i++) {
             if (i + PREFETCH_AHEAD < c.len)
@@ -317,13 +396,13 @@ static int cp_recommend(void *state, const xs_request *req, xs_result *out)
         }
         return 0;
     }
-    cursor *cur = api->scratch(out, req->n_items * sizeof *cur);
-    cursor **heap = api->scratch(out, req->n_items * sizeof *heap);
+    cursor *cur = api->scratch(out, n_items * sizeof *cur);
+    cursor **heap = api->scratch(out, n_items * sizeof *heap);
     if (!cur || !heap)
         return -1;
     uint32_t n = 0;
-    for (uint32_t i = 0; i < req->n_items; i++)
-        if (neighbours(cp, req->items[i], ver, n_ver, sup, n_sup, &cur[n])) {
+    for (uint32_t i = 0; i < n_items; i++)
+        if (neighbours(cp, items[i], ver, n_ver, sup, n_sup, &cur[n])) {
             heap[n] = &cur[n];
             n++;
         }
@@ -390,8 +469,11 @@ static int cp_explain(void *state, const xs_request *req, uint32_t item,
     const xs_host_api *api = cp->api;
     uint32_t best_a = XS_NONE, best_n = 0, best_sup = 0;
     double best = -INFINITY;
-    for (uint32_t i = 0; i < req->n_items; i++) {
-        uint32_t a = req->items[i];
+    uint32_t buf[HISTORY_MAX], n_items;
+    const char *why;
+    const uint32_t *items = basket_of(cp, req, buf, &n_items, &why);
+    for (uint32_t i = 0; i < n_items; i++) {
+        uint32_t a = items[i];
         uint32_t n_ac = api->pair_count(cp->host, cp->scope, a, item);
         if (n_ac < cp->min_count)
             continue;

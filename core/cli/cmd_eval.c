@@ -5,7 +5,10 @@
  * events only (an in-memory dataset: nothing of the test side reaches the
  * plugins), and xs_eval_run asks every test customer for its top k and
  * scores the lists; this file reads the options, builds the engine and
- * prints the report.
+ * prints the report.  `--split basket` is the basket protocol instead:
+ * whole baskets held out, one item of each hidden (xs_basket_hide) and
+ * asked for by the rest (xs_eval_run_baskets), on --baskets data or on
+ * events with orders.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -18,25 +21,45 @@
 static void help(FILE *f)
 {
     fprintf(f,
-            "usage: xsell eval --events FILE [options]\n\n"
+            "usage: xsell eval --events FILE [options]\n"
+            "       xsell eval --split basket (--baskets FILE | --events FILE "
+            "with orders)\n\n"
             "Splits the events into train and test, builds the plugins on "
             "train only,\n"
             "recommends top-k to every test customer (items bought in train "
             "excluded)\n"
             "and scores the lists against the customers' test items.\n\n"
-            "  --split S          stratified (default), temporal or "
-            "leave-last\n"
-            "  --ratio R          train share, in (0, 1) (default 0.75)\n"
-            "  --seed N           random seed of the stratified split "
-            "(default 42)\n"
+            "Basket protocol (--split basket): a seeded 1 - ratio of the "
+            "baskets (orders)\n"
+            "is held out whole; in each held-out basket of >= 2 distinct "
+            "items one item,\n"
+            "drawn with the seed, is hidden, and the plugin is asked with the "
+            "basket's\n"
+            "other items (no customer) for its top k; a hit is the hidden "
+            "item in it.\n"
+            "users = baskets evaluated; skipped_no_relevant = held-out "
+            "baskets of one\n"
+            "distinct item; skipped_cold = those whose other items are all "
+            "unknown to train.\n\n"
+            "  --split S          stratified (default), temporal, leave-last "
+            "or basket\n"
+            "  --ratio R          train share (of events per customer, or of "
+            "baskets), in\n"
+            "                     (0, 1) (default 0.75)\n"
+            "  --seed N           random seed of the stratified and basket "
+            "splits and of\n"
+            "                     the hidden items (default 42)\n"
             "  --k N              list length, 1..%d (default 10)\n"
             "  --plugin NAME      plugin to evaluate (default recency), or "
             "blend (all of\n"
             "                     --plugins, blended)\n"
-            "  --save-split DIR   write DIR/train.csv and DIR/test.csv\n"
+            "  --save-split DIR   write DIR/train.csv and DIR/test.csv (basket: "
+            "with an order\n"
+            "                     column, and in test.csv hidden = 1 on the "
+            "hidden item)\n"
             "  --format F         table or json (default table)\n\n"
             "metrics (means over evaluated users): precision, recall, ndcg, "
-            "map, hit_rate;\n"
+            "map, mrr,\nhit_rate;\n"
             "coverage = distinct recommended items / items in train.\n\n%s\n%s",
             XS_K_MAX, CLI_PLUGIN_HELP, CLI_DATA_HELP);
 }
@@ -45,6 +68,7 @@ static void help(FILE *f)
 typedef struct eval_run {
     xs_dataset *ds; /* the whole input */
     unsigned char *is_test;
+    unsigned char *hidden; /* basket protocol: the hidden items' events */
     xs_engine *e;   /* on the train side */
 } eval_run;
 
@@ -53,6 +77,7 @@ static void run_free(eval_run *r)
     xs_engine_free(r->e);
     xs_dataset_free(r->ds);
     free(r->is_test);
+    free(r->hidden);
 }
 
 static int save_split(const char *dir, const eval_run *r)
@@ -68,7 +93,11 @@ static int save_split(const char *dir, const eval_run *r)
             return cli_fail("eval", CLI_RUNTIME, "out of memory");
         snprintf(path, len, "%s/%s", dir, names[side]);
         xs_error err = {0};
-        int rc = xs_split_write(r->ds, r->is_test, side, path, &err);
+        int rc = r->hidden ? xs_split_write_baskets(r->ds, r->is_test,
+                                                    r->hidden, side, path,
+                                                    &err)
+                           : xs_split_write(r->ds, r->is_test, side, path,
+                                            &err);
         free(path);
         if (rc)
             return cli_fail("eval", CLI_RUNTIME, "%s", err.msg);
@@ -84,7 +113,8 @@ static void print_report(int format, const xs_eval_report *m,
     const struct { const char *key; double v; } rows[] = {
         {"precision", m->precision}, {"recall", m->recall},
         {"ndcg", m->ndcg},           {"map", m->map},
-        {"hit_rate", m->hit_rate},   {"coverage", m->coverage}};
+        {"mrr", m->mrr},             {"hit_rate", m->hit_rate},
+        {"coverage", m->coverage}};
     if (format == CLI_JSON) {
         putchar('{');
         for (size_t i = 0; i < sizeof rows / sizeof *rows; i++) {
@@ -154,7 +184,7 @@ int cmd_eval(int argc, char **argv)
         case O_SPLIT:
             if ((method = xs_split_parse(optarg)) < 0) {
                 cli_fail("eval", CLI_USAGE, "--split: want stratified, "
-                         "temporal or leave-last, not '%s'", optarg);
+                         "temporal, leave-last or basket, not '%s'", optarg);
                 goto out;
             }
             break;
@@ -198,9 +228,16 @@ int cmd_eval(int argc, char **argv)
         cli_fail("eval", CLI_USAGE, "unexpected argument '%s'", argv[optind]);
         goto out;
     }
-    if (d.baskets || !d.events) {
-        cli_fail("eval", CLI_USAGE, "--events FILE is required (evaluation "
-                 "needs customers; --baskets has none)");
+    int by_basket = method == XS_SPLIT_BASKET;
+    if (by_basket ? !d.baskets == !d.events : d.baskets || !d.events) {
+        if (by_basket)
+            cli_fail("eval", CLI_USAGE, "--split basket wants one of "
+                     "--baskets FILE or --events FILE (with an order "
+                     "column)");
+        else
+            cli_fail("eval", CLI_USAGE, "--events FILE is required "
+                     "(evaluation needs customers; --baskets has none: "
+                     "use --split basket)");
         goto out;
     }
     int cfg_scope = -1;
@@ -227,10 +264,13 @@ int cmd_eval(int argc, char **argv)
         rc = cli_fail("eval", cli_exit_code(err.code), "%s", err.msg);
         goto out;
     }
-    r.ds = xs_dataset_load_events(d.events, &cols, &err);
-    char ts_col[128];
+    r.ds = d.baskets ? xs_dataset_load_baskets(d.baskets, &err)
+                     : xs_dataset_load_events(d.events, &cols, &err);
+    char ts_col[128], order_col[128];
     snprintf(ts_col, sizeof ts_col, "%s",
              cols.timestamp ? cols.timestamp : "timestamp");
+    snprintf(order_col, sizeof order_col, "%s",
+             cols.order ? cols.order : "order");
     xs_columns_free(&cols);
     rc = CLI_RUNTIME;
     if (!r.ds) {
@@ -243,12 +283,24 @@ int cmd_eval(int argc, char **argv)
                       "timestamp=NAME)", d.events, ts_col);
         goto done;
     }
+    if (by_basket && !r.ds->n_orders) {
+        rc = cli_fail("eval", CLI_USAGE, "--split basket needs orders: %s "
+                      "has no '%s' column (map one with --columns order=NAME, "
+                      "or give baskets with --baskets)", d.events, order_col);
+        goto done;
+    }
     size_t n_ev = r.ds->n_events;
-    if (!(r.is_test = malloc(n_ev))) {
+    if (!(r.is_test = malloc(n_ev + 1)) ||
+        (by_basket && !(r.hidden = malloc(n_ev + 1)))) {
         cli_fail("eval", CLI_RUNTIME, "out of memory");
         goto done;
     }
     if (xs_split(r.ds, method, ratio, (uint64_t)seed, r.is_test, &err)) {
+        rc = cli_fail("eval", cli_exit_code(err.code), "%s", err.msg);
+        goto done;
+    }
+    if (by_basket &&
+        xs_basket_hide(r.ds, r.is_test, (uint64_t)seed, r.hidden, &err)) {
         rc = cli_fail("eval", cli_exit_code(err.code), "%s", err.msg);
         goto done;
     }
@@ -272,7 +324,8 @@ int cmd_eval(int argc, char **argv)
         goto done;
     }
     xs_engine_config cfg = {.plugin_dir = d.plugin_dir, .scope = cfg_scope,
-                            .asks = XS_ASK_CUSTOMER}; /* customers only */
+                            .asks = by_basket ? XS_ASK_ITEMS /* baskets */
+                                              : XS_ASK_CUSTOMER};
     cfg.max_basket = max_basket;
     if (!(r.e = xs_engine_new(train, cat, &cfg, &err))) {
         rc = cli_fail("eval", err.code == XS_ERR_NOTFOUND ? CLI_USAGE
@@ -292,9 +345,19 @@ int cmd_eval(int argc, char **argv)
     /* every test customer */
     xs_eval_report rep;
     xs_eval_skipped sk;
-    if (xs_eval_run(r.e, ask, (uint32_t)k, r.ds, r.is_test, &rep, &sk,
-                    &err)) {
+    if (by_basket ? xs_eval_run_baskets(r.e, ask, (uint32_t)k, r.ds,
+                                        r.is_test, r.hidden, &rep, &sk, &err)
+                  : xs_eval_run(r.e, ask, (uint32_t)k, r.ds, r.is_test, &rep,
+                                &sk, &err)) {
         rc = cli_fail("eval", cli_exit_code(err.code), "%s", err.msg);
+        goto done;
+    }
+    if (rep.users == 0 && by_basket) {
+        rc = cli_fail("eval", CLI_RUNTIME, "no basket to evaluate: %llu "
+                      "held-out baskets have one distinct item, %llu no "
+                      "other item known to train",
+                      (unsigned long long)sk.no_relevant,
+                      (unsigned long long)sk.cold);
         goto done;
     }
     if (rep.users == 0) {

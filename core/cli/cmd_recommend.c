@@ -87,7 +87,10 @@ static int split_items(char *s, char **out, int max)
     return n;
 }
 
-static void print_json(const xs_engine *e, const xs_rec *recs, size_t n)
+/* note: why the one plugin asked answered nothing (xs_context_note), or
+ * NULL; plugin its name. */
+static void print_json(const xs_engine *e, const xs_rec *recs, size_t n,
+                       const char *plugin, const char *note)
 {
     printf("{\"items\":[");
     for (size_t i = 0; i < n; i++) {
@@ -109,10 +112,18 @@ static void print_json(const xs_engine *e, const xs_rec *recs, size_t n)
         }
         putchar('}');
     }
-    printf("]}\n");
+    putchar(']');
+    if (note) {
+        char text[320];
+        snprintf(text, sizeof text, "%s: %s", plugin, note);
+        printf(",\"note\":");
+        xs_json_string(stdout, text);
+    }
+    printf("}\n");
 }
 
-static void print_table(const xs_engine *e, const xs_rec *recs, size_t n)
+static void print_table(const xs_engine *e, const xs_rec *recs, size_t n,
+                        const char *plugin, const char *note)
 {
     const xs_catalog *cat = xs_engine_catalog(e);
     printf("%4s  %-24s %-24s %12s  %s\n", "rank", "item", cat ? "title" : "",
@@ -139,7 +150,9 @@ static void print_table(const xs_engine *e, const xs_rec *recs, size_t n)
         }
         putchar('\n');
     }
-    if (n == 0)
+    if (n == 0 && note)
+        printf("(no recommendations: %s: %s)\n", plugin, note);
+    else if (n == 0)
         printf("(no recommendations)\n");
 }
 
@@ -337,10 +350,11 @@ int cmd_recommend(int argc, char **argv)
         rc = cli_fail("recommend", cli_exit_code(err.code), "%s", err.msg);
         goto done;
     }
+    const char *note = n == 0 ? xs_context_note(ctx) : NULL;
     if (format == CLI_JSON)
-        print_json(e, recs, n);
+        print_json(e, recs, n, ask, note);
     else
-        print_table(e, recs, n);
+        print_table(e, recs, n, ask, note);
     rc = fflush(stdout) == 0 ? CLI_OK : CLI_RUNTIME;
 done:
     xs_context_free(ctx);

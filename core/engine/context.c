@@ -31,6 +31,11 @@ void xs_context_free(xs_context *ctx)
     free(ctx);
 }
 
+const char *xs_context_note(const xs_context *ctx)
+{
+    return ctx->res.note;
+}
+
 int xs_context_recs_reserve(xs_context *ctx, uint32_t n)
 {
     if (n <= ctx->cap_recs)

@@ -266,6 +266,7 @@ int xs_engine_recommend_filtered(xs_engine *e, xs_context *ctx,
 {
     *out = NULL;
     *n = 0;
+    ctx->res.note = NULL; /* none unless the plugin says (xs_context_note) */
     if (req->k < 1 || req->k > XS_K_MAX)
         return xs_error_set(err, XS_ERR_USAGE, "k must be 1..%d, not %u",
                             XS_K_MAX, (unsigned)req->k);
@@ -287,9 +288,12 @@ int xs_engine_recommend_filtered(xs_engine *e, xs_context *ctx,
                                      err);
     if (rc)
         return rc;
-    if (blend)
-        return xs_blend_run(&e->plugins, e->pool, e->fill, ctx, req, out, n,
-                            err);
+    if (blend) {
+        rc = xs_blend_run(&e->plugins, e->pool, e->fill, ctx, req, out, n,
+                          err);
+        ctx->res.note = NULL; /* the fill's, if any: a blend has none */
+        return rc;
+    }
     xs_task task = {&e->plugins.v[i], req, req->k, &ctx->res, XS_OK};
     if (xs_task_run(&task))
         return xs_task_error(&task, err);

@@ -181,4 +181,5 @@ const xs_host_api xs_host_api_table = {
     .category_lookup = h_category_lookup,
     .latest_time = h_latest_time,
     .max_basket = h_max_basket,
+    .note = xs_result_note,
 };

@@ -14,6 +14,10 @@
  *      then tell every plugin (observe) and let it prepare again before the
  *      lock is released, so no request sees a plugin half updated.
  *
+ * An event may come without a time (XS_TS_LATEST, xsell/engine.h): it
+ * takes the latest time of the data, resolved between steps 1 and 2 so the
+ * journal holds the time applied and a replay gives the same weights.
+ *
  * Transactions touched online are kept in a uthash map per scope (group id
  * -> sorted items, the store's live transactions), seeded from the built
  * transactions on first touch, so a later event of the same order pairs
@@ -281,6 +285,36 @@ static int check_orders(const xs_store *st, const xs_ingest_event *ev,
     return rc;
 }
 
+/* The batch with its XS_TS_LATEST times resolved: ev itself when it has
+ * none, else a copy in *copy (the caller frees it; the ids stay the
+ * caller's).  The time given is the latest of the data and of the batch's
+ * own times, read under the writer mutex (latest_ts changes only under it).
+ * Returns NULL when out of memory. */
+static const xs_ingest_event *resolve_times(const xs_store *st,
+                                            const xs_ingest_event *ev,
+                                            size_t n, xs_ingest_event **copy)
+{
+    int64_t latest = st->latest_ts;
+    size_t unresolved = 0;
+    *copy = NULL;
+    for (size_t i = 0; i < n; i++) {
+        if (ev[i].ts == XS_TS_LATEST)
+            unresolved++;
+        else if (ev[i].ts > latest)
+            latest = ev[i].ts;
+    }
+    if (unresolved == 0)
+        return ev;
+    *copy = malloc(n * sizeof **copy);
+    if (!*copy)
+        return NULL;
+    memcpy(*copy, ev, n * sizeof **copy);
+    for (size_t i = 0; i < n; i++)
+        if ((*copy)[i].ts == XS_TS_LATEST)
+            (*copy)[i].ts = latest;
+    return *copy;
+}
+
 int xs_engine_ingest(xs_engine *e, const xs_ingest_event *ev, size_t n,
                      xs_error *err)
 {
@@ -294,10 +328,14 @@ int xs_engine_ingest(xs_engine *e, const xs_ingest_event *ev, size_t n,
     if (!dense)
         return xs_error_set(err, XS_ERR_NOMEM, "out of memory");
     pthread_mutex_lock(&e->writers); /* journal order = application order */
-    if ((rc = check_orders(&e->store, ev, n, err)) ||
-        (e->journal.ingest &&
-         (rc = e->journal.ingest(e->journal.arg, ev, n, err)))) {
+    xs_ingest_event *resolved = NULL;
+    if ((rc = check_orders(&e->store, ev, n, err)) == XS_OK &&
+        !(ev = resolve_times(&e->store, ev, n, &resolved)))
+        rc = xs_error_set(err, XS_ERR_NOMEM, "out of memory");
+    if (rc || (e->journal.ingest &&
+               (rc = e->journal.ingest(e->journal.arg, ev, n, err)))) {
         pthread_mutex_unlock(&e->writers);
+        free(resolved);
         free(dense);
         return rc;
     }
@@ -361,6 +399,7 @@ int xs_engine_ingest(xs_engine *e, const xs_ingest_event *ev, size_t n,
     }
     pthread_rwlock_unlock(&e->lock);
     pthread_mutex_unlock(&e->writers);
+    free(resolved);
     for (int s = 0; s < 2; s++) {
         free(inc[s].v);
         free(sup[s].v);

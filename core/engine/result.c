@@ -59,6 +59,7 @@ int xs_result_reset(xs_result *r, uint32_t k)
         return -1;
     scratch_rewind(r);
     r->dropped = 0;
+    r->note = NULL;
     return 0;
 }
 
@@ -102,6 +103,11 @@ int xs_result_push(xs_result *r, uint32_t item, double score)
         }
     }
     return xs_topk_push(&r->topk, item, score);
+}
+
+void xs_result_note(xs_result *r, const char *why)
+{
+    r->note = why;
 }
 
 void *xs_result_scratch(xs_result *r, size_t bytes)

@@ -34,11 +34,14 @@ struct xs_result {
     xs_topk topk;
     xs_result_filter filter;
     uint64_t dropped; /* unknown ids or non-finite scores, this run */
+    const char *note; /* the plugin's reason for answering nothing (note()),
+                         NULL; the plugin's memory, valid for the request */
     xs_scratch_chunk *scratch;
 };
 
 /* Empties r for a run keeping k entries: heap emptied, scratch rewound
- * (several chunks merge into one as large as them all), dropped zeroed.
+ * (several chunks merge into one as large as them all), dropped zeroed,
+ * note cleared.
  * Returns 0 or -1 when out of memory. */
 int xs_result_reset(xs_result *r, uint32_t k);
 void xs_result_free(xs_result *r);
@@ -50,5 +53,8 @@ int xs_result_push(xs_result *r, uint32_t item, double score);
 /* The host API's scratch(): bytes that live until the next reset, aligned
  * for any type; NULL when out of memory. */
 void *xs_result_scratch(xs_result *r, size_t bytes);
+
+/* The host API's note(): keeps why (not copied) as the run's reason. */
+void xs_result_note(xs_result *r, const char *why);
 
 #endif

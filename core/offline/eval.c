@@ -8,6 +8,11 @@
  * the seed mixed with an FNV-1a hash of the customer's name, so a
  * customer's split depends on the seed, its name and its own events only,
  * not on where other customers appear in the file.
+ *
+ * Baskets (the basket split, its hidden items and its files) are indexed by
+ * order id minus order_base: the orders dictionary's index for --events,
+ * the basket's ordinal for --baskets; every event of a dataset with orders
+ * has one.  The basket protocol's run is in eval_basket.c.
  */
 #include <errno.h>
 #include <math.h>
@@ -26,6 +31,8 @@ int xs_split_parse(const char *name)
         return XS_SPLIT_TEMPORAL;
     if (!strcmp(name, "leave-last"))
         return XS_SPLIT_LEAVE_LAST;
+    if (!strcmp(name, "basket"))
+        return XS_SPLIT_BASKET;
     return -1;
 }
 
@@ -35,6 +42,7 @@ const char *xs_split_name(int method)
     case XS_SPLIT_STRATIFIED: return "stratified";
     case XS_SPLIT_TEMPORAL: return "temporal";
     case XS_SPLIT_LEAVE_LAST: return "leave-last";
+    case XS_SPLIT_BASKET: return "basket";
     default: return "?";
     }
 }
@@ -93,16 +101,74 @@ static int group_by_customer(const xs_dataset *ds, uint32_t n_cust,
     return 0;
 }
 
+/* The basket of event i (0 .. ds->n_orders), or XS_NONE. */
+static uint32_t basket_of(const xs_dataset *ds, size_t i)
+{
+    uint32_t o = ds->events[i].order;
+    return o == XS_NONE || o < ds->order_base ||
+                   o - ds->order_base >= ds->n_orders
+               ? XS_NONE
+               : o - ds->order_base;
+}
+
+static int need_orders(const xs_dataset *ds, xs_error *err)
+{
+    if (ds->n_orders)
+        return XS_OK;
+    return xs_error_set(err, XS_ERR_USAGE,
+                        "the basket split needs orders: --baskets, or "
+                        "--events with an order column");
+}
+
+/* Whole baskets: shuffled by splitmix64 from the seed, the first
+ * round(ratio x n) train. */
+static int split_baskets(const xs_dataset *ds, double ratio, uint64_t seed,
+                         unsigned char *is_test, xs_error *err)
+{
+    int rc = need_orders(ds, err);
+    if (rc)
+        return rc;
+    uint32_t n = ds->n_orders;
+    uint32_t *perm = malloc((size_t)n * sizeof *perm);
+    unsigned char *test = calloc(n, 1);
+    if (!perm || !test) {
+        free(perm);
+        free(test);
+        return xs_error_set(err, XS_ERR_NOMEM, "out of memory");
+    }
+    for (uint32_t b = 0; b < n; b++)
+        perm[b] = b;
+    uint64_t s = seed;
+    for (uint32_t j = n - 1; j > 0; j--) {
+        uint32_t r = (uint32_t)draw(&s, (size_t)j + 1), t = perm[j];
+        perm[j] = perm[r];
+        perm[r] = t;
+    }
+    for (size_t j = (size_t)llround(ratio * (double)n); j < n; j++)
+        test[perm[j]] = 1;
+    for (size_t i = 0; i < ds->n_events; i++) {
+        uint32_t b = basket_of(ds, i);
+        is_test[i] = b != XS_NONE && test[b];
+    }
+    free(perm);
+    free(test);
+    return XS_OK;
+}
+
 int xs_split(const xs_dataset *ds, int method, double ratio, uint64_t seed,
              unsigned char *is_test, xs_error *err)
 {
-    if (method < XS_SPLIT_STRATIFIED || method > XS_SPLIT_LEAVE_LAST)
+    if (method < XS_SPLIT_STRATIFIED || method > XS_SPLIT_BASKET)
         return xs_error_set(err, XS_ERR_USAGE, "unknown split method %d",
                             method);
     if (!(ratio > 0 && ratio < 1))
         return xs_error_set(err, XS_ERR_USAGE,
                             "split ratio must be in (0, 1), not %g", ratio);
-    if (!ds->has_customer)
+    if (method == XS_SPLIT_BASKET) {
+        int rc = split_baskets(ds, ratio, seed, is_test, err);
+        if (rc)
+            return rc;
+    } else if (!ds->has_customer)
         return xs_error_set(err, XS_ERR_USAGE,
                             "evaluation needs customers (--events with a "
                             "customer column)");
@@ -111,9 +177,12 @@ int xs_split(const xs_dataset *ds, int method, double ratio, uint64_t seed,
                             "the temporal split needs event timestamps: the "
                             "data has no timestamp column");
     size_t n = ds->n_events;
-    memset(is_test, 0, n);
     uint32_t n_cust = xs_dict_size(ds->customers);
-    if (method == XS_SPLIT_TEMPORAL) {
+    if (method != XS_SPLIT_BASKET)
+        memset(is_test, 0, n);
+    if (method == XS_SPLIT_BASKET) {
+        /* done above */
+    } else if (method == XS_SPLIT_TEMPORAL) {
         int64_t *ts = malloc((n ? n : 1) * sizeof *ts);
         if (!ts)
             return xs_error_set(err, XS_ERR_NOMEM, "out of memory");
@@ -164,9 +233,11 @@ int xs_split(const xs_dataset *ds, int method, double ratio, uint64_t seed,
     if (n_test == 0)
         return xs_error_set(err, XS_ERR_DATA,
                             "the test set is empty: the %s split at ratio %g "
-                            "holds out no event (too few events per customer "
-                            "or a ratio too close to 1)",
-                            xs_split_name(method), ratio);
+                            "holds out no event (too few %s or a ratio too "
+                            "close to 1)",
+                            xs_split_name(method), ratio,
+                            method == XS_SPLIT_BASKET ? "baskets"
+                                                      : "events per customer");
     return XS_OK;
 }
 
@@ -175,7 +246,11 @@ xs_dataset *xs_dataset_subset(const xs_dataset *ds,
                               xs_error *err)
 {
     xs_dataset *out = xs_dataset_new();
+    uint32_t *renum = NULL; /* --baskets: basket -> new ordinal + 1 */
     if (!out || (ds->orders && !(out->orders = xs_dict_new())))
+        goto nomem;
+    if (!ds->orders && ds->n_orders &&
+        !(renum = calloc(ds->n_orders, sizeof *renum)))
         goto nomem;
     out->has_customer = ds->has_customer;
     out->has_timestamp = ds->has_timestamp;
@@ -198,15 +273,23 @@ xs_dataset *xs_dataset_subset(const xs_dataset *ds,
             s = xs_dict_name(ds->orders, ev.order - ds->order_base);
             if (!s || xs_dict_intern(out->orders, s, strlen(s), &ev.order))
                 goto nomem;
+        } else if (renum && basket_of(ds, i) != XS_NONE) {
+            uint32_t b = basket_of(ds, i);
+            if (!renum[b])
+                renum[b] = ++out->n_orders;
+            ev.order = renum[b] - 1;
         } else if (!ds->orders) {
             ev.order = XS_NONE;
         }
         if (xs_dataset_push(out, &ev))
             goto nomem;
     }
-    out->n_orders = out->orders ? xs_dict_size(out->orders) : 0;
+    if (out->orders)
+        out->n_orders = xs_dict_size(out->orders);
+    free(renum);
     return out;
 nomem:
+    free(renum);
     xs_dataset_free(out);
     xs_error_set(err, XS_ERR_NOMEM, "out of memory");
     return NULL;
@@ -252,6 +335,121 @@ int xs_split_write(const xs_dataset *ds, const unsigned char *is_test,
     return XS_OK;
 }
 
+/* ---- the basket protocol's hidden items and files ------------------------ */
+
+/* Groups event indices by basket: start[b] .. start[b+1] in order[], each
+ * basket in file order; events without a basket are left out. */
+static int group_by_basket(const xs_dataset *ds, size_t **start_out,
+                           size_t **order_out)
+{
+    uint32_t n_b = ds->n_orders;
+    size_t *start = calloc((size_t)n_b + 2, sizeof *start);
+    size_t *order = malloc((ds->n_events ? ds->n_events : 1) * sizeof *order);
+    if (!start || !order) {
+        free(start);
+        free(order);
+        return -1;
+    }
+    for (size_t i = 0; i < ds->n_events; i++) {
+        uint32_t b = basket_of(ds, i);
+        if (b != XS_NONE)
+            start[b + 2]++;
+    }
+    for (uint32_t b = 0; b < n_b; b++)
+        start[b + 2] += start[b + 1];
+    for (size_t i = 0; i < ds->n_events; i++) { /* start[b + 1] fills */
+        uint32_t b = basket_of(ds, i);
+        if (b != XS_NONE)
+            order[start[b + 1]++] = i;
+    }
+    *start_out = start;
+    *order_out = order;
+    return 0;
+}
+
+int xs_basket_hide(const xs_dataset *ds, const unsigned char *is_test,
+                   uint64_t seed, unsigned char *hidden, xs_error *err)
+{
+    int rc = need_orders(ds, err);
+    if (rc)
+        return rc;
+    memset(hidden, 0, ds->n_events);
+    size_t *start, *order;
+    uint32_t *distinct = malloc((ds->n_events ? ds->n_events : 1) *
+                                sizeof *distinct);
+    uint32_t *mark = calloc((size_t)xs_dict_size(ds->items) + 1,
+                            sizeof *mark); /* basket + 1 last seen in */
+    if (!distinct || !mark || group_by_basket(ds, &start, &order)) {
+        free(distinct);
+        free(mark);
+        return xs_error_set(err, XS_ERR_NOMEM, "out of memory");
+    }
+    for (uint32_t b = 0; b < ds->n_orders; b++) {
+        size_t lo = start[b], hi = start[b + 1], d = 0;
+        if (lo == hi || !is_test[order[lo]])
+            continue;
+        for (size_t j = lo; j < hi; j++) { /* first-seen order */
+            uint32_t it = ds->events[order[j]].item;
+            if (mark[it] != b + 1) {
+                mark[it] = b + 1;
+                distinct[d++] = it;
+            }
+        }
+        if (d < 2)
+            continue;
+        uint64_t s = seed ^ (0xD6E8FEB86659FD93ull * ((uint64_t)b + 1));
+        uint32_t it = distinct[draw(&s, d)];
+        for (size_t j = lo; j < hi; j++)
+            hidden[order[j]] = ds->events[order[j]].item == it;
+    }
+    free(distinct);
+    free(mark);
+    free(start);
+    free(order);
+    return XS_OK;
+}
+
+int xs_split_write_baskets(const xs_dataset *ds, const unsigned char *is_test,
+                           const unsigned char *hidden, int side,
+                           const char *path, xs_error *err)
+{
+    FILE *f = fopen(path, "w");
+    if (!f)
+        return xs_error_set(err, XS_ERR_IO, "%s: %s", path, strerror(errno));
+    int bad = fprintf(f, "customer,item%s%s,order%s\n",
+                      ds->has_timestamp ? ",timestamp" : "",
+                      ds->has_weight ? ",weight" : "",
+                      side ? ",hidden" : "") < 0;
+    for (size_t i = 0; i < ds->n_events && !bad; i++) {
+        const xs_event *ev = &ds->events[i];
+        uint32_t b = basket_of(ds, i);
+        if (is_test[i] != side || b == XS_NONE)
+            continue;
+        char num[16];
+        const char *order = num;
+        if (ds->orders)
+            order = xs_dict_name(ds->orders, b);
+        else
+            snprintf(num, sizeof num, "%u", (unsigned)b + 1);
+        const char *cust = ds->has_customer && ev->customer != XS_NONE
+                               ? xs_dict_name(ds->customers, ev->customer)
+                               : order;
+        bad |= put_field(f, cust) || fputc(',', f) == EOF ||
+               put_field(f, xs_dict_name(ds->items, ev->item));
+        if (ds->has_timestamp)
+            bad |= fprintf(f, ",%lld", (long long)ev->ts) < 0;
+        if (ds->has_weight)
+            bad |= fprintf(f, ",%.17g", ev->weight) < 0;
+        bad |= fputc(',', f) == EOF || put_field(f, order);
+        if (side)
+            bad |= fprintf(f, ",%d", hidden[i] ? 1 : 0) < 0;
+        bad |= fputc('\n', f) == EOF;
+    }
+    if (fclose(f) || bad)
+        return xs_error_set(err, XS_ERR_IO, "%s: write failed", path);
+    return XS_OK;
+}
+
 /* ---- metrics -------------------------------------------------------------- */
 
 static int in_sorted(const uint32_t *a, size_t n, uint32_t x)
@@ -276,6 +474,8 @@ int xs_eval_user(const uint32_t *rec, size_t n_rec, const uint32_t *rel,
     for (size_t r = 1; r <= n_rec; r++) {
         if (!in_sorted(rel, n_rel, rec[r - 1]))
             continue;
+        if (!hits)
+            out->rr = 1.0 / (double)r;
         hits++;
         dcg += 1.0 / log2((double)r + 1);
         sum_prec += (double)hits / (double)r;
@@ -297,7 +497,7 @@ struct xs_eval {
     unsigned char *seen; /* recommended items, grown on demand */
     size_t n_seen_cap;
     uint64_t distinct, users;
-    double sum_p, sum_r, sum_ndcg, sum_ap, sum_hit;
+    double sum_p, sum_r, sum_ndcg, sum_ap, sum_hit, sum_rr;
 };
 
 xs_eval *xs_eval_new(uint32_t n_items, uint32_t k)
@@ -353,6 +553,7 @@ int xs_eval_add(xs_eval *ev, const uint32_t *rec, size_t n_rec,
     ev->sum_ndcg += m.ndcg;
     ev->sum_ap += m.ap;
     ev->sum_hit += m.hit;
+    ev->sum_rr += m.rr;
     return XS_OK;
 }
 
@@ -370,4 +571,5 @@ void xs_eval_result(const xs_eval *ev, xs_eval_report *out)
     out->ndcg = ev->sum_ndcg / u;
     out->map = ev->sum_ap / u;
     out->hit_rate = ev->sum_hit / u;
+    out->mrr = ev->sum_rr / u;
 }

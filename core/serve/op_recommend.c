@@ -4,8 +4,10 @@
  * the items go back with their names (read under the same lock: ingest may
  * intern new names meanwhile).  Unknown request items are listed in the
  * reply, not refused: a storefront may ask about an item the engine has
- * not seen yet.
+ * not seen yet.  A plugin asked alone that answers nothing may say why
+ * (the host API's note()): the reply's `note`, "plugin: why".
  */
+#include <stdio.h>
 #include <string.h>
 
 #include "serve/wire.h"
@@ -114,7 +116,9 @@ int xs_op_recommend(xs_protocol *p)
             err.msg);
     }
     msgpack_packer *pk = &p->pk;
-    xs_wire_head(p, p->n_unknown ? 2 : 1, 1);
+    /* a plugin answering alone with nothing may say why (xs_context_note) */
+    const char *note = n == 0 && chosen ? xs_context_note(p->ctx) : NULL;
+    xs_wire_head(p, 1 + (p->n_unknown > 0) + (note != NULL), 1);
     xs_wire_pack_str(pk, "items");
     msgpack_pack_array(pk, n);
     for (size_t i = 0; i < n; i++) {
@@ -126,6 +130,12 @@ int xs_op_recommend(xs_protocol *p)
         xs_wire_pack_str(pk, "plugin");
         xs_wire_pack_str(pk, recs[i].plugin);
         pack_evidence(pk, &recs[i].ev);
+    }
+    if (note) {
+        char text[320]; /* a longer reason is cut */
+        snprintf(text, sizeof text, "%s: %s", chosen, note);
+        xs_wire_pack_str(pk, "note");
+        xs_wire_pack_str(pk, text);
     }
     xs_engine_read_unlock(e);
     if (p->n_unknown) {

@@ -10,7 +10,6 @@
  */
 #include <math.h>
 #include <stdlib.h>
-#include <time.h>
 
 #include "serve/wire.h"
 
@@ -23,7 +22,8 @@ static int read_event(xs_protocol *p, xs_mp *m, uint32_t i, xs_ingest_event *ev,
         return xs_wire_fail(p, "bad_request", "events[%u]: want a map, not %s",
                             i, xs_mp_type_name(xs_mp_type(m)));
     *ev = (xs_ingest_event){0};
-    ev->ts = (int64_t)time(NULL);
+    ev->ts = XS_TS_LATEST; /* no ts: the data's latest time, never the
+                              host's clock (xs_engine_ingest resolves it) */
     ev->weight = 1.0;
     ev->price = NAN;
     int seen_customer = 0, seen_item = 0;

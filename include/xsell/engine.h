@@ -38,10 +38,18 @@ typedef struct xs_ingest_event {
     const char *item;
     const char *order;
     uint32_t customer_len, item_len, order_len;
-    int64_t ts;    /* unix seconds */
+    int64_t ts;    /* unix seconds, or XS_TS_LATEST */
     double weight; /* >= 0 */
     double price;  /* >= 0, or NaN when unknown */
 } xs_ingest_event;
+
+/* An event time to be resolved by xs_engine_ingest: the latest event time
+ * of the data when the batch is applied (the store's latest time, or a
+ * later time given by an event of the same batch; 0 when the data has no
+ * timestamps).  An event without a time so weighs like the newest data,
+ * never like the host's wall clock, which on data that ended long ago
+ * would put it far ahead of everything loaded. */
+#define XS_TS_LATEST INT64_MIN
 
 struct xs_catalog_item;
 
@@ -136,6 +144,12 @@ typedef struct xs_rec {
  * from request to request without allocating once warm. */
 XS_API xs_context *xs_context_new(xs_engine *e);
 XS_API void xs_context_free(xs_context *ctx);
+
+/* Why the plugin of ctx's last request answered nothing, as it said
+ * through the host API's note() (xsell/plugin.h), or NULL: it said
+ * nothing, or the request was blended (a plugin with nothing to say adds
+ * nothing to a blend).  Valid until ctx's next request. */
+XS_API const char *xs_context_note(const xs_context *ctx);
 
 /* Runs plugin `plugin` on req.  On XS_OK, *out points at *n results owned by
  * ctx, valid until the next call with ctx.  req->items must be sorted and
@@ -281,7 +295,9 @@ XS_API void xs_engine_read_unlock(xs_engine *e);
  * weight finite and >= 0, price NaN or finite and >= 0), refusing it whole
  * with XS_ERR_USAGE and a message naming the event ("events[3].item: ...");
  * refuses it whole with XS_ERR_LIMIT when it would take an order of basket
- * scope past max_basket distinct items ("The bound" above);
+ * scope past max_basket distinct items ("The bound" above); resolves
+ * XS_TS_LATEST times (under the writer mutex, so the journal records the
+ * resolved time and a replay gives the same one);
  * then calls the journal's ingest hook, then, under the write lock, interns
  * the new ids,
  * extends the co-occurrence tables, the customers' histories, and calls every

@@ -246,6 +246,14 @@ typedef struct xs_host_api {
      * no pair.  A plugin pairing items itself applies the same rule, so its
      * work per event stays bounded too.  0 would mean no bound. */
     uint32_t (*max_basket)(const xs_host *h);
+
+    /* Says why this request gets nothing from the plugin ("no items, and
+     * the customer has no purchases"), when it cannot answer a request of
+     * its kind.  why must outlive the request (static text, or scratch()).
+     * A plugin answering alone with no items has the reason in the reply
+     * (the server's `note`, "NAME: why"); in a blend the plugin simply
+     * contributes nothing.  The last call of a run wins. */
+    void (*note)(xs_result *r, const char *why);
 } xs_host_api;
 
 /* The plugin table: only ever grows at the end (see "Versions"). */

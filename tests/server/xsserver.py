@@ -388,7 +388,7 @@ def shape_problem(reply):
     if keys == STATS_KEYS:
         return stats_problem(reply)
     if "items" in keys:
-        if not keys <= {"items", "unknown"}:
+        if not keys <= {"items", "unknown", "note"}:
             return "recommend reply with keys %s" % sorted(reply)
         return recommend_problem(reply)
     if keys == {"accepted"}:
@@ -412,6 +412,9 @@ def recommend_problem(reply, explain=None):
             isinstance(reply["unknown"], list) and reply["unknown"] and
             all(isinstance(u, str) for u in reply["unknown"])):
         return "bad unknown %r" % (reply["unknown"],)
+    if "note" in reply and not (
+            isinstance(reply["note"], str) and reply["note"] and not items):
+        return "note %r with %d items" % (reply["note"], len(items))
     seen = set()
     for r in items:
         if not isinstance(r, dict):

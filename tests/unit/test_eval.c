@@ -4,7 +4,9 @@
  * accumulator's means and coverage, and the three splits: determinism
  * (same seed same split, another seed another), train and test disjoint
  * with the input as their union, each method's rule, and the errors
- * (empty test set, temporal without timestamps, bad ratio or method).
+ * (empty test set, temporal without timestamps, bad ratio or method);
+ * the basket split (whole baskets, round(ratio x n) in train, one hidden
+ * item per held-out basket of >= 2 distinct items, orders required).
  */
 #include <math.h>
 #include <stdint.h>
@@ -33,6 +35,7 @@ static void test_user_metrics(void)
     CHECK_NEAR(m.ap, (1.0 / 2 + 2.0 / 5) / 3, TOL);
     CHECK_EQ(m.hit, 1);
     CHECK_EQU(m.hits, 2);
+    CHECK_NEAR(m.rr, 0.5, TOL); /* first hit at rank 2 */
     /* no hits */
     const uint32_t rec2[] = {1, 2}, rel2[] = {3};
     CHECK_EQ(xs_eval_user(rec2, 2, rel2, 1, 2, &m, &err), XS_OK);
@@ -40,6 +43,7 @@ static void test_user_metrics(void)
     CHECK_NEAR(m.recall, 0, TOL);
     CHECK_NEAR(m.ndcg, 0, TOL);
     CHECK_NEAR(m.ap, 0, TOL);
+    CHECK_NEAR(m.rr, 0, TOL);
     CHECK_EQ(m.hit, 0);
     /* |R| = 1 < k = 4, hit at rank 1: ideal over one rank */
     const uint32_t rec3[] = {7, 8, 9, 10}, rel3[] = {7};
@@ -53,6 +57,7 @@ static void test_user_metrics(void)
     CHECK_EQ(xs_eval_user(rec3b, 3, rel3b, 1, 4, &m, &err), XS_OK);
     CHECK_NEAR(m.ndcg, 1 / lg(4), TOL);
     CHECK_NEAR(m.ap, 1.0 / 3, TOL);
+    CHECK_NEAR(m.rr, 1.0 / 3, TOL); /* one relevant item: rr = ap */
     /* |R| = 5 > k = 2, both hit: ndcg 1, ap divided by |R| (not k) */
     const uint32_t rec4[] = {1, 2}, rel4[] = {1, 2, 3, 4, 5};
     CHECK_EQ(xs_eval_user(rec4, 2, rel4, 5, 2, &m, &err), XS_OK);
@@ -101,6 +106,7 @@ static void test_accumulator(void)
     CHECK_NEAR(r.ndcg, (1 / lg(3)) / 2, TOL);
     CHECK_NEAR(r.map, (0.5 + 0) / 2, TOL);
     CHECK_NEAR(r.hit_rate, 0.5, TOL);
+    CHECK_NEAR(r.mrr, (0.5 + 0) / 2, TOL);
     CHECK_NEAR(r.coverage, 3.0 / 10, TOL); /* items 1, 2, 3 */
     xs_eval_free(ev);
 }
@@ -375,6 +381,103 @@ static void test_write(void)
     xs_dataset_free(ds);
 }
 
+/* n baskets without customers (as --baskets loads them): basket b holds
+ * (b % 4) + 1 items, the last repeated once in every third basket. */
+static xs_dataset *make_baskets(uint32_t n)
+{
+    xs_dataset *ds = xs_dataset_new();
+    if (!ds)
+        return NULL;
+    char name[32];
+    for (uint32_t b = 0; b < n; b++) {
+        uint32_t m = b % 4 + 1 + (b % 3 == 0);
+        for (uint32_t j = 0; j < m; j++) {
+            xs_event ev = {XS_NONE, 0, b, 0, 0, 1.0, NAN};
+            uint32_t it = j < b % 4 + 1 ? j : j - 1;
+            snprintf(name, sizeof name, "item%u", (b * 7 + it * 3) % 19);
+            xs_dict_intern(ds->items, name, strlen(name), &ev.item);
+            xs_dataset_push(ds, &ev);
+        }
+        ds->n_orders++;
+    }
+    return ds;
+}
+
+static void test_basket_split(void)
+{
+    xs_error err = {0};
+    const uint32_t n_b = 101;
+    xs_dataset *ds = make_baskets(n_b);
+    if (!CHECK(ds != NULL))
+        return;
+    size_t n = ds->n_events;
+    unsigned char *t = malloc(n), *t2 = malloc(n), *h = malloc(n);
+    CHECK_EQ(xs_split_parse("basket"), XS_SPLIT_BASKET);
+    CHECK_EQ(xs_split(ds, XS_SPLIT_BASKET, 0.75, 42, t, &err), XS_OK);
+    CHECK_EQ(xs_split(ds, XS_SPLIT_BASKET, 0.75, 42, t2, &err), XS_OK);
+    CHECK(memcmp(t, t2, n) == 0); /* same seed, same split */
+    CHECK_EQ(xs_split(ds, XS_SPLIT_BASKET, 0.75, 7, t2, &err), XS_OK);
+    CHECK(memcmp(t, t2, n) != 0);
+    /* whole baskets; n - round(0.75 n) of them held out */
+    unsigned char side[101];
+    memset(side, 2, sizeof side);
+    uint32_t held = 0;
+    int whole = 1;
+    for (size_t i = 0; i < n; i++) {
+        uint32_t b = ds->events[i].order;
+        if (side[b] == 2) {
+            side[b] = t[i];
+            held += t[i];
+        }
+        whole &= side[b] == t[i];
+    }
+    CHECK(whole);
+    CHECK_EQU(held, n_b - 76);
+    /* one hidden item in each held-out basket of >= 2 distinct items */
+    CHECK_EQ(xs_basket_hide(ds, t, 42, h, &err), XS_OK);
+    for (uint32_t b = 0; b < n_b; b++) {
+        uint32_t hidden_item = XS_NONE, n_hidden = 0;
+        int ok = 1;
+        for (size_t i = 0; i < n; i++) {
+            if (ds->events[i].order != b || !h[i])
+                continue;
+            ok &= t[i] == 1;
+            if (hidden_item == XS_NONE)
+                hidden_item = ds->events[i].item;
+            ok &= ds->events[i].item == hidden_item;
+            n_hidden++;
+        }
+        CHECK(ok);
+        /* b % 4 + 1 distinct items (item ids may collide mod 19: no) */
+        if (side[b] == 1 && b % 4 > 0)
+            CHECK(n_hidden >= 1);
+        else
+            CHECK_EQU(n_hidden, 0);
+    }
+    /* the train side keeps its baskets, renumbered */
+    xs_dataset *tr = xs_dataset_subset(ds, t, 0, &err);
+    if (CHECK(tr != NULL)) {
+        CHECK_EQU(tr->n_orders, 76);
+        int in_range = 1;
+        for (size_t i = 0; i < tr->n_events; i++)
+            in_range &= tr->events[i].order < 76;
+        CHECK(in_range);
+    }
+    xs_dataset_free(tr);
+    /* orders required */
+    xs_dataset *cu = make_data(20, 0);
+    if (CHECK(cu != NULL)) {
+        CHECK_EQ(xs_split(cu, XS_SPLIT_BASKET, 0.75, 42, t, &err),
+                 XS_ERR_USAGE);
+        CHECK(strstr(err.msg, "order") != NULL);
+    }
+    xs_dataset_free(cu);
+    free(t);
+    free(t2);
+    free(h);
+    xs_dataset_free(ds);
+}
+
 int main(void)
 {
     test_user_metrics();
@@ -384,5 +487,6 @@ int main(void)
     test_leave_last();
     test_empty_test();
     test_write();
+    test_basket_split();
     return xt_done();
 }
