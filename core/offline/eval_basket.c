@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "offline/eval_items.h"
 #include "xsell/eval.h"
 #include "xsell/plugin_util.h"
 
@@ -77,19 +78,10 @@ int xs_eval_run_baskets(xs_engine *e, const char *plugin, uint32_t k,
     if (!r.has_events || !r.item_map || !r.start || !r.order || !r.given ||
         !r.recs || !r.ctx)
         goto nomem;
-    uint32_t n_train = 0; /* the train items: those with train events */
-    for (size_t i = 0; i < tds->n_events; i++)
-        if (!r.has_events[tds->events[i].item]) {
-            r.has_events[tds->events[i].item] = 1;
-            n_train++;
-        }
+    uint32_t n_train;
+    xs_eval_map_items(e, ds, r.has_events, r.item_map, &n_train);
     if (!(r.acc = xs_eval_new(n_train, k)))
         goto nomem;
-    for (uint32_t i = 0; i < n_items; i++) {
-        const char *name = xs_dict_name(ds->items, i);
-        uint32_t t = xs_engine_item(e, name);
-        r.item_map[i] = t != XS_NONE && r.has_events[t] ? t : n_engine + i;
-    }
     for (size_t i = 0; i < n_ev; i++) {
         uint32_t b = basket_of(ds, i);
         if (b != XS_NONE)

@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "offline/eval_items.h"
 #include "xsell/eval.h"
 #include "xsell/plugin_util.h"
 
@@ -84,19 +85,10 @@ int xs_eval_run(xs_engine *e, const char *plugin, uint32_t k,
     if (!r.has_events || !r.item_map || !r.start || !r.order ||
         !r.train_items || !r.rel || !r.recs || !r.ctx)
         goto nomem;
-    uint32_t n_train = 0; /* the train items: those with train events */
-    for (size_t i = 0; i < tds->n_events; i++)
-        if (!r.has_events[tds->events[i].item]) {
-            r.has_events[tds->events[i].item] = 1;
-            n_train++;
-        }
+    uint32_t n_train;
+    xs_eval_map_items(e, ds, r.has_events, r.item_map, &n_train);
     if (!(r.acc = xs_eval_new(n_train, k)))
         goto nomem;
-    for (uint32_t i = 0; i < n_items; i++) {
-        const char *name = xs_dict_name(ds->items, i);
-        uint32_t t = xs_engine_item(e, name);
-        r.item_map[i] = t != XS_NONE && r.has_events[t] ? t : n_engine + i;
-    }
     for (size_t i = 0; i < n_ev; i++)
         r.start[ds->events[i].customer + 2]++;
     for (uint32_t c = 0; c < n_cust; c++)
@@ -146,4 +138,22 @@ nomem:
 out:
     run_free(&r);
     return rc;
+}
+
+void xs_eval_map_items(xs_engine *e, const xs_dataset *ds,
+                       unsigned char *has_events, uint32_t *item_map,
+                       uint32_t *n_train)
+{
+    const xs_dataset *tds = xs_engine_dataset(e);
+    uint32_t n_engine = xs_dict_size(tds->items);
+    *n_train = 0; /* the train items: those with train events */
+    for (size_t i = 0; i < tds->n_events; i++)
+        if (!has_events[tds->events[i].item]) {
+            has_events[tds->events[i].item] = 1;
+            (*n_train)++;
+        }
+    for (uint32_t i = 0, n = xs_dict_size(ds->items); i < n; i++) {
+        uint32_t t = xs_engine_item(e, xs_dict_name(ds->items, i));
+        item_map[i] = t != XS_NONE && has_events[t] ? t : n_engine + i;
+    }
 }
