@@ -72,6 +72,11 @@ int cli_data_option(cli_data *d, int opt, const char *arg);
  * CLI_OK or CLI_USAGE after printing. */
 int cli_max_basket(const char *cmd, const cli_data *d, uint32_t *out);
 
+/* The dataset and catalog d names (no engine): CLI_OK with *ds (and *cat,
+ * NULL without --catalog) owned by the caller, or an exit code, the error
+ * reported.  --columns with --baskets is a usage error. */
+int cli_data_load(const char *cmd, const cli_data *d, xs_dataset **ds,
+                  xs_catalog **cat);
 /* Loads the data named by d into a new engine.  Returns CLI_OK with *out set,
  * or an exit code after printing the error prefixed by cmd. */
 int cli_engine_open(const char *cmd, const cli_data *d, xs_engine **out);

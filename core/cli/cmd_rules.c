@@ -1,8 +1,16 @@
 /*
- * cmd_rules.c -- `xsell rules`: every pairwise association rule a -> b with
- * support >= S and confidence >= C, with the values arules' apriori gives
- * for rules of length 2 (minlen = maxlen = 2).  The mining is xs_rules_find
- * (core/rules.c); this file parses options and prints.
+ * cmd_rules.c -- `xsell rules`: association rules L -> r with support >= S
+ * and confidence >= C, 1 <= |L| <= max_len - 1, with the values arules'
+ * apriori(minlen = 2, maxlen = max_len) gives.  The mining is
+ * xs_itemsets_rules (data/itemsets.c) over the transactions an engine
+ * would count (the same --scope and --max-basket), without building an
+ * engine: no pair table, so a dense transaction costs its frequent items
+ * only.  This file parses options and prints.
+ *
+ * Output is streamed with --sort none: each rule is printed as the miner
+ * finds it.  Otherwise the rules go to an xs_rule_heap: the best --limit K
+ * (O(K) memory) or, without --limit, all of them up to MAX_HELD, past
+ * which the command stops with a message naming both ways out.
  */
 #include <getopt.h>
 #include <stdlib.h>
@@ -10,38 +18,202 @@
 
 #include "cli/cli.h"
 
+/* Rules held for a sort without --limit: about 72 bytes each. */
+#define MAX_HELD 5000000u
+#define SORT_NONE (-2)
+
 static void help(FILE *f)
 {
     fprintf(f,
             "usage: xsell rules (--baskets FILE | --events FILE) [options]\n"
-            "\nPrints every rule a -> b (one item each side) with support >= S "
-            "and\nconfidence >= C; the values equal arules' apriori with "
-            "minlen = maxlen = 2.\n\n"
-            "  --min-support S     minimum support of {a, b}, 0..1 (default "
+            "\nPrints every rule L -> r (1 to N-1 items on the left, one on "
+            "the right)\nwith support >= S and confidence >= C; the values "
+            "equal arules' apriori\nwith minlen = 2, maxlen = N.\n\n"
+            "  --min-support S     minimum support of L + {r}, 0..1 (default "
             "0.1)\n"
-            "  --min-confidence C  minimum confidence P(b|a), 0..1 (default "
+            "  --min-confidence C  minimum confidence P(r|L), 0..1 (default "
             "0.8)\n"
-            "  --sort KEY          lift, confidence, support, count or name "
-            "(default lift)\n"
+            "  --max-len N         most items in a rule, 2..%d (default 2: "
+            "pairs)\n"
+            "  --sort KEY          lift, confidence, support, count, name or "
+            "none (default\n"
+            "                      lift; none: printed as found, in no set "
+            "order, memory\n"
+            "                      bounded whatever the number of rules)\n"
+            "  --limit K           the first K rules of that order only "
+            "(sorted: the best K,\n"
+            "                      holding K); without it a sort holds every "
+            "rule, at most %u\n"
             "  --format F          csv, json or table (default csv)\n\n"
-            "%s\ncsv columns: lhs,rhs,support,confidence,lift,count\n",
-            CLI_DATA_HELP);
+            "%s\n"
+            "csv columns: lhs,rhs,support,confidence,lift,count; an lhs of "
+            "several items is\n"
+            "their names in name order joined by ',' (one quoted field); "
+            "json gives it as\n"
+            "an array when N > 2\n",
+            XS_ITEMSETS_MAX_LEN, MAX_HELD, CLI_DATA_HELP);
+}
+
+typedef struct printer {
+    const xs_dict *names;
+    int format, array_lhs;
+    uint64_t printed, limit; /* limit 0: none */
+    int sorted_lhs;          /* the rules' lhs are sorted already */
+    double last[3];          /* support, confidence, lift last formatted */
+    char text[3][40];        /* ... and their text (dense data repeats them,
+                                and formatting is most of the printing) */
+    int have[3];
+} printer;
+
+/* xs_format_double(v) for column col, remembered. */
+static const char *number(printer *p, int col, double v)
+{
+    if (!p->have[col] || p->last[col] != v) {
+        xs_format_double(p->text[col], sizeof p->text[col], v);
+        p->last[col] = v;
+        p->have[col] = 1;
+    }
+    return p->text[col];
+}
+
+/* The lhs names joined by ',' (NUL terminated) in a malloc'd buffer. */
+static char *lhs_joined(const printer *p, const xs_itemset_rule *r)
+{
+    size_t len = 1;
+    for (uint32_t i = 0; i < r->n_lhs; i++)
+        len += strlen(xs_dict_name(p->names, r->lhs[i])) + 1;
+    char *s = malloc(len), *w = s;
+    if (!s)
+        return NULL;
+    for (uint32_t i = 0; i < r->n_lhs; i++) {
+        const char *n = xs_dict_name(p->names, r->lhs[i]);
+        size_t k = strlen(n);
+        if (i)
+            *w++ = ',';
+        memcpy(w, n, k);
+        w += k;
+    }
+    *w = 0;
+    return s;
+}
+
+static int print_rule(void *arg, const xs_itemset_rule *rule)
+{
+    printer *p = arg;
+    if (p->limit && p->printed == p->limit)
+        return XS_ERR_LIMIT;
+    xs_itemset_rule sorted;
+    const xs_itemset_rule *r = rule;
+    if (!p->sorted_lhs && rule->n_lhs > 1) {
+        sorted = *rule;
+        xs_itemset_rule_sort_lhs(&sorted, p->names);
+        r = &sorted;
+    }
+    const char *rhs = xs_dict_name(p->names, r->rhs);
+    if (p->format == CLI_JSON) {
+        printf(p->printed ? ",\n{\"lhs\":" : "\n{\"lhs\":");
+        if (p->array_lhs) {
+            putchar('[');
+            for (uint32_t i = 0; i < r->n_lhs; i++) {
+                if (i)
+                    putchar(',');
+                xs_json_string(stdout, xs_dict_name(p->names, r->lhs[i]));
+            }
+            putchar(']');
+        } else {
+            xs_json_string(stdout, xs_dict_name(p->names, r->lhs[0]));
+        }
+        printf(",\"rhs\":");
+        xs_json_string(stdout, rhs);
+        printf(",\"support\":%s,\"confidence\":%s,\"lift\":%s,\"count\":%u}",
+               number(p, 0, r->support), number(p, 1, r->confidence),
+               number(p, 2, r->lift), r->count);
+    } else {
+        char *lhs = r->n_lhs > 1 ? lhs_joined(p, r) : NULL;
+        if (r->n_lhs > 1 && !lhs)
+            return XS_ERR_NOMEM;
+        const char *l = lhs ? lhs : xs_dict_name(p->names, r->lhs[0]);
+        if (p->format == CLI_CSV) {
+            xs_csv_field(stdout, l);
+            putchar(',');
+            xs_csv_field(stdout, rhs);
+            printf(",%s,%s,%s,%u\n", number(p, 0, r->support),
+                   number(p, 1, r->confidence), number(p, 2, r->lift),
+                   r->count);
+        } else {
+            char *b1, *b2; /* client ids: no control byte to the tty */
+            printf("%-28s %-28s %10.6f %10.6f %8.4f %7u\n",
+                   cli_printable(l, &b1), cli_printable(rhs, &b2),
+                   r->support, r->confidence, r->lift, r->count);
+            free(b1);
+            free(b2);
+        }
+        free(lhs);
+    }
+    p->printed++;
+    return ferror(stdout) ? XS_ERR_IO : XS_OK;
+}
+
+static void print_head(int format, uint64_t n)
+{
+    if (format == CLI_JSON)
+        printf("{\"transactions\":%llu,\"rules\":[", (unsigned long long)n);
+    else if (format == CLI_CSV)
+        printf("lhs,rhs,support,confidence,lift,count\n");
+    else
+        printf("%-28s %-28s %10s %10s %8s %7s\n", "lhs", "rhs", "support",
+               "confidence", "lift", "count");
+}
+
+/* The data as cli_engine_open reads it, and its transactions, without an
+ * engine.  CLI_OK with *t set, or an exit code after printing. */
+static int load_txns(const cli_data *d, xs_dataset **out, xs_txns *t)
+{
+    *out = NULL;
+    if (!d->baskets == !d->events)
+        return cli_fail("rules", CLI_USAGE,
+                        "give exactly one of --baskets FILE or --events FILE");
+    xs_engine_config cfg;
+    int rc = cli_engine_config("rules", d, &cfg);
+    if (rc)
+        return rc;
+    xs_dataset *ds;
+    xs_catalog *cat; /* read for its errors and warnings, as elsewhere */
+    if ((rc = cli_data_load("rules", d, &ds, &cat)))
+        return rc;
+    xs_catalog_free(cat);
+    xs_error err = {0};
+    int scope = cfg.scope >= 0 ? cfg.scope
+                : ds->n_orders ? XS_SCOPE_BASKET : XS_SCOPE_CUSTOMER;
+    uint32_t max = cfg.max_basket ? cfg.max_basket : XS_MAX_BASKET_DEFAULT;
+    if (xs_itemsets_txns(ds, scope, max, t, &err)) {
+        xs_dataset_free(ds);
+        return cli_fail("rules", err.code == XS_ERR_NOTFOUND ? CLI_USAGE
+                                                             : CLI_RUNTIME,
+                        "%s", err.msg);
+    }
+    *out = ds;
+    return CLI_OK;
 }
 
 int cmd_rules(int argc, char **argv)
 {
-    enum { O_SUPPORT = OPT_FIRST_FREE, O_CONFIDENCE, O_SORT, O_FORMAT };
+    enum { O_SUPPORT = OPT_FIRST_FREE, O_CONFIDENCE, O_SORT, O_FORMAT,
+           O_MAX_LEN, O_LIMIT };
     static const struct option opts[] = {
         CLI_DATA_OPTIONS,
         {"min-support", required_argument, NULL, O_SUPPORT},
         {"min-confidence", required_argument, NULL, O_CONFIDENCE},
         {"sort", required_argument, NULL, O_SORT},
         {"format", required_argument, NULL, O_FORMAT},
+        {"max-len", required_argument, NULL, O_MAX_LEN},
+        {"limit", required_argument, NULL, O_LIMIT},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0}};
     cli_data d = {0};
     double min_support = 0.1, min_conf = 0.8;
     int sort = XS_RULES_BY_LIFT, format = CLI_CSV, c;
+    long max_len = 2, limit = 0;
     optind = 1;
     opterr = 0;
     while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
@@ -64,16 +236,30 @@ int cmd_rules(int argc, char **argv)
                                 "not '%s'", optarg);
             break;
         case O_SORT:
-            if ((sort = xs_rule_sort_parse(optarg)) < 0)
+            if (!strcmp(optarg, "none"))
+                sort = SORT_NONE;
+            else if ((sort = xs_rule_sort_parse(optarg)) < 0)
                 return cli_fail("rules", CLI_USAGE,
-                                "--sort: want lift, confidence, support, count "
-                                "or name, not '%s'", optarg);
+                                "--sort: want lift, confidence, support, count, "
+                                "name or none, not '%s'", optarg);
             break;
         case O_FORMAT:
             if ((format = cli_parse_format(optarg, 7)) < 0)
                 return cli_fail("rules", CLI_USAGE,
                                 "--format: want csv, json or table, not '%s'",
                                 optarg);
+            break;
+        case O_MAX_LEN:
+            if (cli_parse_long(optarg, 2, XS_ITEMSETS_MAX_LEN, &max_len))
+                return cli_fail("rules", CLI_USAGE,
+                                "--max-len: want an integer in [2, %d], not "
+                                "'%s'", XS_ITEMSETS_MAX_LEN, optarg);
+            break;
+        case O_LIMIT:
+            if (cli_parse_long(optarg, 1, 1000000000L, &limit))
+                return cli_fail("rules", CLI_USAGE,
+                                "--limit: want an integer in [1, 1000000000], "
+                                "not '%s'", optarg);
             break;
         default:
             return cli_fail("rules", CLI_USAGE, "bad option '%s' (see --help)",
@@ -83,67 +269,59 @@ int cmd_rules(int argc, char **argv)
     if (optind < argc)
         return cli_fail("rules", CLI_USAGE, "unexpected argument '%s'",
                         argv[optind]);
-    xs_engine *e;
-    int rc = cli_engine_open("rules", &d, &e);
+    xs_dataset *ds;
+    xs_txns t;
+    int rc = load_txns(&d, &ds, &t);
     if (rc)
         return rc;
-    const xs_cooc *t = xs_engine_cooc(e, xs_engine_default_scope(e));
-    uint64_t n = xs_cooc_transactions(t);
-    xs_rule *rules;
-    size_t n_rules;
+    uint64_t n = t.n;
+    printer p = {.names = ds->items, .format = format,
+                 .array_lhs = max_len > 2, .limit = (uint64_t)limit};
+    xs_itemsets_config cfg = {min_support, min_conf, (unsigned)max_len, 0};
+    xs_rule_heap *h = NULL;
+    if (sort != SORT_NONE &&
+        !(h = xs_rule_heap_new(ds->items, sort, (size_t)limit, MAX_HELD))) {
+        xs_txns_free(&t);
+        xs_dataset_free(ds);
+        return cli_fail("rules", CLI_RUNTIME, "out of memory");
+    }
     xs_error err = {0};
-    if (xs_rules_find(t, xs_engine_dataset(e)->items, min_support, min_conf,
-                      sort, &rules, &n_rules, &err)) {
-        xs_engine_free(e);
-        return cli_fail("rules", CLI_RUNTIME, "%s", err.msg);
+    if (!h) /* streaming: the head now; sorted: once the rules are in */
+        print_head(format, n);
+    rc = h ? xs_itemsets_rules(&t, xs_dict_size(ds->items), &cfg,
+                               xs_rule_heap_push, h, &err)
+           : xs_itemsets_rules(&t, xs_dict_size(ds->items), &cfg, print_rule,
+                               &p, &err);
+    xs_txns_free(&t);
+    if (rc == XS_ERR_LIMIT && !h)
+        rc = XS_OK; /* --limit reached while streaming */
+    if (rc == XS_OK && h) {
+        size_t nr;
+        const xs_itemset_rule *r = xs_rule_heap_sorted(h, &nr);
+        p.sorted_lhs = 1;
+        print_head(format, n);
+        for (size_t i = 0; i < nr && rc == XS_OK; i++)
+            rc = print_rule(&p, &r[i]);
     }
-    if (format == CLI_JSON) {
-        printf("{\"transactions\":%llu,\"rules\":[", (unsigned long long)n);
-        for (size_t i = 0; i < n_rules; i++) {
-            const xs_rule *r = &rules[i];
-            printf(i ? ",\n{\"lhs\":" : "\n{\"lhs\":");
-            xs_json_string(stdout, xs_engine_item_name(e, r->lhs));
-            printf(",\"rhs\":");
-            xs_json_string(stdout, xs_engine_item_name(e, r->rhs));
-            printf(",\"support\":");
-            xs_json_number(stdout, r->support);
-            printf(",\"confidence\":");
-            xs_json_number(stdout, r->confidence);
-            printf(",\"lift\":");
-            xs_json_number(stdout, r->lift);
-            printf(",\"count\":%u}", r->count);
-        }
-        printf("]}\n");
-    } else if (format == CLI_CSV) {
-        printf("lhs,rhs,support,confidence,lift,count\n");
-        for (size_t i = 0; i < n_rules; i++) {
-            const xs_rule *r = &rules[i];
-            char s[40], cf[40], l[40];
-            xs_format_double(s, sizeof s, r->support);
-            xs_format_double(cf, sizeof cf, r->confidence);
-            xs_format_double(l, sizeof l, r->lift);
-            xs_csv_field(stdout, xs_engine_item_name(e, r->lhs));
-            putchar(',');
-            xs_csv_field(stdout, xs_engine_item_name(e, r->rhs));
-            printf(",%s,%s,%s,%u\n", s, cf, l, r->count);
-        }
-    } else {
-        printf("%-28s %-28s %10s %10s %8s %7s\n", "lhs", "rhs", "support",
-               "confidence", "lift", "count");
-        for (size_t i = 0; i < n_rules; i++) {
-            const xs_rule *r = &rules[i];
-            char *b1, *b2; /* client ids: no control byte to the tty */
-            printf("%-28s %-28s %10.6f %10.6f %8.4f %7u\n",
-                   cli_printable(xs_engine_item_name(e, r->lhs), &b1),
-                   cli_printable(xs_engine_item_name(e, r->rhs), &b2),
-                   r->support, r->confidence, r->lift, r->count);
-            free(b1);
-            free(b2);
-        }
-        fprintf(stderr, "%zu rules over %llu transactions\n", n_rules,
-                (unsigned long long)n);
+    xs_rule_heap_free(h);
+    if (rc == XS_OK) {
+        if (format == CLI_JSON)
+            printf("]}\n");
+        else if (format == CLI_TABLE)
+            fprintf(stderr, "%llu rules over %llu transactions\n",
+                    (unsigned long long)p.printed, (unsigned long long)n);
     }
-    free(rules);
-    xs_engine_free(e);
+    xs_dataset_free(ds);
+    if (rc == XS_ERR_LIMIT)
+        return cli_fail("rules", CLI_RUNTIME,
+                        "more than %u rules to sort: give --limit K to keep "
+                        "the best K, or --sort none to print them as found",
+                        MAX_HELD);
+    if (rc == XS_ERR_NOMEM)
+        return cli_fail("rules", CLI_RUNTIME, "out of memory");
+    if (rc == XS_ERR_IO)
+        return cli_fail("rules", CLI_RUNTIME, "writing the rules failed");
+    if (rc)
+        return cli_fail("rules", cli_exit_code(rc), "%s", err.msg);
     return fflush(stdout) == 0 ? CLI_OK : CLI_RUNTIME;
 }

@@ -136,16 +136,11 @@ int cli_engine_config(const char *cmd, const cli_data *d,
     return CLI_OK;
 }
 
-int cli_engine_open(const char *cmd, const cli_data *d, xs_engine **out)
+int cli_data_load(const char *cmd, const cli_data *d, xs_dataset **ds_out,
+                  xs_catalog **cat_out)
 {
-    *out = NULL;
-    if (!d->baskets == !d->events)
-        return cli_fail(cmd, CLI_USAGE,
-                        "give exactly one of --baskets FILE or --events FILE");
-    xs_engine_config cfg;
-    int rc = cli_engine_config(cmd, d, &cfg);
-    if (rc)
-        return rc;
+    *ds_out = NULL;
+    *cat_out = NULL;
     if (d->columns && d->baskets)
         return cli_fail(cmd, CLI_USAGE, "--columns applies to --events only");
     xs_error err = {0};
@@ -172,6 +167,26 @@ int cli_engine_open(const char *cmd, const cli_data *d, xs_engine **out)
     if (cat && xs_catalog_duplicates(cat))
         fprintf(stderr, "xsell %s: %s: %zu repeated items (the last line of "
                 "each wins)\n", cmd, d->catalog, xs_catalog_duplicates(cat));
+    *ds_out = ds;
+    *cat_out = cat;
+    return CLI_OK;
+}
+
+int cli_engine_open(const char *cmd, const cli_data *d, xs_engine **out)
+{
+    *out = NULL;
+    if (!d->baskets == !d->events)
+        return cli_fail(cmd, CLI_USAGE,
+                        "give exactly one of --baskets FILE or --events FILE");
+    xs_engine_config cfg;
+    int rc = cli_engine_config(cmd, d, &cfg);
+    if (rc)
+        return rc;
+    xs_dataset *ds;
+    xs_catalog *cat;
+    if ((rc = cli_data_load(cmd, d, &ds, &cat)))
+        return rc;
+    xs_error err = {0};
     xs_engine *e = xs_engine_new(ds, cat, &cfg, &err);
     if (!e)
         return cli_fail(cmd, err.code == XS_ERR_NOTFOUND ? CLI_USAGE

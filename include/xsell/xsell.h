@@ -15,6 +15,7 @@
 #include "error.h"
 #include "eval.h"
 #include "gen.h"
+#include "itemsets.h"
 #include "json.h"
 #include "loader.h"
 #include "measure.h"

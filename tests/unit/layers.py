@@ -24,7 +24,7 @@ PUBLIC = {  # include/xsell/NAME -> module
     "json.h": "util", "parse.h": "util", "plugin.h": "util",
     "plugin_util.h": "util",
     "dataset.h": "data", "catalog.h": "data", "cooc.h": "data",
-    "measure.h": "data", "rules.h": "data",
+    "measure.h": "data", "rules.h": "data", "itemsets.h": "data",
     "engine.h": "engine", "loader.h": "engine",
     "server.h": "serve", "datadir.h": "persist",
     "score.h": "offline", "eval.h": "offline", "segment.h": "offline",
