@@ -224,6 +224,11 @@ uint64_t xs_engine_plugin_dropped(const xs_engine *e, size_t i)
                : 0;
 }
 
+int xs_engine_plugin_stats(const xs_engine *e, size_t i, xs_evidence *out)
+{
+    return xs_registry_stats(&e->plugins, i, out);
+}
+
 uint32_t xs_engine_item(const xs_engine *e, const char *name)
 {
     return xs_dict_find(e->store.ds->items, name, strlen(name));

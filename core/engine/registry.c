@@ -91,6 +91,7 @@ int xs_registry_add(xs_registry *r, const char *name, const xs_host *host,
         goto fail;
     }
     pi.weight = 1.0;
+    pi.weight_customer = -1;
     r->v[r->n++] = pi;
     return XS_OK;
 fail:
@@ -108,6 +109,20 @@ void xs_registry_prepare(xs_registry *r, unsigned asks)
             xs_host_log(r->v[i].host, XS_LOG_ERROR, "%s",
                         msg[0] ? msg : "prepare failed");
     }
+}
+
+int xs_registry_stats(const xs_registry *r, size_t i, xs_evidence *out)
+{
+    out->n = 0;
+    if (i >= r->n || !r->v[i].so.table->stats)
+        return 0;
+    if (r->v[i].so.table->stats(r->v[i].state, out)) {
+        out->n = 0;
+        return 0;
+    }
+    if (out->n > XS_EVIDENCE_MAX)
+        out->n = XS_EVIDENCE_MAX;
+    return (int)out->n;
 }
 
 void xs_registry_observe(xs_registry *r, const xs_event *ev, size_t n)

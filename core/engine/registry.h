@@ -28,6 +28,8 @@ typedef struct xs_plugin_instance {
     xs_host *host;            /* the plugin's handle on the host (owned) */
     void *state;              /* from create(), passed to every callback */
     double weight;            /* in the blend */
+    double weight_customer;   /* in the blend of a customer-only request
+                                 (no items); < 0: weight */
     _Atomic uint64_t dropped; /* candidates push() refused as invalid */
 } xs_plugin_instance;
 
@@ -61,6 +63,11 @@ int xs_registry_find(const xs_registry *r, const char *name);
  * then calls xs_registry_prepare, before any request can run. */
 void xs_registry_observe(xs_registry *r, const xs_event *ev, size_t n);
 void xs_registry_catalog(xs_registry *r, const uint32_t *items, size_t n);
+
+/* Plugin i's monitoring figures (its optional stats() hook) into *out:
+ * the number of fields, 0 when it has none or the hook declined.  Runs
+ * like recommend(): under the engine's read lock, on any thread. */
+int xs_registry_stats(const xs_registry *r, size_t i, xs_evidence *out);
 
 /* Every plugin's prepare(asks) (those that have it); a failure is logged
  * through the plugin's host, and the plugin keeps serving. */

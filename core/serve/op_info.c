@@ -1,7 +1,8 @@
 /*
  * op_info.c -- the ops that describe the server: stats (request counts and
  * latencies of every worker, the engine's figures, memory, plugins'
- * dropped candidates), health and plugins.
+ * dropped candidates and their own figures from their stats() hooks),
+ * health and plugins.
  */
 #include <stdio.h>
 
@@ -18,6 +19,20 @@ static size_t rss_bytes(void)
         fclose(f);
     }
     return (size_t)rss * 4096;
+}
+
+/* One field of a plugin's figures: its text, an integral value as an
+ * integer, else a double. */
+static void pack_figure(msgpack_packer *pk, const xs_evidence_field *f)
+{
+    xs_wire_pack_str(pk, f->key ? f->key : "");
+    double v = f->value;
+    if (f->text)
+        xs_wire_pack_str(pk, f->text);
+    else if (v >= 0 && v < 9007199254740992.0 && v == (double)(uint64_t)v)
+        msgpack_pack_uint64(pk, (uint64_t)v);
+    else
+        msgpack_pack_double(pk, v);
 }
 
 int xs_op_stats(xs_protocol *p)
@@ -97,12 +112,20 @@ int xs_op_stats(xs_protocol *p)
     size_t np = xs_engine_plugin_count(e);
     xs_wire_pack_str(pk, "plugins");
     msgpack_pack_map(pk, np);
+    /* each plugin's own figures (its stats() hook) after "dropped": read
+     * like a request, under the read lock */
+    xs_engine_read_lock(p->sh->engine);
     for (size_t i = 0; i < np; i++) {
+        xs_evidence ev;
+        int nf = xs_engine_plugin_stats(e, i, &ev);
         xs_wire_pack_str(pk, xs_engine_plugin(e, i)->name);
-        msgpack_pack_map(pk, 1);
+        msgpack_pack_map(pk, 1 + (uint32_t)nf);
         xs_wire_pack_str(pk, "dropped");
         msgpack_pack_uint64(pk, xs_engine_plugin_dropped(e, i));
+        for (int f = 0; f < nf; f++)
+            pack_figure(pk, &ev.f[f]);
     }
+    xs_engine_read_unlock(p->sh->engine);
     xs_wire_pack_str(pk, "security");
     msgpack_pack_map(pk, 4);
     xs_wire_pack_str(pk, "curve");

@@ -192,10 +192,16 @@ XS_API int xs_engine_recommend_excluding(xs_engine *e, xs_context *ctx,
  *                                     categories; unknown ones refused)
  *   weight.NAME     number >= 0       blend weight of plugin NAME (default
  *                                     1)
+ *   weight.NAME.customer  number >= 0 its weight in requests with a
+ *                                     customer and no items (default: not
+ *                                     set, weight.NAME applies)
  *   fill            NAME|none         plugin that fills short blends
- * Defaults: exclude_owned=true, fill=popular, weight.popular=0 (the fill
- * plugin fills, it does not blend); a default naming a plugin that is not
- * loaded does nothing, a setting made explicitly must name a loaded one.
+ * Defaults (chosen by measurement): exclude_owned=true, fill=popular,
+ * weight.popular=0.25 (it blends a little and fills), weight.upsell=0 (it
+ * answers its own slot), weight.copurchase.customer=0 (recency answers
+ * customers); a
+ * default naming a plugin that is not loaded does nothing, a setting made
+ * explicitly must name a loaded one.
  * Booleans: true|false|yes|no|on|off|1|0, any case.
  * XS_ERR_USAGE for an unknown key or bad value. */
 XS_API int xs_engine_set_rule(xs_engine *e, const char *key, const char *value,
@@ -218,6 +224,12 @@ xs_engine_recommend_filtered(xs_engine *e, xs_context *ctx, const char *plugin,
 /* Candidates plugin i offered that the host dropped as unknown ids or
  * non-finite scores, since the engine started. */
 XS_API uint64_t xs_engine_plugin_dropped(const xs_engine *e, size_t i);
+
+/* Plugin i's own monitoring figures (its optional stats() hook,
+ * xsell/plugin.h) into *out: the number of fields, 0 when it has none.
+ * Call it under xs_engine_read_lock, like a request. */
+XS_API int xs_engine_plugin_stats(const xs_engine *e, size_t i,
+                                  xs_evidence *out);
 
 /* ---- run-time catalog ------------------------------------------------------ */
 

@@ -29,8 +29,8 @@
  *               serves: build or refresh what recommend() reads.  `asks`
  *               says which requests will come (XS_ASK_*): a plugin may skip
  *               what only serves requests that will not.
- *   recommend(), explain()   on any number of threads at once, against
- *               read-only state: they must not change the state.
+ *   recommend(), explain(), stats()   on any number of threads at once,
+ *               against read-only state: they must not change the state.
  *   observe(), catalog()     under the host's write discipline, never
  *               concurrently with recommend() or with each other.
  *   destroy()   once, last.
@@ -298,6 +298,13 @@ typedef struct xs_plugin {
      * plugin is then not loaded; after a burst it must keep answering from
      * what it has). */
     int (*prepare)(void *state, unsigned asks, char *err, size_t errlen);
+
+    /* Optional.  Figures for monitoring, as named numbers (and strings,
+     * text as in evidence) in *out: the server's `stats` op reports them
+     * under "plugins": {NAME: {...}}.  Called like recommend(): on any
+     * thread, against read-only state.  Returns 0, or non-zero when it has
+     * nothing to say. */
+    int (*stats)(void *state, xs_evidence *out);
 } xs_plugin;
 
 /* Whether a host API table has function `fn`: call newer host functions

@@ -23,7 +23,7 @@ tp_dir = ck.getenv("XS_TEST_PLUGIN_DIR")
 plugin_dir = ck.getenv("XS_PLUGIN_DIR")
 small = ck.data("cli", "small_baskets.csv")
 cp_file = os.path.join(plugin_dir, "copurchase.so")
-BUILTIN = ["copurchase", "upsell", "recency", "popular"]
+BUILTIN = ["copurchase", "upsell", "recency", "popular", "ease"]
 
 GOOD = {"testgood.so": "testgood", "marker.so": "testgood",
         "create_fails.so": "broken",

@@ -138,10 +138,20 @@ class Server:
         if threads:
             cmd += ["--threads", str(threads)]
         # the tests' model is copurchase's: it answers requests without
-        # "plugin" unless a test chooses (the blend has tests of its own)
+        # "plugin" unless a test chooses (the blend has tests of its own),
+        # scoring by lift with every pair counted, as the brute force does
+        # (the defaults, cosine and pairs seen twice, are tested by
+        # tests/plugins and cli_recommend)
         args = list(args)
         if "--plugins" not in args:
             cmd += ["--plugins", "copurchase"]
+        loaded = (args[args.index("--plugins") + 1].split(",")
+                  if "--plugins" in args else ["copurchase"])
+        if "copurchase" in loaded and not any(
+                a.startswith("copurchase.") for a in args if
+                isinstance(a, str)):
+            cmd += ["--plugin-opt", "copurchase.measure=lift",
+                    "--plugin-opt", "copurchase.min_count=1"]
         if "--default-plugin" not in args and (
                 "--plugins" not in args or
                 args[args.index("--plugins") + 1].startswith("copurchase")):
@@ -428,9 +438,12 @@ def recommend_problem(reply, explain=None):
             return "score not a float: %r" % (r,)
         if not isinstance(r.get("plugin"), str):
             return "plugin not a string: %r" % (r,)
+        # copurchase's evidence; blended, also its weighted score, keyed
+        # by its name
         if explain is True and r["plugin"] == "copurchase" and not (
-                set(r) == {"item", "score", "plugin", "support", "confidence",
-                           "lift", "count", "from"}):
+                set(r) - {"copurchase"} ==
+                {"item", "score", "plugin", "support", "confidence", "lift",
+                 "count", "from"}):
             return "explained item with keys %s" % sorted(r)
         if explain is False and set(r) != {"item", "score", "plugin"}:
             return "unexplained item with keys %s" % sorted(r)
@@ -503,11 +516,25 @@ def stats_problem(s):
         return "security %r" % (sec,)
     p = s["plugins"]
     if not (isinstance(p, dict) and p and all(
-            isinstance(v, dict) and set(v) == {"dropped"} and
-            isinstance(v["dropped"], int) and v["dropped"] >= 0
+            isinstance(v, dict) and "dropped" in v and
+            isinstance(v["dropped"], int) and v["dropped"] >= 0 and
+            all(isinstance(k, str) and isinstance(x, (int, float, str))
+                for k, x in v.items())
             for v in p.values())):
         return "plugins %r" % (p,)
+    # a plugin's own figures (its stats() hook): only plugins with one
+    for name, v in p.items():
+        if name in PLUGIN_STATS and set(v) != {"dropped"} | PLUGIN_STATS[name]:
+            return "plugins.%s keys %s" % (name, sorted(v))
+        if name not in PLUGIN_STATS and set(v) != {"dropped"}:
+            return "plugins.%s keys %s" % (name, sorted(v))
     return None
+
+
+# The figures of the built-in plugins that have a stats() hook.
+PLUGIN_STATS = {"ease": {"mode", "items", "lambda", "fits", "fitted_events",
+                         "stale_events", "last_fit_seconds", "fit_ms",
+                         "refit_every"}}
 
 
 def strip_id(reply):
