@@ -27,11 +27,11 @@ static void help(FILE *f)
             "  --category NAME     only items of this catalog category\n"
             "  --keep-owned        items the customer bought may come back\n"
             "  --measure M         copurchase measure: lift, confidence, "
-            "jaccard, cosine, llr, count (default lift)\n"
+            "jaccard, cosine, llr, count (default cosine)\n"
             "  --min-support S     copurchase: ignore pairs with support below "
             "S (0..1)\n"
             "  --min-count N       copurchase: ignore pairs seen together "
-            "fewer than N times\n"
+            "fewer than N times (default 2)\n"
             "  --explain           add the evidence of every item\n"
             "  --format F          table or json (default table)\n\n%s\n%s",
             XS_K_MAX, CLI_PLUGIN_HELP, CLI_DATA_HELP);

@@ -5,6 +5,9 @@
  *   1. every plugin with weight w > 0 answers the request for its top
  *      m = max(2k, k + 10) items (at most XS_K_MAX), under the request's
  *      business rules (push() filters, so nothing filtered takes a place);
+ *      w is weight.NAME, or weight.NAME.customer for a request with a
+ *      customer and no items when that is set (settings.c: copurchase's
+ *      answer to such a request is its history fallback, 0 by default);
  *   2. each list is normalised by its own top score: s / max when every
  *      score is >= 0 and max > 0, else (s - min) / (max - min) (1 when all
  *      are equal) -- plugins score on unrelated scales (lift, affinity,
@@ -60,6 +63,15 @@ static void normalise(xs_topk *t)
                            : max > min         ? (s - min) / (max - min)
                                                : 1.0;
     }
+}
+
+/* A plugin's weight for req: weight.NAME.customer for a customer-only
+ * request when set, else weight.NAME. */
+static double blend_weight(const xs_plugin_instance *pi,
+                           const xs_request *req)
+{
+    return req->n_items == 0 && pi->weight_customer >= 0 ? pi->weight_customer
+                                                         : pi->weight;
 }
 
 static int parts_reserve(xs_context *ctx, size_t n)
@@ -197,7 +209,7 @@ int xs_blend_run(xs_registry *reg, xs_pool *pool, int fill_with,
     size_t n_tasks = 0;
     for (size_t p = 0; p < reg->n; p++) {
         xs_plugin_instance *pi = &reg->v[p];
-        if (pi->weight <= 0)
+        if (blend_weight(pi, req) <= 0)
             continue;
         xs_result *sr = &ctx->sub[p];
         sr->filter = r->filter; /* the request's filters, shared */
@@ -218,7 +230,8 @@ int xs_blend_run(xs_registry *reg, xs_pool *pool, int fill_with,
         uint32_t p = (uint32_t)(task->pi - reg->v);
         for (uint32_t i = 0; i < tk->n; i++)
             ctx->parts[ctx->n_parts++] = (xs_blend_part){
-                tk->heap[i].item, p, task->pi->weight * tk->heap[i].score};
+                tk->heap[i].item, p,
+                blend_weight(task->pi, req) * tk->heap[i].score};
     }
     if (ctx->n_parts > 1)
         qsort(ctx->parts, ctx->n_parts, sizeof *ctx->parts, cmp_part);

@@ -4,8 +4,9 @@
  *
  *   1. product page  "customers who also bought" items for one product
  *   2. basket page   items for the whole basket, minus what is already in it
- *   3. checkout      the order is ingested, then the product page is asked
- *                    again: the order counts at once
+ *   3. checkout      the order (and another shopper's order of the same
+ *                    product) is ingested, then the product page is asked
+ *                    again: the orders count at once
  *
  * One request is one msgpack map in one frame on a REQ socket; one reply is
  * one map (docs/protocol.md).  Requests are packed with msgpack_packer,
@@ -38,6 +39,7 @@
 #include <zmq.h>
 
 #define SHOPPER "C001462"       /* the signed-in customer */
+#define OTHER_SHOPPER "C000007" /* another, checking out the same product */
 #define NEW_PREFIX "PNEW-"      /* products launched by the checkout step */
 #define NEW_PRODUCT_PRICE 24.90 /* price of products not in the catalog */
 
@@ -286,11 +288,11 @@ static int pack_recommend(msgpack_sbuffer *sb, const char *const *items, size_t 
     return 0;
 }
 
-/* {"op": "ingest", "events": [{"customer", "item", "qty", "price", "order",
- *  "ts"}, ...]}: one order, one event per item. */
+/* {"op": "ingest", "events": [{"customer", "item", "qty", "price", "order"},
+ *  ...]}: one order, one event per item.  No "ts": an event without one
+ * weighs like the newest data. */
 static int pack_ingest(msgpack_sbuffer *sb, const char *customer, const char *order,
-                       const char *const *items, const double *prices, size_t n,
-                       time_t ts)
+                       const char *const *items, const double *prices, size_t n)
 {
     msgpack_packer pk;
     msgpack_packer_init(&pk, sb, msgpack_sbuffer_write);
@@ -298,12 +300,11 @@ static int pack_ingest(msgpack_sbuffer *sb, const char *customer, const char *or
         pack_cstr(&pk, "events") || msgpack_pack_array(&pk, n))
         return -1;
     for (size_t i = 0; i < n; i++)
-        if (msgpack_pack_map(&pk, 6) || pack_kv(&pk, "customer", customer) ||
+        if (msgpack_pack_map(&pk, 5) || pack_kv(&pk, "customer", customer) ||
             pack_kv(&pk, "item", items[i]) ||
             pack_cstr(&pk, "qty") || msgpack_pack_int(&pk, 1) ||
             pack_cstr(&pk, "price") || msgpack_pack_double(&pk, prices[i]) ||
-            pack_kv(&pk, "order", order) ||
-            pack_cstr(&pk, "ts") || msgpack_pack_int64(&pk, (int64_t)ts))
+            pack_kv(&pk, "order", order))
             return -1;
     return 0;
 }
@@ -567,7 +568,7 @@ static int product_page(xs_client *xs, const catalog *cat, const char *product_i
     printf("   Customers who bought %s also bought:\n", find ? product_id : "this");
     size_t rank = show_items(r->root, cat, find);
     if (find && rank)
-        printf("   -> %s is now #%zu: the order counts at once\n", find, rank);
+        printf("   -> %s is now #%zu: the orders count at once\n", find, rank);
     else if (find)
         printf("   -> %s is not in the top %ld\n", find, k);
     return 0;
@@ -731,7 +732,10 @@ int main(int argc, char **argv)
     xs_reply_free(&r);
 
     /* 3. Checkout: the basket plus a product launched today, which no order
-     * has ever held (new ids on every run). */
+     * has ever held (new ids on every run), and a second order of the
+     * product with it from another shopper: a pair seen in one order is
+     * not evidence enough to recommend (copurchase's min_count, 2 by
+     * default), two are. */
     time_t now = time(NULL);
     char order[64], new_item[64];
     if (now == (time_t)-1) {
@@ -745,20 +749,32 @@ int main(int argc, char **argv)
     double prices[3];
     for (size_t i = 0; i < n_basket; i++)
         prices[i] = item_price(&cat, basket[i]);
-    msgpack_sbuffer_clear(&sb);
-    if (pack_ingest(&sb, SHOPPER, order, basket, prices, n_basket, now)) {
-        fprintf(stderr, "storefront: out of memory\n");
-        goto out;
-    }
-    if (xs_request(&xs, &sb, &r))
-        goto out;
+    char order2[80];
+    snprintf(order2, sizeof order2, "%s-2", order);
+    const char *pair[2] = {o.product, new_item};
+    double pair_prices[2] = {item_price(&cat, o.product),
+                             item_price(&cat, new_item)};
     double accepted = 0;
-    (void)obj_num(map_get(r.root, "accepted"), &accepted);
-    xs_reply_free(&r);
+    for (int k = 0; k < 2; k++) {
+        double got = 0;
+        msgpack_sbuffer_clear(&sb);
+        if (k == 0 ? pack_ingest(&sb, SHOPPER, order, basket, prices, n_basket)
+                   : pack_ingest(&sb, OTHER_SHOPPER, order2, pair, pair_prices,
+                                 2)) {
+            fprintf(stderr, "storefront: out of memory\n");
+            goto out;
+        }
+        if (xs_request(&xs, &sb, &r))
+            goto out;
+        (void)obj_num(map_get(r.root, "accepted"), &got);
+        accepted += got;
+        xs_reply_free(&r);
+    }
     printf("\n3. Checkout: order %s (", order);
     for (size_t i = 0; i < n_basket; i++)
         printf("%s%s", i ? ", " : "", basket[i]);
-    printf("): %g events ingested\n", accepted);
+    printf(") and %s (%s, %s): %g events ingested\n", order2, o.product,
+           new_item, accepted);
     if (product_page(&xs, &cat, o.product, o.k, new_item, &r))
         goto out;
     xs_reply_free(&r);

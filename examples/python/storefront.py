@@ -5,8 +5,9 @@ Three pages of a storefront, each one request (see docs/protocol.md):
 
   1. product page   "customers who also bought" items for one product
   2. basket page    items for the whole basket, minus what is already in it
-  3. checkout       the order is ingested, then the product page is asked
-                    again: the order counts at once
+  3. checkout       the order (and another shopper's order of the same
+                    product) is ingested, then the product page is asked
+                    again: the orders count at once
 
 Needs only Debian's python3-zmq and python3-msgpack:
 
@@ -35,6 +36,7 @@ import zmq
 import zmq.utils.z85
 
 SHOPPER = "C001462"  # the signed-in customer
+OTHER_SHOPPER = "C000007"  # another customer, checking out the same product
 NEW_PREFIX = "PNEW-"  # products launched by the checkout step
 
 
@@ -229,14 +231,23 @@ def main():
             show(recs["items"])
 
             # 3. Checkout: the basket plus a product launched today, which no
-            # order has ever held (new ids on every run).
+            # order has ever held (new ids on every run), and a second order
+            # of the product with it from another shopper: a pair seen in one
+            # order is not evidence enough to recommend (copurchase's
+            # min_count, 2 by default), two are.  No "ts": an event without
+            # one weighs like the newest data.
             now = int(time.time())
             order, new_item = f"WEB-{now}-{os.getpid()}", f"{NEW_PREFIX}{now}-{os.getpid()}"
+            order2 = order + "-2"
             events = [{"customer": SHOPPER, "item": item, "qty": 1, "price": price(item),
-                       "order": order, "ts": now}
+                       "order": order}
                       for item in basket + [new_item]]
+            events += [{"customer": OTHER_SHOPPER, "item": item, "qty": 1,
+                        "price": price(item), "order": order2}
+                       for item in (args.product, new_item)]
             reply = xs.request("ingest", events=events)
-            print(f"\n3. Checkout: order {order} ({', '.join(basket + [new_item])}):"
+            print(f"\n3. Checkout: order {order} ({', '.join(basket + [new_item])})"
+                  f" and {order2} ({args.product}, {new_item}):"
                   f" {reply['accepted']} events ingested")
             page = xs.request("recommend", items=[args.product], k=args.k, explain=True)
             print(f"   Customers who bought {args.product} also bought:")
@@ -244,7 +255,7 @@ def main():
             ranks = [r["item"] for r in page["items"]]
             if new_item in ranks:
                 print(f"   -> {new_item} is now #{ranks.index(new_item) + 1}:"
-                      f" the order counts at once")
+                      f" the orders count at once")
             else:
                 print(f"   -> {new_item} is not in the top {args.k}")
     except XsellError as e:

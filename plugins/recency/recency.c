@@ -13,11 +13,11 @@ static int rc_create(const xs_host_api *api, xs_host *host,
                      char *err, size_t errlen)
 {
     static const char *const weights[] = {"event", "one", NULL};
-    int measure = XS_MEASURE_JACCARD, scope = -1, weight_one = 0;
+    int measure = XS_MEASURE_COSINE, scope = -1, weight_one = 0;
     int have_tref = 0;
     int64_t t_ref = 0;
     double half_life = DEFAULT_HALF_LIFE_DAYS;
-    uint32_t min_count = 1, max_nb = 0;
+    uint32_t min_count = 2, max_nb = 0;
     const xs_opt_spec spec[] = {
         {.key = "half_life", .type = XS_OPT_DAYS, .out = &half_life,
          .lo = 0, .hi = INFINITY, .lo_open = 1},

@@ -6,8 +6,9 @@ the business rules and the plugin settings (--plugins, --plugin-opt, --set,
     recency, popular) answers exactly what `xsell serve` answers for the same
     request (asked with `xsell query`), and what the documented method
     gives from the plugins' own CLI answers (each list normalised by its
-    top score, summed with weights 1, popular 0, the k best kept, '+'-joined
-    names in load order);
+    top score, summed with weights 1, popular 0.25, upsell 0, copurchase 0
+    for a customer without items, the k best kept, '+'-joined names in
+    load order; weight.upsell and weight.copurchase.customer as set);
   - `--plugin upsell|recency|popular`: items named by their plugin;
     `--explain` gives each plugin's evidence fields, with values checked
     where the data define them (upsell's from, category, price ratio and
@@ -18,8 +19,9 @@ the business rules and the plugin settings (--plugins, --plugin-opt, --set,
     items); unknown: exit 2 naming it; without --catalog: exit 2;
   - `--customer`: owned items dropped, `--keep-owned` (or --set
     exclude_owned=false) keeps them, --set rebuy=CAT keeps those of CAT; `--customer` alone works; an unknown
-    customer alone gets popular's answer from the blend (fill scores 0.5 x
-    normalised), nothing with --set fill=none;
+    customer alone gets popular's answer from the blend (0.25 x normalised
+    by default; fill scores 0.5 x normalised with weight.popular=0), nothing
+    with --set fill=none and weight.popular=0;
   - `--config FILE` (plugins, plugin options, engine settings, comments,
     blank lines) = the equivalent command line, whose options win; the
     blend's weight is applied (scores 2 x normalised jaccard, computed
@@ -130,11 +132,15 @@ def blend_model(label, args, k, weights):
     """{item: score}, {item: names} from each plugin asked alone."""
     m = min(max(2 * k, k + 10), 1000)
     parts = {}
+    # the engine's settings (--set) are the blend's; a plugin alone is
+    # asked without them
+    alone = [a for i, a in enumerate(args)
+             if a != "--set" and (i == 0 or args[i - 1] != "--set")]
     for p in PLUGINS:
         if weights.get(p, 0) <= 0:
             continue
         lst = rec("%s: %s alone" % (label, p), "--plugin", p, "--k", str(m),
-                  *args)
+                  *alone)
         for x in lst or []:
             ck.check(x["plugin"] == p, "%s: %s alone names %r"
                      % (label, p, x["plugin"]))
@@ -264,12 +270,25 @@ def section_vs_server():
 
 
 def section_model():
-    w = {"copurchase": 1, "upsell": 1, "recency": 1, "popular": 0}
-    for label, args, k in (
-            ("[A] + C k=10", ["--items", A, "--customer", C], 10),
-            ("[A, B] k=5", ["--items", "%s,%s" % (A, B)], 5),
-            ("C alone k=10", ["--customer", C], 10)):
-        score, names = blend_model("model " + label, args, k, w)
+    # the default weights: upsell answers its own slot (0), popular blends
+    # a little (0.25), and a customer without items is recency's
+    # (weight.copurchase.customer=0)
+    w = {"copurchase": 1, "upsell": 0, "recency": 1, "popular": 0.25}
+    wc = dict(w, copurchase=0)
+    up = ["--set", "weight.upsell=1"]
+    for label, args, k, ws in (
+            ("[A] + C k=10", ["--items", A, "--customer", C], 10, w),
+            ("[A, B] k=5", ["--items", "%s,%s" % (A, B)], 5, w),
+            ("C alone k=10", ["--customer", C], 10, wc),
+            ("[A] + C, upsell 1", ["--items", A, "--customer", C] + up, 10,
+             dict(w, upsell=1)),
+            ("C alone, upsell 1, copurchase.customer 0.5",
+             ["--customer", C, "--set", "weight.copurchase.customer=0.5"] +
+             up, 10, dict(w, upsell=1, copurchase=0.5)),
+            ("[A] + C, copurchase.customer 0.5 (items: weight.copurchase)",
+             ["--items", A, "--customer", C, "--set",
+              "weight.copurchase.customer=0.5"], 10, w)):
+        score, names = blend_model("model " + label, args, k, ws)
         got = rec("blend " + label, "--plugin", "blend", "--k", str(k),
                   *args)
         check_against_model("blend %s vs the model" % label, got, score,
@@ -340,7 +359,7 @@ def section_plugins():
                      % x["plugin"])
             ck.check(x.get("from") in BOUGHT[C], "recency %s: from %r not "
                      "bought by %s" % (x["item"], x.get("from"), C))
-            ck.check(x.get("half_life_days") == 30, "recency: half_life_days "
+            ck.check(x.get("half_life_days") == 365, "recency: half_life_days "
                      "%r" % x.get("half_life_days"))
             ck.check(x["item"] not in BOUGHT[C], "recency: owned %s"
                      % x["item"])
@@ -465,10 +484,26 @@ def section_rules():
               "10")
     ck.check(got and all(x["plugin"] != "popular" for x in got),
              "blend --customer C alone: %s" % got)
-    # an unknown customer alone: popular's answer
+    # an unknown customer alone: popular's answer, blended at its weight
+    # (0.25 x normalised) by default, filled (0.5 x normalised) when it
+    # only fills
+    got = rec("unknown customer, defaults", "--plugin", "blend",
+              "--customer", UNKNOWN, "--k", "10")
+    pop = rec("popular k=10", "--plugin", "popular", "--customer", UNKNOWN,
+              "--k", "10")
+    if got is not None and pop:
+        ck.check([x["item"] for x in got] == [x["item"] for x in pop],
+                 "unknown customer, defaults: %s, want popular's %s"
+                 % ([x["item"] for x in got], [x["item"] for x in pop]))
+        for x, p in zip(got, pop):
+            ck.check(x["plugin"] == "popular" and
+                     close(x["score"], 0.25 * p["score"] / pop[0]["score"]),
+                     "unknown customer, defaults: %s, want plugin popular, "
+                     "score 0.25 x %r / %r" % (x, p["score"], pop[0]["score"]))
     rc, out, err = ck.run(["recommend"] + D + ["--plugin", "blend",
                                               "--customer", UNKNOWN, "--k",
-                                              "10", "--format", "json"])
+                                              "10", "--format", "json",
+                                              "--set", "weight.popular=0"])
     ck.check(rc == 0 and UNKNOWN in err, "unknown customer: exit %d, "
              "stderr %r" % (rc, err))
     got = json.loads(out)["items"] if rc == 0 else None
@@ -484,7 +519,8 @@ def section_rules():
                      "unknown customer: %s, want plugin popular, score "
                      "0.5 x %r / %r" % (x, p["score"], pop[0]["score"]))
     got = rec("unknown customer, fill=none", "--plugin", "blend",
-              "--customer", UNKNOWN, "--set", "fill=none")
+              "--customer", UNKNOWN, "--set", "fill=none", "--set",
+              "weight.popular=0")
     ck.check(got == [], "--set fill=none: cold start gives %s" % got)
     ck.expect(["recommend"] + D + ["--k", "3"], 2,
               stderr_has="--customer", label="neither --items nor --customer")
@@ -508,15 +544,20 @@ def section_config():
                    "# plugins and settings for the blend\n"
                    "\n"
                    "plugins = copurchase,popular\n"
-                   "   copurchase.measure = jaccard   # not lift\n"
+                   "   copurchase.measure = jaccard   # not cosine\n"
+                   "copurchase.min_count = 1\n"
                    "\t\n"
                    "engine.weight.copurchase = 2\n"
+                   "engine.weight.popular = 0  # it only fills\n"
                    "recency.half_life = 7   # for a plugin not loaded: fine\n")
     base = ["--plugin", "blend", "--items", A, "--k", "10"]
+    # what the file says besides the measure and weight, as options
+    same = ["--plugin-opt", "copurchase.min_count=1", "--set",
+            "weight.popular=0"]
     from_file = rec("--config", "--config", cfg, *base)
     from_cli = rec("config as options", "--plugins", "copurchase,popular",
                    "--plugin-opt", "copurchase.measure=jaccard", "--set",
-                   "weight.copurchase=2", *base)
+                   "weight.copurchase=2", *same, *base)
     same_items("--config vs the command line", from_file, from_cli)
     want = jaccard_top(10, 2.0)
     if from_file:
@@ -531,7 +572,8 @@ def section_config():
                  "--config: not the top 10 of 2 x jaccard")
     # --measure is the copurchase shorthand in a blend too
     short = rec("blend --measure", "--plugins", "copurchase,popular",
-                "--measure", "jaccard", "--set", "weight.copurchase=2", *base)
+                "--measure", "jaccard", "--set", "weight.copurchase=2", *same,
+                *base)
     same_items("--measure jaccard vs --plugin-opt", short, from_cli)
     # the command line wins
     for label, extra, equiv in (
@@ -547,7 +589,7 @@ def section_config():
               "copurchase.measure=jaccard", "--set", "weight.copurchase=2",
               "--plugin-opt", "recency.half_life=7"])):
         a = rec("--config + " + label, "--config", cfg, *(extra + base))
-        b = rec("equivalent of --config + " + label, *(equiv + base))
+        b = rec("equivalent of --config + " + label, *(equiv + same + base))
         same_items("--config overridden by %s" % label, a, b)
         ck.check(a != from_file, "--config + %s: same answer as the file "
                  "alone" % label)
@@ -612,6 +654,9 @@ def section_errors():
               label="--plugin-opt for a plugin not in --plugins")
     for s, has in (("weight.nope=1", "nope"), ("bogus=1", "bogus"),
                    ("weight.recency=-2", "weight.recency"),
+                   ("weight.recency.items=1", "weight.PLUGIN.customer"),
+                   ("weight.recency.customer=-1", "weight.recency.customer"),
+                   ("weight.nope.customer=1", "nope"),
                    ("exclude_owned=maybe", "exclude_owned"),
                    ("fill=nope", "nope"), ("=1", "--set"),
                    ("noequals", "--set")):

@@ -50,7 +50,11 @@ def measure(bk, m, a, b, n_ab):
     raise ValueError(m)
 
 
-def expected(bk, basket, m="lift", min_count=1):
+# copurchase's defaults (README, "How copurchase scores")
+DEFAULT_MEASURE, DEFAULT_MIN_COUNT = "cosine", 2
+
+
+def expected(bk, basket, m=DEFAULT_MEASURE, min_count=DEFAULT_MIN_COUNT):
     """{candidate: (score, best rule (a, n_ac))} by the documented rule:
     score(c) = sum over a in basket with n_ac >= min_count of m(a -> c)."""
     out = {}
@@ -159,12 +163,14 @@ with open(cat, newline="") as f:
 top = sorted(B.count, key=lambda a: (-B.count[a], B.ids[a]))
 X = top[0]
 
-# -- one item, lift: json, explain, table ---------------------------------------
+# -- one item, the defaults (cosine, pairs seen twice): json, explain, table ----
 want = expected(B, [X])
 ck.check(len(want) > 20, "sample: %s has only %d neighbours" % (X, len(want)))
-got = rec_json(data + ["--items", X, "--explain"], "lift {%s}" % X)
-check_ranking("lift {%s}" % X, B, got, want, 10, 0)
-check_explain("lift {%s}" % X, B, got, want, [X])
+ck.check(len(want) < len(expected(B, [X], min_count=1)),
+         "sample: every pair of %s seen twice: the threshold is not shown" % X)
+got = rec_json(data + ["--items", X, "--explain"], "defaults {%s}" % X)
+check_ranking("defaults {%s}" % X, B, got, want, 10, 1e-12)
+check_explain("defaults {%s}" % X, B, got, want, [X])
 # with the catalog, the business rules drop out-of-stock items and nothing
 # else: the same ranking with those removed
 longer = rec_json(data + ["--items", X, "--explain", "--k", "40"], "k=40")
@@ -211,33 +217,39 @@ rc, out, err = ck.expect(["recommend"] + data + ["--items", X, "--explain"],
 # -- k ----------------------------------------------------------------------------
 for k in (1, 3, 1000):
     got = rec_json(data + ["--items", X, "--k", str(k)], "k=%d" % k)
-    check_ranking("lift {%s} k=%d" % (X, k), B, got, want, k, 0)
+    check_ranking("defaults {%s} k=%d" % (X, k), B, got, want, k, 1e-12)
 
 # -- measures, thresholds -----------------------------------------------------------
-for m in ("confidence", "count", "jaccard", "cosine"):
+for m in ("lift", "confidence", "count", "jaccard", "cosine"):
     w = expected(B, [X], m)
     got = rec_json(data + ["--items", X, "--measure", m, "--k", "25"],
                    "%s {%s}" % (m, X))
     check_ranking("%s {%s}" % (m, X), B, got, w, 25,
                   1e-12 if m == "cosine" else 0)
-for mc in (2, 3, 5):
-    w = expected(B, [X], "lift", mc)
+# lift with every pair counted: the association rules' ranking
+w = expected(B, [X], "lift", 1)
+got = rec_json(data + ["--items", X, "--measure", "lift", "--min-count", "1",
+                       "--k", "1000"], "lift, min-count 1")
+check_ranking("lift, min-count 1", B, got, w, 1000, 0)
+for mc in (1, 3, 5):
+    w = expected(B, [X], min_count=mc)
     got = rec_json(data + ["--items", X, "--min-count", str(mc), "--k", "1000",
                            "--explain"], "min-count %d" % mc)
-    check_ranking("min-count %d" % mc, B, got, w, 1000, 0)
+    check_ranking("min-count %d" % mc, B, got, w, 1000, 1e-12)
     ck.check(all(g.get("count", 0) >= mc for g in got),
              "min-count %d: a rule under the threshold" % mc)
 for ms in (0.0005, 0.001, 0.002):
-    mc = B.min_count(ms)
+    # the larger of min_count (default 2) and ceil(S N) wins
+    mc = max(DEFAULT_MIN_COUNT, B.min_count(ms))
     w = expected(B, [X], "lift", mc)
-    got = rec_json(data + ["--items", X, "--min-support", repr(ms), "--k",
-                           "1000"], "min-support %g" % ms)
+    got = rec_json(data + ["--items", X, "--measure", "lift", "--min-support",
+                           repr(ms), "--k", "1000"], "min-support %g" % ms)
     check_ranking("min-support %g (count %d)" % (ms, mc), B, got, w, 1000, 0)
 
 # -- several items ---------------------------------------------------------------------
 nb = sorted(want, key=lambda c: (-want[c][0], B.ids[c]))
 for basket in ([X, nb[0]], [X, nb[0], nb[1]], [top[1], top[2], top[3]]):
-    label = "lift {%s}" % ",".join(basket)
+    label = "defaults {%s}" % ",".join(basket)
     w = expected(B, basket)
     got = rec_json(data + ["--items", ",".join(basket), "--explain", "--k",
                            "15"], label)
@@ -251,13 +263,13 @@ Xc = sorted(C.count, key=lambda a: (-C.count[a], C.ids[a]))[0]
 w = expected(C, [Xc])
 got = rec_json(data + ["--scope", "customer", "--items", Xc, "--explain",
                        "--k", "12"], "customer scope")
-check_ranking("customer scope {%s}" % Xc, C, got, w, 12, 0)
+check_ranking("customer scope {%s}" % Xc, C, got, w, 12, 1e-12)
 check_explain("customer scope {%s}" % Xc, C, got, w, [Xc])
 got = rec_json(data + ["--plugin-opt", "copurchase.scope=customer", "--items",
                        Xc, "--k", "12"], "copurchase.scope=customer")
-check_ranking("copurchase.scope=customer {%s}" % Xc, C, got, w, 12, 0)
+check_ranking("copurchase.scope=customer {%s}" % Xc, C, got, w, 12, 1e-12)
 
-# -- names with commas, quotes, escapes --------------------------------------------------
+# -- names with commas, quotes, escapes (tiny files: every pair counted) ---------------
 q = ck.data("cli", "quoted_baskets.csv")
 Q = xscli.read_baskets(q)
 for items, basket in (('"a,b"', ["a,b"]),
@@ -265,8 +277,9 @@ for items, basket in (('"a,b"', ["a,b"]),
                       ('c,"say ""hi"""', ["c", 'say "hi"']),
                       ('"a,b","a,b"', ["a,b"])):
     label = "quoted --items %s" % items
-    w = expected(Q, basket)
-    got = rec_json(["--baskets", q, "--items", items, "--explain"], label)
+    w = expected(Q, basket, min_count=1)
+    got = rec_json(["--baskets", q, "--items", items, "--explain",
+                    "--min-count", "1"], label)
     check_ranking(label, Q, got, w, 10, 1e-12)
     check_explain(label, Q, got, w, basket)
     rc, out, err = ck.expect(["recommend", "--baskets", q, "--items", items],
@@ -277,8 +290,9 @@ odd = ck.write("odd.csv", '"tab\there","back\\\\slash",caf\u00e9,"new\nline"\n'
                'caf\u00e9,"tab\there"\n"ctl\x01x",caf\u00e9\n')
 O = xscli.read_baskets(odd)
 got = rec_json(["--baskets", odd, "--items", "caf\u00e9", "--k", "10",
-                "--explain"], "odd names")
-check_ranking("odd names", O, got, expected(O, ["caf\u00e9"]), 10, 0)
+                "--explain", "--min-count", "1"], "odd names")
+check_ranking("odd names", O, got, expected(O, ["caf\u00e9"], min_count=1),
+              10, 1e-12)
 ck.check(set(g["item"] for g in got) ==
          {"tab\there", "back\\\\slash", "new\nline", "ctl\x01x"},
          "odd names: %r" % [g["item"] for g in got])

@@ -13,8 +13,8 @@ Checked:
   - `xsell rules --format csv`: the same SET of rules, support, confidence
     and lift within 1e-12 relative, counts exact; json: the same, and
     "transactions" = N;
-  - `xsell recommend --items A --explain --format json --k 20`: the top 20
-    by lift of A -> item (ties by first appearance), each with support,
+  - `xsell recommend --items A --measure lift --min-count 1 --explain
+    --format json --k 20`: the top 20 by lift of A -> item (ties by first appearance), each with support,
     confidence, lift and count of that rule;
   - groceries only: the published figures -- 9,835 baskets; whole milk
     2,513, other vegetables 1,903, root vegetables 1,072, herbs 160 -- as
@@ -152,7 +152,10 @@ def check_recommend(a, k=20):
     row = neighbours(a)
     lift = {c: n * N / (count[a] * count[c]) for c, n in row.items()}
     ranked = sorted(row, key=lambda c: (-lift[c], first_seen[c]))[:k]
+    # the association rules' ranking: lift, every pair counted (copurchase's
+    # defaults are cosine and pairs seen twice)
     doc = ck.json_of(["recommend", "--baskets", path, "--items", a,
+                      "--measure", "lift", "--min-count", "1",
                       "--explain", "--format", "json", "--k", str(k)], label)
     if doc is None:
         return []

@@ -285,13 +285,20 @@ static void test_defaults(void)
     CHECK(xs_engine_add_plugin(e, "copurchase", NULL, 0, &err) == XS_OK);
     cold_plugins(e, got, sizeof got);
     CHECK_MSG(!strcmp(got, ""), "cold start without popular: '%s'", got);
-    /* popular loads: it fills (weight 0: it does not blend), its top item
-     * at half the score of a blended one */
+    /* popular loads: it blends at its default weight 0.25 (its top item
+     * 0.25 x 1), and fills too */
     CHECK(xs_engine_add_plugin(e, "popular", NULL, 0, &err) == XS_OK);
     double top = cold_plugins(e, got, sizeof got);
     CHECK_MSG(!strcmp(got, "popular popular popular popular popular") &&
-                  top == 0.5,
+                  top == 0.25,
               "cold start with popular: '%s', top %g", got, top);
+    /* weight.popular=0: it only fills, its top item at half the score of
+     * a blended one */
+    CHECK(xs_engine_set_rule(e, "weight.popular", "0", &err) == XS_OK);
+    top = cold_plugins(e, got, sizeof got);
+    CHECK_MSG(!strcmp(got, "popular popular popular popular popular") &&
+                  top == 0.5,
+              "cold start, popular filling: '%s', top %g", got, top);
     /* weight.popular=1: popular blends (top 1), nothing left to fill */
     CHECK(xs_engine_set_rule(e, "weight.popular", "1", &err) == XS_OK);
     top = cold_plugins(e, got, sizeof got);
@@ -308,8 +315,10 @@ static void test_defaults(void)
     CHECK_HAS(err.msg, "fill: no plugin 'popular' is loaded");
     CHECK(xs_engine_add_plugin(e, "copurchase", NULL, 0, &err) == XS_OK);
     CHECK(xs_engine_add_plugin(e, "popular", NULL, 0, &err) == XS_OK);
+    CHECK(xs_engine_set_rule(e, "weight.popular", "0", &err) == XS_OK);
     cold_plugins(e, got, sizeof got);
-    CHECK_MSG(!strcmp(got, ""), "fill=none, then popular: '%s'", got);
+    CHECK_MSG(!strcmp(got, ""), "fill=none, then popular (weight 0): '%s'",
+              got);
     /* the boolean dialect of the settings */
     static const char *const yes[] = {"true", "TRUE", "Yes", "on", "1"};
     static const char *const no[] = {"false", "No", "OFF", "0"};

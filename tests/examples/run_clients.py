@@ -76,7 +76,7 @@ def check_storefront(name, rc, out, catalog, product):
     title = catalog.get(product)
     check(f"1. Product page: {product}  {title}" in out,
           f"{name} prints the product's title from the catalog ({title!r})")
-    m = re.search(r"^   -> (\S+) is now #(\d+): the order counts at once$", out, re.M)
+    m = re.search(r"^   -> (\S+) is now #(\d+): the orders count at once$", out, re.M)
     if not check(m is not None, f"{name} shows its ingested product in the 'also bought' list"):
         return None
     new_item = m.group(1)

@@ -95,6 +95,28 @@ int xtp_add(xs_engine *e, const char *plugin, const char *const *opts,
     return xs_engine_add_plugin(e, plugin, o, n, err);
 }
 
+static int sets_key(const char *const *opts, const char *pin)
+{
+    size_t len = strcspn(pin, "=");
+    for (; opts && *opts; opts++)
+        if (!strncmp(*opts, pin, len) && (*opts)[len] == '=')
+            return 1;
+    return 0;
+}
+
+const char **xtp_opts_pinned(const char *const *opts, const char *const *pins,
+                             const char **out, size_t cap)
+{
+    size_t n = 0;
+    for (; opts && opts[n] && n + 1 < cap; n++)
+        out[n] = opts[n];
+    for (; pins && *pins && n + 1 < cap; pins++)
+        if (!sets_key(opts, *pins))
+            out[n++] = *pins;
+    out[n] = NULL;
+    return out;
+}
+
 xs_engine *xtp_engine_with(const char *events, const char *catalog,
                            const char *plugin, const char *const *opts)
 {

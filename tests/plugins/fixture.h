@@ -33,6 +33,13 @@ xs_engine *xtp_engine(const char *events, const char *catalog);
 int xtp_add(xs_engine *e, const char *plugin, const char *const *opts,
             xs_error *err);
 
+/* Copies opts (NULL terminated) into out (room for cap, NULL terminated)
+ * and appends each "key=value" of pins (NULL terminated) whose key opts
+ * do not set: tests written for one setting pin it, whatever the plugin's
+ * defaults become.  Returns out. */
+const char **xtp_opts_pinned(const char *const *opts, const char *const *pins,
+                             const char **out, size_t cap);
+
 /* xtp_engine with plugin added; NULL with a failed check. */
 xs_engine *xtp_engine_with(const char *events, const char *catalog,
                            const char *plugin, const char *const *opts);

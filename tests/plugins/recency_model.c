@@ -38,11 +38,17 @@ xs_engine *engine_on(const char *path, int is_baskets)
 }
 
 /* Adds recency with "k=v" options (NULL terminated); returns the engine's
- * code, the message in msg. */
+ * code, the message in msg.  The hand-worked cases and the model are of
+ * SAR's settings, so similarity=jaccard, min_count=1 and half_life=30 are
+ * added unless opts set them (test_recency.c checks the defaults, cosine,
+ * 2 and 365, on their own). */
 int add_recency(xs_engine *e, const char *const *opts, char *msg, size_t msglen)
 {
+    static const char *const sar[] = {"similarity=jaccard", "min_count=1",
+                                      "half_life=30", NULL};
     xs_error err = {0};
-    int rc = xtp_add(e, "recency", opts, &err);
+    const char *all[16];
+    int rc = xtp_add(e, "recency", xtp_opts_pinned(opts, sar, all, 16), &err);
     if (msg)
         snprintf(msg, msglen, "%s", rc ? err.msg : "");
     return rc;

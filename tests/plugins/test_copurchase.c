@@ -44,8 +44,18 @@ static double lift(double ab, double a, double b)
 static char fixture[512];
 
 /* An engine on the fixture (or on ds when given) with copurchase created
- * from "key=value" options (NULL terminated). */
+ * from "key=value" options (NULL terminated).  The hand-worked answers
+ * below are of lift with every pair counted: measure=lift and min_count=1
+ * are added unless opts set them (test_defaults checks the defaults). */
+static xs_engine *engine_with_raw(xs_dataset *ds, const char *const *opts);
 static xs_engine *engine_with(xs_dataset *ds, const char *const *opts)
+{
+    static const char *const lift[] = {"measure=lift", "min_count=1", NULL};
+    const char *all[16];
+    return engine_with_raw(ds, xtp_opts_pinned(opts, lift, all, 16));
+}
+
+static xs_engine *engine_with_raw(xs_dataset *ds, const char *const *opts)
 {
     xs_error err = {0};
     if (!ds && !(ds = xs_dataset_load_baskets(fixture, &err))) {
@@ -182,7 +192,7 @@ static void test_one_item(void)
 {
     size_t n;
     const xs_rec *r;
-    xs_engine *e = engine_with(NULL, NULL); /* lift by default */
+    xs_engine *e = engine_with(NULL, NULL); /* lift, every pair */
     xs_context *ctx = e ? xs_context_new(e) : NULL;
     if (!ctx)
         goto out;
@@ -430,6 +440,25 @@ static void test_support_rounding(void)
     }
 }
 
+/* The defaults (plugins/copurchase.c, "Defaults"): cosine, pairs seen in
+ * at least 2 baskets.  {milk}: coffee (1 basket with milk) is left out;
+ * cosine n_ac / sqrt(n_a n_c). */
+static void test_defaults(void)
+{
+    size_t n;
+    xs_engine *e = engine_with_raw(NULL, NULL);
+    xs_context *ctx = e ? xs_context_new(e) : NULL;
+    if (ctx) {
+        EXPECT("defaults {milk}", e, ctx, "milk", 10, 1e-15, &n,
+               {"bread", 5 / sqrt(7 * 7)}, {"jam", 3 / sqrt(7 * 4)},
+               {"yogurt", 3 / sqrt(7 * 5)});
+        /* tea: its one pair (coffee) is below the threshold */
+        EXPECT_NONE("defaults {tea}", e, ctx, "tea", 10, &n);
+    }
+    xs_context_free(ctx);
+    xs_engine_free(e);
+}
+
 int main(void)
 {
     const char *data = getenv("XS_TEST_DATA");
@@ -444,5 +473,6 @@ int main(void)
     test_baskets();
     test_thresholds();
     test_support_rounding();
+    test_defaults();
     return xt_done();
 }

@@ -3,7 +3,8 @@
  * items): the customer's `history` latest distinct purchases are the
  * basket; a request it still cannot answer gets nothing and a reason
  * (xs_context_note); a blend with such a plugin still answers, with no
- * note.  Counts (measure=count) on a fixture worked out by hand.
+ * note.  Counts (measure=count, every pair: min_count=1) on a fixture
+ * worked out by hand.
  *
  * The fixture (basket scope: orders), ids by first appearance
  *   milk 0, bread 1, jam 2, tea 3, coffee 4:
@@ -78,7 +79,7 @@ static const char *ask(xs_engine *e, xs_context *ctx, const char *plugin,
 
 static xs_engine *engine(const char *path, const char *history)
 {
-    const char *opts[] = {"measure=count", history, NULL};
+    const char *opts[] = {"measure=count", "min_count=1", history, NULL};
     return xtp_engine_with(path, NULL, "copurchase", opts);
 }
 

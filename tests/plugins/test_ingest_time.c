@@ -8,7 +8,7 @@
  *     data, and the journal hook (the data dir's log) is handed that time,
  *     not the sentinel;
  *   - in a batch, a later time given by another event wins;
- *   - recency (defaults: half-life 30 days, t_ref the data's latest time)
+ *   - recency (half-life 30 days, t_ref the data's latest time)
  *     scores a customer whose one event was ingested without a time like
  *     the newest loaded purchase (affinity 1: jaccard scores <= 1), where
  *     the same event stamped 300 days after the data would weigh 2^10 times
@@ -70,13 +70,15 @@ static double top_score(xs_engine *e, xs_context *ctx, const char *name)
     return out[0].score;
 }
 
+static const char *const half_life_30[] = {"half_life=30", NULL};
+
 int main(void)
 {
     int rc = xtp_init();
     if (rc)
         return rc;
     xs_engine *e = xtp_engine_with(xtp_data("../../examples/data/events.csv"),
-                                   NULL, "recency", NULL);
+                                   NULL, "recency", half_life_30);
     if (!e)
         return xt_done();
     const xs_dataset *ds = xs_engine_dataset(e);
@@ -99,8 +101,8 @@ int main(void)
               (long long)journal_ts[0], (long long)latest);
     double s_new = top_score(e, ctx, "ZNEW");
     CHECK_MSG(s_new > 0 && s_new <= 1 + 1e-9,
-              "a customer of one timestamp-less event scores %g (jaccard, "
-              "affinity 1: at most 1)", s_new);
+              "a customer of one timestamp-less event scores %g (affinity 1, "
+              "similarity at most 1)", s_new);
 
     /* the same purchase stamped 300 days after the data: 2^(300/30) */
     xs_ingest_event late = event("ZLATE", "P000030", latest + 300 * DAY);

@@ -365,6 +365,68 @@ static void test_bad_options(void)
     }
 }
 
+/* The defaults (recency.h, "Defaults"): cosine, min_count=2 and a
+ * half-life of 365 days, the other tests pinning SAR's jaccard, 1 and 30
+ * (add_recency).  On the baskets, cosine
+ * of the plain counts with coffee (1 basket with milk) left out; on a
+ * generated store, the defaults answer exactly as the two options given. */
+static void test_defaults(void)
+{
+    xs_engine *e = engine_on(baskets, 1);
+    xs_error err = {0};
+    if (!e || !CHECK_MSG(xtp_add(e, "recency", NULL, &err) == XS_OK, "%s",
+                         err.msg)) {
+        xs_engine_free(e);
+        return;
+    }
+    xs_context *ctx = xs_context_new(e);
+    const want w[] = {{"bread", 5.0 / 7}, {"jam", 3.0 / sqrt(28)},
+                      {"yogurt", 3.0 / sqrt(35)}};
+    expect("defaults, baskets {milk}", e, ctx, NULL, "milk", 10, 1e-12, w, 3);
+    xs_context_free(ctx);
+    xs_engine_free(e);
+
+    char dir[1024], events[1100];
+    snprintf(dir, sizeof dir, "%s/defaults", xt_tmpdir());
+    snprintf(events, sizeof events, "%s/events.csv", dir);
+    xs_gen_params g = {200, 150, 900, 5, 0, NULL};
+    if (!CHECK_MSG(xs_gen_write(&g, dir, &err) == XS_OK, "gen: %s", err.msg))
+        return;
+    xs_engine *d = engine_on(events, 0);
+    static const char *const given[] = {"similarity=cosine", "min_count=2",
+                                        "half_life=365", NULL};
+    xs_engine *o = recency_on(events, 0, given);
+    if (d && o &&
+        CHECK_MSG(xtp_add(d, "recency", NULL, &err) == XS_OK, "%s",
+                  err.msg) &&
+        CHECK(xs_engine_set_rule(d, "exclude_owned", "false", &err) ==
+              XS_OK)) {
+        xs_context *cd = xs_context_new(d), *co = xs_context_new(o);
+        uint32_t n_items = xs_dict_size(xs_engine_dataset(d)->items);
+        for (uint32_t c = 0; c < 200 + n_items; c += 13) {
+            uint32_t item = c >= 200 ? c - 200 : 0;
+            xs_request req = {c >= 200 ? &item : NULL, c >= 200,
+                              c < 200 ? c : XS_NONE, 20, 0, XS_NONE};
+            const xs_rec *rd, *ro;
+            size_t nd = 0, no = 0;
+            int ok = xs_engine_recommend(d, cd, "recency", &req, &rd, &nd,
+                                         &err) == XS_OK &&
+                     xs_engine_recommend(o, co, "recency", &req, &ro, &no,
+                                         &err) == XS_OK &&
+                     nd == no;
+            for (size_t i = 0; ok && i < nd; i++)
+                ok = rd[i].item == ro[i].item && rd[i].score == ro[i].score;
+            CHECK_MSG(ok, "defaults differ from similarity=cosine "
+                          "min_count=2 half_life=365 (request %u)",
+                      (unsigned)c);
+        }
+        xs_context_free(cd);
+        xs_context_free(co);
+    }
+    xs_engine_free(d);
+    xs_engine_free(o);
+}
+
 int main(void)
 {
     int rc = recency_model_init();
@@ -376,5 +438,6 @@ int main(void)
     test_refusals();
     test_no_decay();
     test_bad_options();
+    test_defaults();
     return xt_done();
 }

@@ -60,8 +60,14 @@ import zmq  # noqa: E402
 ck = Checker("server_blend")
 data = Data(ck.events_csv())
 PLUGINS = ["copurchase", "upsell", "recency", "popular"]
+# upsell blends here and popular only fills (their default weights are 0
+# and 0.25: cli_blend checks those), so that every plugin is in the blends
+# and the fill is seen on its own; a request without items weighs
+# copurchase 0 (the default weight.copurchase.customer)
 WEIGHTS = {"copurchase": 1.0, "upsell": 1.0, "recency": 1.0, "popular": 0.0}
-ARGS = ["--plugins", ",".join(PLUGINS), "--default-plugin", "blend"]
+CUSTOMER_WEIGHTS = {"copurchase": 0.0}
+ARGS = ["--plugins", ",".join(PLUGINS), "--default-plugin", "blend",
+        "--set", "weight.upsell=1", "--set", "weight.popular=0"]
 REL = 1e-9
 
 CATALOG = {}
@@ -160,6 +166,8 @@ class Model:
         self.ok = True
         self.parts = {}     # item -> [(plugin, weighted normalised)]
         self.alone = {}     # plugin -> {item: its item map}
+        if not req.get("items"):
+            weights = dict(weights, **CUSTOMER_WEIGHTS)
         m = blend_m(k)
         for p in PLUGINS:
             if weights[p] <= 0:

@@ -2,9 +2,9 @@
 example data (whose events ended long before the clock this runs under):
 
   - an ingested event without `ts` takes the data's latest event time, not
-    the server's clock: recency (defaults: jaccard, half-life 30 days)
+    the server's clock: recency (defaults: cosine, half-life 365 days)
     scores a customer of that one event at most 1 (affinity 1), and the
-    same event stamped 300 days after the data 2^10 times more;
+    same event stamped 300 days after the data 2^(300/365) times more;
   - copurchase asked for a customer only answers from the customer's
     latest purchases (no note); asked with nothing to go on it answers no
     items and a `note` "copurchase: ..."; the blend still answers, with no
@@ -59,8 +59,10 @@ def main():
             {"customer": "T-LATE", "item": "P000030",
              "ts": latest + 300 * DAY}]}), "ingest, 300 days later")
         late = top(c, "T-LATE", "recency, 300 days later")
-        ck.check(s > 0 and abs(late / s - 1024) < 1e-6 * 1024,
-                 "ratio %r, want 1024" % (late / s if s else None))
+        want = 2 ** (300 / 365)  # recency's default half-life: 365 days
+        ck.check(s > 0 and abs(late / s - want) < 1e-6 * want,
+                 "ratio %r, want 2^(300/365) = %r"
+                 % (late / s if s else None, want))
 
         r = c.call({"op": "recommend", "customer": "T-NOTS", "k": 3,
                     "plugin": "copurchase"})
