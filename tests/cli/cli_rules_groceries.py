@@ -11,8 +11,6 @@ Checked, at arules' classic thresholds (support 0.001, confidence 0.5):
   - --max-len 10 (arules' default maxlen): 5,668 rules, the count arules'
     apriori(Groceries, parameter = list(supp = 0.001, conf = 0.5)) reports.
 """
-import itertools
-import math
 import os
 import sys
 
@@ -34,38 +32,11 @@ with open(path, encoding="utf-8") as f:
             baskets.append(sorted(set(x.strip() for x in line.split(","))))
 N = len(baskets)
 ck.check(N == 9835, "brute force: %d baskets, want 9835" % N)
-minc = max(1, math.ceil(MS * N * (1 - sys.float_info.epsilon)))
-single = {}
-for b in baskets:
-    for x in b:
-        single[x] = single.get(x, 0) + 1
-
-
-def brute(max_len):
-    count = {}
-    for b in baskets:
-        f = [x for x in b if single[x] >= minc]
-        for k in range(1, max_len + 1):
-            for c in itertools.combinations(f, k):
-                count[c] = count.get(c, 0) + 1
-    rules = {}
-    for x, cx in count.items():
-        if len(x) < 2 or cx < minc:
-            continue
-        for r in x:
-            lhs = tuple(i for i in x if i != r)
-            conf = cx / count[lhs]
-            if conf >= MC - 1e-12:
-                rules[(",".join(lhs), r)] = (cx / N, conf,
-                                             cx * N / (count[lhs] * single[r]),
-                                             cx)
-    return rules
-
-
 thr = ["--baskets", path, "--min-support", repr(MS), "--min-confidence",
        repr(MC)]
 for n in (3, 4):
-    want = brute(n)
+    want = {(",".join(lhs), r): v for (lhs, r), v in
+            xscli.brute_itemset_rules(baskets, MS, MC, n).items()}
     rc, out, err = ck.run(["rules"] + thr + ["--max-len", str(n)])
     ck.check(rc == 0, "max-len %d: exit %d: %s" % (n, rc, err))
     header, got, order = xscli.parse_rules_csv(out)

@@ -17,7 +17,6 @@
 """
 import itertools
 import json
-import math
 import os
 import random
 import sys
@@ -37,33 +36,6 @@ def read_lines(path):
             if line:
                 baskets.append(sorted(set(x.strip() for x in line.split(","))))
     return baskets
-
-
-def brute(baskets, ms, mc, max_len):
-    """{(lhs tuple in name order, rhs): (support, confidence, lift, count)}"""
-    n = len(baskets)
-    minc = max(1, math.ceil(ms * n * (1 - sys.float_info.epsilon)))
-    single = {}
-    for b in baskets:
-        for x in b:
-            single[x] = single.get(x, 0) + 1
-    count = {}
-    for b in baskets:
-        f = [x for x in b if single[x] >= minc]
-        for k in range(1, max_len + 1):
-            for c in itertools.combinations(f, k):
-                count[c] = count.get(c, 0) + 1
-    rules = {}
-    for x, cx in count.items():
-        if len(x) < 2 or cx < minc:
-            continue
-        for r in x:
-            lhs = tuple(i for i in x if i != r)
-            conf = cx / count[lhs]
-            if conf >= mc - 1e-12:
-                rules[(lhs, r)] = (cx / n, conf, cx * n / (count[lhs] *
-                                                           single[r]), cx)
-    return rules
 
 
 def run_csv(args, label):
@@ -106,7 +78,7 @@ def run_json(args, label, n_want, array):
 
 def check_all(label, path, ms, mc, max_len):
     baskets = read_lines(path)
-    want = brute(baskets, ms, mc, max_len)
+    want = xscli.brute_itemset_rules(baskets, ms, mc, max_len)
     args = ["--baskets", path, "--min-support", repr(ms), "--min-confidence",
             repr(mc), "--max-len", str(max_len)]
     got, order, _ = run_csv(args, label + " csv")
@@ -153,7 +125,7 @@ for fmt in ("csv", "json", "table"):
 # -- --sort, --limit, --sort none -------------------------------------------------------
 thr = ["--baskets", rnd, "--min-support", "0.01", "--min-confidence", "0.1",
        "--max-len", "3"]
-want = brute(read_lines(rnd), 0.01, 0.1, 3)
+want = xscli.brute_itemset_rules(read_lines(rnd), 0.01, 0.1, 3)
 keys = {
     "lift": lambda r: (-want[r][2], r[0], r[1]),
     "confidence": lambda r: (-want[r][1], r[0], r[1]),
@@ -211,7 +183,7 @@ ck.check(order == [(("d000",), "d001"), (("d001",), "d000"),
 # -- names with commas: json keeps them apart ------------------------------------------
 q = ck.data("cli", "quoted_baskets.csv")
 Q = [sorted(set(t)) for t in xscli.read_baskets(q).t]
-want = brute(Q, 0, 0, 3)
+want = xscli.brute_itemset_rules(Q, 0, 0, 3)
 got = run_json(["--baskets", q, "--min-support", "0", "--min-confidence", "0",
                 "--max-len", "3"], "quoted json", len(Q), True)
 xscli.compare_rules(ck, "quoted json", got, want)

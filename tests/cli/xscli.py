@@ -14,6 +14,7 @@ reported as skipped.
 import atexit
 import csv
 import io
+import itertools
 import json
 import math
 import os
@@ -286,3 +287,33 @@ def compare_rules(ck, label, got, want, rel=1e-12):
                 ck.fail("%s: rule %s -> %s: got %r, want %r"
                         % (label, k[0], k[1], g, w))
     ck.check(bad == 0, "%s: %d rule(s) with wrong values" % (label, bad))
+
+
+def brute_itemset_rules(baskets, ms, mc, max_len):
+    """Every rule L -> r with |L| + 1 <= max_len of baskets (lists of
+    distinct names in name order) by counting every subset, with arules'
+    thresholds: {(lhs tuple in name order, rhs): (support, confidence,
+    lift, count)}."""
+    n = len(baskets)
+    minc = max(1, math.ceil(ms * n * (1 - sys.float_info.epsilon)))
+    single = {}
+    for b in baskets:
+        for x in b:
+            single[x] = single.get(x, 0) + 1
+    count = {}
+    for b in baskets:
+        f = [x for x in b if single[x] >= minc]
+        for k in range(1, max_len + 1):
+            for c in itertools.combinations(f, k):
+                count[c] = count.get(c, 0) + 1
+    rules = {}
+    for x, cx in count.items():
+        if len(x) < 2 or cx < minc:
+            continue
+        for r in x:
+            lhs = tuple(i for i in x if i != r)
+            conf = cx / count[lhs]
+            if conf >= mc - 1e-12:
+                rules[(lhs, r)] = (cx / n, conf, cx * n / (count[lhs] *
+                                                           single[r]), cx)
+    return rules
