@@ -7,10 +7,12 @@ DIR/test.csv), fits EASE the way Steck's reference code does
     G = X^T X;  G[diag] += lambda;  P = np.linalg.inv(G);
     B = P / (-np.diag(P));  B[diag] = 0
 
-on the binary transaction x item matrix X of the train side (a
-transaction: an order for --protocol basket, a customer for --protocol
-customer; each transaction feeds its first --max-basket distinct items in
-file order, as xsell's tables do), scores the test side exactly as `xsell
+on the transaction x item matrix X of the train side (a transaction: an
+order for --protocol basket, a customer for --protocol customer; each
+transaction feeds its first --max-basket distinct items in file order, as
+xsell's tables do): binary (--weights binary, the default), or with
+--weights event X_ti = the sum of train.csv's `weight` column over item
+i's rows in transaction t (the plugin's ease.weights=event), scores the test side exactly as `xsell
 eval` does, and prints one JSON object: hit_rate, ndcg, precision, recall,
 mrr, map, users, skipped_cold, skipped_no_relevant, items, fit_seconds
 (the inverse and B, not reading the files), lambda.
@@ -32,7 +34,7 @@ Ties rank by the item's first appearance in train.csv (xsell: lower id,
 ids by first appearance), which only matters for exact ties.
 
 Usage: ease.py SPLIT_DIR --protocol basket|customer [--lambda 100] [--k 10]
-                         [--max-basket 1000]
+                         [--max-basket 1000] [--weights binary|event]
 Only Debian's python3-numpy and python3-scipy are needed.
 """
 import argparse
@@ -60,6 +62,8 @@ def main():
     ap.add_argument("--lambda", dest="lam", type=float, default=100.0)
     ap.add_argument("--k", type=int, default=10)
     ap.add_argument("--max-basket", type=int, default=1000)
+    ap.add_argument("--weights", choices=("binary", "event"),
+                    default="binary")
     a = ap.parse_args()
 
     train = read_rows(os.path.join(a.split_dir, "train.csv"))
@@ -75,14 +79,20 @@ def main():
         if it not in item_ix:
             item_ix[it] = len(item_ix)
         lst = tx_items.setdefault(r[key], {})  # dicts keep insertion order
-        if len(lst) < a.max_basket:
-            lst[item_ix[it]] = 1
+        w = float(r.get("weight") or 1) if a.weights == "event" else 1.0
+        j = item_ix[it]
+        if j in lst:
+            if a.weights == "event":
+                lst[j] += w
+        elif len(lst) < a.max_basket:
+            lst[j] = w
     n = len(item_ix)
-    rows, cols = [], []
+    rows, cols, vals = [], [], []
     for t, lst in enumerate(tx_items.values()):
         rows.extend([t] * len(lst))
         cols.extend(lst)
-    X = sp.csr_matrix((np.ones(len(rows)), (rows, cols)),
+        vals.extend(lst.values())
+    X = sp.csr_matrix((np.array(vals, dtype=np.float64), (rows, cols)),
                       shape=(len(tx_items), n))
 
     t0 = time.perf_counter()
@@ -168,7 +178,8 @@ def main():
     out = {m: v / users for m, v in tot.items()} if users else tot
     out.update(users=users, skipped_cold=skipped_cold,
                skipped_no_relevant=skipped_norel, items=n,
-               fit_seconds=fit_seconds, **{"lambda": a.lam})
+               fit_seconds=fit_seconds, weights=a.weights,
+               **{"lambda": a.lam})
     json.dump(out, sys.stdout)
     sys.stdout.write("\n")
 

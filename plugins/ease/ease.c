@@ -15,6 +15,9 @@
  *   refit_every=N    integer >= 0 [1000]: refit once N events have been
  *                    observed since the last fit (0: never online)
  *   threads=T        integer 0..256 [0: the CPUs]: sparse fit threads
+ *   weights=W        binary|event [binary]: X binary, or X_ti = the sum
+ *                    of item i's event weights in transaction t (dense
+ *                    mode only; see ease/ease.h)
  *
  * Life cycle.  prepare() fits when nothing is fitted yet, or when
  * refit_every events have been observed since the last fit; observe()
@@ -48,13 +51,15 @@ static int ez_create(const xs_host_api *api, xs_host *host,
                      char *err, size_t errlen)
 {
     static const char *const modes[] = {"auto", "dense", "sparse", NULL};
+    static const char *const weights[] = {"binary", "event", NULL};
     ease_cfg cfg = {.scope = -1,
                     .mode = EASE_AUTO,
                     .lambda = EASE_DEFAULT_LAMBDA,
                     .neighbours = EASE_DEFAULT_NEIGHBOURS,
                     .max_dense = EASE_DEFAULT_MAX_DENSE,
                     .refit_every = EASE_DEFAULT_REFIT_EVERY,
-                    .threads = 0};
+                    .threads = 0,
+                    .weights = EASE_W_BINARY};
     const xs_opt_spec spec[] = {
         {.key = "lambda", .type = XS_OPT_NUMBER, .out = &cfg.lambda,
          .lo = 0, .hi = INFINITY, .lo_open = 1},
@@ -69,11 +74,18 @@ static int ez_create(const xs_host_api *api, xs_host *host,
          .out = &cfg.refit_every, .lo = 0, .hi = UINT32_MAX},
         {.key = "threads", .type = XS_OPT_INTEGER, .out = &cfg.threads,
          .lo = 0, .hi = 256},
+        {.key = "weights", .type = XS_OPT_CHOICE, .out = &cfg.weights,
+         .choices = weights},
     };
     if (xs_opts_parse(api, spec, sizeof spec / sizeof *spec, opts, n_opts,
                       err, errlen) ||
         xs_use_scope(api, host, &cfg.scope, err, errlen))
         return -1;
+    if (cfg.weights == EASE_W_EVENT && cfg.mode == EASE_SPARSE) {
+        snprintf(err, errlen, "weights=event needs mode=dense (the sparse "
+                 "fit reads the host's binary rows)");
+        return -1;
+    }
     ease *e = calloc(1, sizeof *e);
     if (!e) {
         snprintf(err, errlen, "out of memory");
@@ -114,7 +126,9 @@ static int ez_prepare(void *state, unsigned asks, char *err, size_t errlen)
     e->fit_at = (int64_t)time(NULL);
     if (m.dense)
         e->api->log(e->host, XS_LOG_INFO, "fit: dense, %u items, lambda %g, "
-                    "%.1f ms", (unsigned)m.n, e->cfg.lambda, e->fit_ms);
+                    "weights %s, %.1f ms", (unsigned)m.n, e->cfg.lambda,
+                    e->cfg.weights == EASE_W_EVENT ? "event" : "binary",
+                    e->fit_ms);
     else
         e->api->log(e->host, XS_LOG_INFO, "fit: sparse, %u items, "
                     "neighbours %u, %llu entries, lambda %g, %.1f ms",

@@ -5,14 +5,15 @@
  * the plugin's files share: options and life cycle (ease.c), the dense fit
  * (fit.c), the scalable fit (sparse.c), scoring and explain (score.c).
  *
- * The model.  X is the binary transaction x item matrix of the plugin's
+ * The model.  X is the (by default binary) transaction x item matrix of the plugin's
  * scope (a transaction is an order in basket scope, a customer in customer
  * scope), exactly as the host's co-occurrence tables count it (the first
  * max_basket distinct items of a transaction), so
  *
  *     G = X^T X:   G_ii = support(i),  G_ij = n_ij (the pair count)
  *
- * is read from the host's rows, never from the events.  Then
+ * is read from the host's rows, never from the events (weights=event:
+ * below).  Then
  *
  *     P = (G + lambda I)^-1,   B = I - P diag(1 / diag(P))
  *
@@ -24,6 +25,20 @@
  * (the block inverse of G + lambda I gives (1) from the formula above).
  * Only items with support > 0 enter the model: an item never seen has a
  * zero row and column in B either way.
+ *
+ * Event weights (weights=event, dense mode only).  X_ti is then the sum
+ * of the weights (quantity or rating) of item i's events in transaction
+ * t, over the same transactions and the same first max_basket distinct
+ * items (in time order) as the host's tables, and G = X^T X is summed
+ * from the customers' histories straight into the dense array (fit.c):
+ * G_ii = sum_t X_ti^2, G_ij = sum_t X_ti X_tj.  Basket scope groups the
+ * customers' events by order and leaves events without an order out, as
+ * the host's tables do.  Data without customers (--baskets files) has no
+ * histories and every weight 1 there, so G is the binary one and is read
+ * from the rows.  Sparse mode (and mode=auto above max_dense) refuses
+ * weights=event: its neighbour lists and G come from the host's rows.
+ * The model's items stay those with support > 0; scoring is unchanged
+ * (x binary): the weights shape B, not the request.
  *
  * Scoring.  x is the set of the request's items, plus the customer's
  * history items when the request names a known customer (binary, each
@@ -73,6 +88,7 @@
 #include "xsell/plugin_util.h"
 
 enum { EASE_AUTO = 0, EASE_DENSE = 1, EASE_SPARSE = 2 };
+enum { EASE_W_BINARY = 0, EASE_W_EVENT = 1 };
 
 #define EASE_DEFAULT_LAMBDA 100.0
 #define EASE_DEFAULT_NEIGHBOURS 200
@@ -87,6 +103,7 @@ typedef struct ease_cfg {
     uint32_t max_dense;    /* the largest model mode=dense fits */
     uint32_t refit_every;  /* events; 0: never online */
     uint32_t threads;      /* sparse fit; 0: the CPUs */
+    int weights;           /* EASE_W_BINARY, _EVENT */
 } ease_cfg;
 
 /* One fitted model.  Items are model indices 0..n-1 (ids[] -> item ids,

@@ -18,6 +18,16 @@
  * a failed factorisation can only mean round-off trouble: it is reported,
  * never papered over.
  *
+ * Event weights (weights=event).  G is summed from the customers'
+ * histories instead of the rows: each transaction (a customer, or one of
+ * its orders in basket scope) becomes a short list of (model index, sum
+ * of weights) over its first max_basket distinct items in time order,
+ * and its outer product is added to the array, O(sum of |t|^2) work and
+ * O(events) scratch.  Basket scope sorts (order, history position) pairs
+ * so each order's events come together in time order; events without an
+ * order are left out, as the host's tables leave them.  Without customers
+ * (--baskets data: every weight 1) the rows are read, as for binary.
+ *
  * Ownership: the model's arrays are the plugin's (malloc), freed by
  * ease_model_free(); a failed fit leaves the model empty.
  */
@@ -76,6 +86,141 @@ static void bytes_text(char *buf, size_t len, double bytes)
         snprintf(buf, len, "%.0f B", bytes);
 }
 
+/* One event of basket scope: its order and place (sorted by both). */
+typedef struct bev {
+    uint32_t order;
+    uint32_t item;
+    size_t seq;
+    double w;
+} bev;
+
+static int bev_cmp(const void *pa, const void *pb)
+{
+    const bev *a = pa, *b = pb;
+    if (a->order != b->order)
+        return a->order < b->order ? -1 : 1;
+    return a->seq < b->seq ? -1 : a->seq > b->seq;
+}
+
+/* The transaction being summed: its distinct items (model index or
+ * XS_NONE, weight sum), by item id through stamp/pos. */
+typedef struct gtx {
+    const ease_model *m;
+    uint32_t max;       /* max_basket; 0: no bound */
+    uint32_t stamp_now;
+    uint32_t *stamp;    /* n_ids */
+    uint32_t *pos;      /* n_ids */
+    uint32_t *ix;       /* n_ids: the list's model indices */
+    double *w;          /* n_ids: and weight sums */
+    uint32_t len;       /* distinct items so far (model or not) */
+} gtx;
+
+static void gtx_add(gtx *t, uint32_t item, double w)
+{
+    if (item >= t->m->n_ids)
+        return; /* newer than the fit's items */
+    if (t->stamp[item] == t->stamp_now) {
+        t->w[t->pos[item]] += w;
+        return;
+    }
+    if (t->max && t->len >= t->max)
+        return; /* past the first max_basket distinct items */
+    t->stamp[item] = t->stamp_now;
+    t->pos[item] = t->len;
+    t->ix[t->len] = t->m->index[item];
+    t->w[t->len++] = w;
+}
+
+/* Adds the transaction's outer product to g and starts the next one. */
+static void gtx_flush(gtx *t, double *g)
+{
+    size_t n = t->m->n;
+    for (uint32_t a = 0; a < t->len; a++) {
+        if (t->ix[a] == XS_NONE)
+            continue;
+        double *ga = g + (size_t)t->ix[a] * n, wa = t->w[a];
+        for (uint32_t b = 0; b < t->len; b++)
+            if (t->ix[b] != XS_NONE)
+                ga[t->ix[b]] += wa * t->w[b];
+    }
+    t->len = 0;
+    if (++t->stamp_now == 0) { /* wrapped: start the stamps over */
+        memset(t->stamp, 0, (size_t)t->m->n_ids * sizeof *t->stamp);
+        t->stamp_now = 1;
+    }
+}
+
+/* G = X^T X with X_ti the weight sums (weights=event) into g (n x n,
+ * zeroed).  Returns 0, 1 when there are no customers (use the rows), or
+ * -1 when out of memory. */
+static int gram_events(const ease *e, const ease_model *m, double *g)
+{
+    const xs_host_api *api = e->api;
+    uint32_t nc = api->customer_count(e->host);
+    if (nc == 0)
+        return 1;
+    size_t k = (size_t)m->n_ids + 1;
+    gtx t = {.m = m, .max = api->max_basket(e->host), .stamp_now = 1,
+             .stamp = calloc(k, sizeof *t.stamp),
+             .pos = malloc(k * sizeof *t.pos), .ix = malloc(k * sizeof *t.ix),
+             .w = malloc(k * sizeof *t.w)};
+    bev *be = NULL;
+    int rc = -1;
+    if (!t.stamp || !t.pos || !t.ix || !t.w)
+        goto done;
+    if (e->cfg.scope != XS_SCOPE_BASKET) {
+        for (uint32_t c = 0; c < nc; c++) {
+            const xs_event *ev = NULL;
+            size_t n = 0;
+            if (!api->history(e->host, c, &ev, &n) || !ev)
+                continue;
+            for (size_t i = 0; i < n; i++)
+                gtx_add(&t, ev[i].item, ev[i].weight);
+            gtx_flush(&t, g);
+        }
+        rc = 0;
+        goto done;
+    }
+    size_t nb = 0, cap = 0;
+    for (uint32_t c = 0; c < nc; c++) {
+        const xs_event *ev = NULL;
+        size_t n = 0;
+        if (!api->history(e->host, c, &ev, &n) || !ev)
+            continue;
+        for (size_t i = 0; i < n; i++) {
+            if (ev[i].order == XS_NONE)
+                continue;
+            if (nb == cap) {
+                size_t nc2 = cap ? 2 * cap : 1024;
+                bev *nbe = realloc(be, nc2 * sizeof *be);
+                if (!nbe)
+                    goto done;
+                be = nbe;
+                cap = nc2;
+            }
+            be[nb] = (bev){.order = ev[i].order, .item = ev[i].item,
+                           .seq = nb, .w = ev[i].weight};
+            nb++;
+        }
+    }
+    if (nb)
+        qsort(be, nb, sizeof *be, bev_cmp);
+    for (size_t i = 0; i < nb; i++) {
+        if (i > 0 && be[i].order != be[i - 1].order)
+            gtx_flush(&t, g);
+        gtx_add(&t, be[i].item, be[i].w);
+    }
+    gtx_flush(&t, g);
+    rc = 0;
+done:
+    free(be);
+    free(t.stamp);
+    free(t.pos);
+    free(t.ix);
+    free(t.w);
+    return rc;
+}
+
 static int fit_dense(const ease *e, ease_model *m, char *err, size_t errlen)
 {
     const xs_host_api *api = e->api;
@@ -92,7 +237,22 @@ static int fit_dense(const ease *e, ease_model *m, char *err, size_t errlen)
         free(inv_d);
         return -1;
     }
-    for (size_t a = 0; a < n; a++) {
+    int from_rows = 1;
+    if (e->cfg.weights == EASE_W_EVENT) {
+        int r = gram_events(e, m, g);
+        if (r < 0) {
+            snprintf(err, errlen, "out of memory summing the event weights");
+            free(g);
+            free(inv_d);
+            return -1;
+        }
+        if (r == 0) {
+            from_rows = 0;
+            for (size_t a = 0; a < n; a++)
+                g[a * n + a] += lambda;
+        }
+    }
+    for (size_t a = 0; from_rows && a < n; a++) {
         xs_row row;
         double *ga = g + a * n;
         if (!api->row(e->host, e->cfg.scope, m->ids[a], &row)) {
@@ -158,6 +318,13 @@ int ease_fit(const ease *e, ease_model *m, char *err, size_t errlen)
                  "over the limit max_dense=%u items (%s); use mode=sparse "
                  "(each item's strongest neighbours) or raise max_dense",
                  (unsigned)m->n, need, (unsigned)e->cfg.max_dense, lim);
+        ease_model_free(m);
+        return -1;
+    }
+    if (!dense && e->cfg.weights == EASE_W_EVENT) {
+        snprintf(err, errlen, "weights=event needs mode=dense: %u items are "
+                 "over max_dense=%u (raise max_dense)", (unsigned)m->n,
+                 (unsigned)e->cfg.max_dense);
         ease_model_free(m);
         return -1;
     }

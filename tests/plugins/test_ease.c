@@ -32,6 +32,9 @@
  * Sparse mode, neighbours=1: N_j is j's one strongest co-occurring item
  * (ties: lower id): N_b = {a}, N_c = {a}, N_d = {b}, so for items {a}
  * b = c = G_ab / (G_aa + 1) = 2/5 (tie: b first) and d is not reached.
+ *
+ * weights=event: smaller fixtures with weights (at event_weights), B
+ * from a Gauss-Jordan solve of the hand-built G + I written here.
  */
 #include <math.h>
 #include <stdio.h>
@@ -209,6 +212,123 @@ static void online(const char *path, const char *path_more)
     xs_engine_free(full);
 }
 
+/* weights=event.  Customer scope, items a 0, b 1, c 2, c2 buying c twice:
+ *   c1 {a 2, b 1}   c2 {a 1, b 1, c 1 + 1}   c3 {b 2, c 1}
+ * so the rows of X are (2 1 0), (1 1 2), (0 2 1) and G = X^T X is
+ *   [5 3 2; 3 6 4; 2 4 5]   (binary: [2 2 1; 2 3 2; 1 2 2]).
+ * Basket scope, c2's orders interleaved in time, O2 {a 1, b 1} and
+ * O4 {c 1 + 1}: the rows are (2 1 0), (1 1 0), (0 0 2), (0 2 1). */
+static const char weighted_csv[] =
+    "customer,item,timestamp,weight\n"
+    "c1,a,1,2\nc1,b,1,1\n"
+    "c2,a,2,1\nc2,b,2,1\nc2,c,2,1\nc2,c,3,1\n"
+    "c3,b,4,2\nc3,c,4,1\n";
+static const char weighted_orders_csv[] =
+    "customer,item,timestamp,order,weight\n"
+    "c1,a,1,O1,2\nc1,b,1,O1,1\n"
+    "c2,a,2,O2,1\nc2,c,3,O4,1\nc2,b,4,O2,1\nc2,c,5,O4,1\n"
+    "c3,b,6,O3,2\nc3,c,6,O3,1\n";
+/* the fixture's orders as a --baskets file: no customers, no histories */
+static const char no_customers_csv[] =
+    "a,b\na,b,c\na,c\nb,d\nc,d\na\nb\n";
+
+/* B of EASE for the 3 x 3 Gram matrix of the rows of x (n_rows x 3) and
+ * lambda 1, by Gauss-Jordan elimination on [G + I | I]. */
+static void brute_b(const double (*x)[3], size_t n_rows, double b[3][3])
+{
+    double a[3][6] = {{0}};
+    for (int i = 0; i < 3; i++) {
+        for (int j = 0; j < 3; j++)
+            for (size_t t = 0; t < n_rows; t++)
+                a[i][j] += x[t][i] * x[t][j];
+        a[i][i] += 1.0;
+        a[i][3 + i] = 1.0;
+    }
+    for (int c = 0; c < 3; c++) {
+        int piv = c;
+        for (int r = c + 1; r < 3; r++)
+            if (fabs(a[r][c]) > fabs(a[piv][c]))
+                piv = r;
+        for (int k = 0; k < 6; k++) {
+            double tmp = a[c][k];
+            a[c][k] = a[piv][k];
+            a[piv][k] = tmp;
+        }
+        double d = a[c][c];
+        for (int k = 0; k < 6; k++)
+            a[c][k] /= d;
+        for (int r = 0; r < 3; r++)
+            if (r != c) {
+                double f = a[r][c];
+                for (int k = 0; k < 6; k++)
+                    a[r][k] -= f * a[c][k];
+            }
+    }
+    for (int i = 0; i < 3; i++)
+        for (int j = 0; j < 3; j++)
+            b[i][j] = i == j ? 0.0 : -a[i][3 + j] / a[j][3 + j];
+}
+
+/* Items {from} (0..2 as a, b, c) against B: the other two, best first. */
+static void ask_b(xs_engine *e, int from, double b[3][3], const char *label)
+{
+    static const char *const names[] = {"a", "b", "c"};
+    int j1 = (from + 1) % 3, j2 = (from + 2) % 3;
+    if (b[from][j2] > b[from][j1] ||
+        (b[from][j2] == b[from][j1] && j2 < j1)) {
+        int tmp = j1;
+        j1 = j2;
+        j2 = tmp;
+    }
+    want w[2] = {{names[j1], b[from][j1]}, {names[j2], b[from][j2]}};
+    xs_context *ctx = xs_context_new(e);
+    ask(e, ctx, names[from], NULL, w, 2, label);
+    xs_context_free(ctx);
+}
+
+static void event_weights(const char *path, const char *path_orders,
+                          const char *path_plain)
+{
+    static const double xc[][3] = {{2, 1, 0}, {1, 1, 2}, {0, 2, 1}};
+    static const double xb[][3] = {{1, 1, 0}, {1, 1, 1}, {0, 1, 1}};
+    static const double xo[][3] = {{2, 1, 0}, {1, 1, 0}, {0, 0, 2},
+                                   {0, 2, 1}};
+    double bc[3][3], bb[3][3], bo[3][3];
+    brute_b(xc, 3, bc);
+    brute_b(xb, 3, bb);
+    brute_b(xo, 4, bo);
+    /* the hand-built G of the comment above */
+    CHECK(fabs(bc[0][1] - bb[0][1]) > 1e-3); /* weights change B */
+    xs_engine *e = engine(path, "weights=event", "mode=dense", NULL);
+    for (int i = 0; e && i < 3; i++)
+        ask_b(e, i, bc, "weights=event, customer");
+    xs_engine_free(e);
+    e = engine(path, "weights=binary", NULL, NULL);
+    for (int i = 0; e && i < 3; i++)
+        ask_b(e, i, bb, "weights=binary, customer");
+    xs_engine_free(e);
+    e = engine(path_orders, "weights=event", "scope=basket", NULL);
+    for (int i = 0; e && i < 3; i++)
+        ask_b(e, i, bo, "weights=event, basket");
+    xs_engine_free(e);
+    /* no customers: the rows (binary), the hand-solved B */
+    e = engine(path_plain, "weights=event", NULL, NULL);
+    if (e) {
+        xs_context *ctx = xs_context_new(e);
+        const want a[] = {{"b", 18.0 / 43}, {"c", 12.0 / 29},
+                          {"d", -14.0 / 67}};
+        ask(e, ctx, "a", NULL, a, 3, "weights=event, no customers");
+        xs_context_free(ctx);
+    }
+    xs_engine_free(e);
+    refused(path, "weights=foo", NULL,
+            "weights: want binary or event, not 'foo'");
+    refused(path, "weights=event", "mode=sparse",
+            "weights=event needs mode=dense");
+    refused(path, "weights=event", "max_dense=2",
+            "weights=event needs mode=dense");
+}
+
 int main(void)
 {
     int rc = xtp_init();
@@ -265,5 +385,17 @@ int main(void)
     refused(path, "alpha=1", NULL, "unknown option 'alpha'");
 
     online(path, path_more);
+
+    char path_w[1024], path_wo[1024], path_plain[1024];
+    snprintf(path_w, sizeof path_w, "%s",
+             xt_write_file("weighted.csv", weighted_csv,
+                           sizeof weighted_csv - 1));
+    snprintf(path_wo, sizeof path_wo, "%s",
+             xt_write_file("weighted_orders.csv", weighted_orders_csv,
+                           sizeof weighted_orders_csv - 1));
+    snprintf(path_plain, sizeof path_plain, "%s",
+             xt_write_file("plain_baskets.csv", no_customers_csv,
+                           sizeof no_customers_csv - 1));
+    event_weights(path_w, path_wo, path_plain);
     return xt_done();
 }
