@@ -33,14 +33,17 @@ echo "== the same page, a better version of it (upsell)"
 q recommend '{"items": ["P000030"], "k": 3, "explain": true, "plugin": "upsell"}'
 echo "== a returning customer: what they are likely to buy next (recency)"
 q recommend '{"customer": "C001462", "k": 5, "plugin": "recency"}'
-echo "== basket page for that customer: every plugin blended (the default)"
+echo "== basket page for that customer: the blend (the default: copurchase, recency, a little popular)"
 q recommend '{"items": ["P000030", "P000251"], "customer": "C001462", "k": 5}'
 echo "== a first visit: nothing known, the blend falls back to best sellers"
 q recommend '{"customer": "C-new", "k": 3}'
-echo "== checkout: an order with a product nobody bought before"
+echo "== checkout: two orders with a product nobody bought before (one order is not"
+echo "   evidence yet: copurchase counts pairs seen in at least 2 orders)"
 q ingest '{"events": [{"customer": "C-demo", "item": "P000030", "order": "O-demo", "price": 4.2},
-                      {"customer": "C-demo", "item": "P-NEW", "order": "O-demo", "price": 9.9}]}'
-echo "== the product page again: the new order counts at once"
+                      {"customer": "C-demo", "item": "P-NEW", "order": "O-demo", "price": 9.9},
+                      {"customer": "C-demo2", "item": "P000030", "order": "O-demo2", "price": 4.2},
+                      {"customer": "C-demo2", "item": "P-NEW", "order": "O-demo2", "price": 9.9}]}'
+echo "== the product page again: the new orders count at once"
 q recommend '{"items": ["P000030"], "k": 3, "explain": true, "plugin": "copurchase"}'
 echo "== P000251 sold out: the catalog op takes it off every answer"
 q catalog '{"items": [{"item": "P000251", "category": "desserts", "price": 1.28, "in_stock": false}]}'
