@@ -26,6 +26,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "xsell/xsell.h"
 
@@ -459,6 +460,68 @@ static void test_defaults(void)
     xs_engine_free(e);
 }
 
+/* The default neighbour cap (plugins/copurchase.c, DEFAULT_MAX_NB): 1500.
+ * hub goes with x0000..x1599, twice each (3200 baskets); x0000..x0099 also
+ * go with w (twice each) and x0000 with y (twice), so hub's 1500 best
+ * neighbours by cosine are x0100..x1599 (2 / sqrt(3200 * 2)) and x0000
+ * (support 6) is its weakest.  Basket {hub, y}: by default (as with
+ * max_neighbours=1500) x0000 gets y's part alone, 2 / sqrt(2 * 6); from
+ * whole rows (max_neighbours=0, or a cap hub's row fits: 1600) hub's part
+ * too.  {hub} alone is the same either way (k <= the cap). */
+static void test_default_cap(void)
+{
+    char path[64];
+    snprintf(path, sizeof path, "/tmp/xt_copurchase_cap_%d.csv",
+             (int)getpid());
+    FILE *f = fopen(path, "w");
+    CHECK(f != NULL);
+    if (!f)
+        return;
+    for (int i = 0; i < 1600; i++)
+        for (int t = 0; t < 2; t++)
+            fprintf(f, "hub,x%04d\n", i);
+    for (int i = 0; i < 100; i++)
+        for (int t = 0; t < 2; t++)
+            fprintf(f, "w,x%04d\n", i);
+    fprintf(f, "y,x0000\ny,x0000\n");
+    fclose(f);
+    static const char *const exact[] = {"max_neighbours=0", NULL};
+    static const char *const cap1500[] = {"max_neighbours=1500", NULL};
+    static const char *const cap1600[] = {"max_neighbours=1600", NULL};
+    const struct {
+        const char *label;
+        const char *const *opts;
+        int capped;
+    } runs[] = {{"default", NULL, 1},
+                {"max_neighbours=1500", cap1500, 1},
+                {"max_neighbours=0", exact, 0},
+                {"max_neighbours=1600", cap1600, 0}};
+    const double y_part = 2 / sqrt(2.0 * 6), hub_part = 2 / sqrt(3200.0 * 6);
+    const double top = 2 / sqrt(3200.0 * 2);
+    for (size_t r = 0; r < sizeof runs / sizeof *runs; r++) {
+        xs_error err = {0};
+        xs_dataset *ds = xs_dataset_load_baskets(path, &err);
+        CHECK_MSG(ds != NULL, "load %s: %s", path, err.msg);
+        if (!ds)
+            break;
+        xs_engine *e = engine_with_raw(ds, runs[r].opts);
+        xs_context *ctx = e ? xs_context_new(e) : NULL;
+        if (ctx) {
+            char label[96];
+            size_t n;
+            snprintf(label, sizeof label, "%s {hub, y}", runs[r].label);
+            EXPECT(label, e, ctx, "hub,y", 1, 1e-12, &n,
+                   {"x0000", runs[r].capped ? y_part : y_part + hub_part});
+            snprintf(label, sizeof label, "%s {hub}", runs[r].label);
+            EXPECT(label, e, ctx, "hub", 3, 1e-12, &n, {"x0100", top},
+                   {"x0101", top}, {"x0102", top});
+        }
+        xs_context_free(ctx);
+        xs_engine_free(e);
+    }
+    unlink(path);
+}
+
 int main(void)
 {
     const char *data = getenv("XS_TEST_DATA");
@@ -474,5 +537,6 @@ int main(void)
     test_thresholds();
     test_support_rounding();
     test_defaults();
+    test_default_cap();
     return xt_done();
 }
