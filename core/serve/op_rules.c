@@ -68,13 +68,14 @@ int xs_op_rules(xs_protocol *p)
     msgpack_pack_uint64(pk, n);
     xs_wire_pack_str(pk, "rules");
     msgpack_pack_array(pk, shown);
+    const xs_dict *names = xs_engine_dataset(e)->items;
     for (size_t i = 0; i < shown; i++) {
         const xs_rule *r = &rules[i];
         msgpack_pack_map(pk, 6);
         xs_wire_pack_str(pk, "lhs");
-        xs_wire_pack_str(pk, xs_engine_item_name(e, r->lhs));
+        xs_wire_pack_name(pk, names, r->lhs);
         xs_wire_pack_str(pk, "rhs");
-        xs_wire_pack_str(pk, xs_engine_item_name(e, r->rhs));
+        xs_wire_pack_name(pk, names, r->rhs);
         xs_wire_pack_str(pk, "support");
         msgpack_pack_double(pk, r->support);
         xs_wire_pack_str(pk, "confidence");

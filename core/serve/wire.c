@@ -29,6 +29,16 @@ void xs_wire_pack_strn(msgpack_packer *pk, const char *s, uint32_t n)
     msgpack_pack_str_body(pk, s, n);
 }
 
+void xs_wire_pack_name(msgpack_packer *pk, const xs_dict *d, uint32_t id)
+{
+    uint32_t n;
+    const char *s = xs_dict_key(d, id, &n);
+    if (s)
+        xs_wire_pack_strn(pk, s, n);
+    else
+        msgpack_pack_nil(pk);
+}
+
 /* Starts a reply map of n entries plus "ok" and the echoed "id". */
 void xs_wire_head(xs_protocol *p, uint32_t n, int ok)
 {

@@ -19,6 +19,7 @@
 
 #include "serve/mp_read.h"
 #include "serve/protocol.h"
+#include "xsell/dict.h"
 #include "xsell/engine.h"
 
 /* The request fields any op reads, found in one pass over the map. */
@@ -59,6 +60,9 @@ struct xs_protocol {
 
 void xs_wire_pack_str(msgpack_packer *pk, const char *s);
 void xs_wire_pack_strn(msgpack_packer *pk, const char *s, uint32_t n);
+/* Packs the name of id in d with the length the dictionary stores (no
+ * strlen, embedded NULs kept); nil for an id d does not hold. */
+void xs_wire_pack_name(msgpack_packer *pk, const xs_dict *d, uint32_t id);
 /* Starts a reply map of n entries plus "ok" and the echoed "id". */
 void xs_wire_head(xs_protocol *p, uint32_t n, int ok);
 /* Replaces whatever was packed with an error reply {"ok": false, "error":

@@ -8,7 +8,11 @@
  * the empty string, a string longer than an arena chunk); names round trip
  * and the pointers returned stay valid and unchanged while the dictionary
  * grows to 100,000 entries; out-of-range ids have no name; dictionaries are
- * independent of each other.
+ * independent of each other.  The table's hash (util/hash.h): keys of every
+ * length 0..64, all-NUL keys and keys differing in one byte at any position
+ * get distinct ids and are all found with their stored length; two keys
+ * with the same 32-bit hash (found by search) stay apart; the low bits
+ * uthash buckets by are spread evenly.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -16,6 +20,7 @@
 #include <string.h>
 
 #include "test_util.h"
+#include "util/hash.h"
 #include "xsell/dict.h"
 #include "xsell/plugin.h"
 
@@ -235,6 +240,135 @@ static void test_many(void)
     xs_dict_free(d);
 }
 
+/* Keys of every length 0..64: the all-NUL key of that length, an ASCII key,
+ * and for each byte position the ASCII key with that byte flipped (the word
+ * loop and the 0..7-byte tail both see every position). */
+#define HL_MAX 64
+static size_t hl_key(unsigned char *buf, size_t len, int kind)
+{
+    for (size_t i = 0; i < len; i++)
+        buf[i] = kind == 0 ? 0 : (unsigned char)('a' + (i * 7 + len) % 26);
+    if (kind >= 2)
+        buf[(size_t)(kind - 2)] ^= 0x80; /* flip one byte */
+    return len;
+}
+
+static void test_hash_lengths(void)
+{
+    xs_dict *d = xs_dict_new();
+    if (!CHECK(d != NULL))
+        return;
+    unsigned char buf[HL_MAX];
+    uint32_t next = 0;
+    size_t bad_id = 0, bad_find = 0, bad_key = 0;
+    for (int pass = 0; pass < 2; pass++) { /* intern, then find again */
+        uint32_t want = 0;
+        for (size_t len = 0; len <= HL_MAX; len++)
+            for (int kind = 0; kind < 2 + (int)len; kind++) {
+                if (len == 0 && kind == 1)
+                    continue; /* the empty key once */
+                hl_key(buf, len, kind);
+                uint32_t id = XS_NONE;
+                if (pass == 0) {
+                    if (xs_dict_intern(d, (char *)buf, len, &id) || id != next)
+                        bad_id++;
+                    next++;
+                } else {
+                    if (xs_dict_find(d, (char *)buf, len) != want)
+                        bad_find++;
+                    uint32_t kl = UINT32_MAX;
+                    const char *k = xs_dict_key(d, want, &kl);
+                    if (!k || kl != len || memcmp(k, buf, len) || k[len])
+                        bad_key++;
+                    want++;
+                }
+            }
+    }
+    CHECK_EQ(bad_id, 0);
+    CHECK_EQ(bad_find, 0);
+    CHECK_EQ(bad_key, 0);
+    CHECK_EQU(xs_dict_size(d), next);
+    /* a NUL more or fewer is another key */
+    memset(buf, 0, sizeof buf);
+    CHECK_EQU(xs_dict_find(d, (char *)buf, 3), 8); /* after 1 + 3 + 4 keys */
+    xs_dict_free(d);
+}
+
+typedef struct { uint32_t h, i; } hash_pair;
+
+static int pair_cmp(const void *a, const void *b)
+{
+    const hash_pair *x = a, *y = b;
+    if (x->h != y->h)
+        return x->h < y->h ? -1 : 1;
+    return x->i < y->i ? -1 : x->i > y->i;
+}
+
+/* Two keys with the same 32-bit hash (found among 200,000 by the birthday
+ * bound) get distinct ids and are both found; the low 16 bits are spread
+ * evenly over the big test's keys. */
+static void test_hash_collision(void)
+{
+    enum { N = 200000 };
+    hash_pair *v = malloc(N * sizeof *v);
+    uint32_t *bucket = calloc(1u << 16, sizeof *bucket);
+    if (!CHECK(v != NULL && bucket != NULL)) {
+        free(v);
+        free(bucket);
+        return;
+    }
+    char buf[96];
+    for (uint32_t i = 0; i < N; i++) {
+        int len = big_key(buf, sizeof buf, i);
+        v[i].h = xs_hash_bytes(buf, (size_t)len);
+        v[i].i = i;
+        bucket[v[i].h & 0xffff]++;
+    }
+    /* even spread: 200000 keys in 65536 buckets, mean ~3.05 */
+    uint32_t max = 0;
+    double chi = 0, mean = (double)N / 65536;
+    for (uint32_t b = 0; b < 1u << 16; b++) {
+        max = bucket[b] > max ? bucket[b] : max;
+        chi += (bucket[b] - mean) * (bucket[b] - mean) / mean;
+    }
+    CHECK(max < 20);
+    CHECK(chi < 65536 * 1.1); /* chi-square ~ 65535 +- 362 when uniform */
+    qsort(v, N, sizeof *v, pair_cmp);
+    size_t same = 0;
+    uint32_t a = XS_NONE, b = XS_NONE;
+    for (uint32_t i = 1; i < N; i++)
+        if (v[i].h == v[i - 1].h) {
+            same++;
+            a = v[i - 1].i;
+            b = v[i].i;
+        }
+    CHECK(same < 40); /* ~4.7 expected for 32-bit hashes */
+    if (CHECK(a != XS_NONE)) {
+        xs_dict *d = xs_dict_new();
+        if (CHECK(d != NULL)) {
+            char ka[96], kb[96];
+            int la = big_key(ka, sizeof ka, a), lb = big_key(kb, sizeof kb, b);
+            CHECK_EQU(xs_hash_bytes(ka, (size_t)la),
+                      xs_hash_bytes(kb, (size_t)lb));
+            uint32_t ia = XS_NONE, ib = XS_NONE;
+            CHECK_EQ(xs_dict_intern(d, ka, (size_t)la, &ia), 0);
+            CHECK_EQ(xs_dict_intern(d, kb, (size_t)lb, &ib), 0);
+            CHECK_EQU(ia, 0);
+            CHECK_EQU(ib, 1);
+            CHECK_EQU(xs_dict_find(d, ka, (size_t)la), 0);
+            CHECK_EQU(xs_dict_find(d, kb, (size_t)lb), 1);
+            CHECK_STR(xs_dict_name(d, 1), kb);
+            xs_dict_free(d);
+        }
+    }
+    /* the hash is a function of the bytes and their number only */
+    CHECK_EQU(xs_hash_bytes("a\0", 1), xs_hash_bytes("a", 1));
+    CHECK(xs_hash_bytes("a\0", 2) != xs_hash_bytes("a", 1));
+    CHECK(xs_hash_bytes("", 0) != xs_hash_bytes("\0", 1));
+    free(v);
+    free(bucket);
+}
+
 static void test_independent(void)
 {
     xs_dict *a = xs_dict_new(), *b = xs_dict_new();
@@ -262,5 +396,7 @@ int main(void)
     test_odd_bytes();
     test_many();
     test_independent();
+    test_hash_lengths();
+    test_hash_collision();
     return xt_done();
 }
