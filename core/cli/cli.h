@@ -168,7 +168,10 @@ enum { OPT_PLUGINS = 1100, OPT_PLUGIN_OPT, OPT_CONFIG, OPT_SET };
     "  --plugin-opt P.K=V option K=V for plugin P (repeatable)\n"              \
     "  --set KEY=VALUE    engine rule: exclude_owned=true|false, "             \
     "rebuy=cat1,cat2,\n"                                                       \
-    "                     fill=PLUGIN|none, weight.PLUGIN=W (repeatable)\n"    \
+    "                     fill=PLUGIN|none, weight.PLUGIN=W, "                 \
+    "weight.PLUGIN.customer=W\n"                                              \
+    "                     (W for requests with a customer and no items; "      \
+    "repeatable)\n"                                                           \
     "  --config FILE      lines `plugins = a,b`, `P.K = V`, `engine.KEY = V`; " \
     "# comments;\n"                                                            \
     "                     the command line wins\n"
