@@ -27,7 +27,6 @@ is `xsell eval --plugin copurchase --plugin-opt copurchase.measure=cosine
 copurchase.max_neighbours=K]` exactly.  Prints one JSON object with the keys
 of `xsell eval --format json`.
 """
-import argparse
 import os
 import sys
 import time
@@ -37,19 +36,11 @@ import split  # noqa: E402
 
 
 def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("dir")
-    ap.add_argument("--protocol", default="customer",
-                    choices=("customer", "basket"))
-    ap.add_argument("--k", type=int, default=10)
+    ap = split.arg_parser()
     ap.add_argument("--neighbours", type=int, default=0,
                     help="neighbours kept per item (0: all)")
     ap.add_argument("--similarity", default="cosine",
                     choices=("cosine", "jaccard"))
-    ap.add_argument("--min-count", type=int, default=1,
-                    help="pairs seen in fewer transactions count 0")
-    ap.add_argument("--max-basket", type=int, default=1000,
-                    help="transaction bound as xsell's (0: none)")
     a = ap.parse_args()
     t0 = time.time()
     s = split.load(a.dir)

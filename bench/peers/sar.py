@@ -30,7 +30,6 @@ the hidden item is the one relevant item; the request's items are excluded.
 Top k: scores > 0 only, ties by the item's first appearance in train.csv.
 Prints one JSON object with the keys of `xsell eval --format json`.
 """
-import argparse
 import os
 import sys
 import time
@@ -40,19 +39,11 @@ import split  # noqa: E402
 
 
 def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("dir")
-    ap.add_argument("--protocol", default="customer",
-                    choices=("customer", "basket"))
-    ap.add_argument("--k", type=int, default=10)
+    ap = split.arg_parser()
     ap.add_argument("--similarity", default="jaccard",
                     choices=("jaccard", "cosine", "lift"))
     ap.add_argument("--half-life-days", "--half-life", type=float,
                     default=30.0, dest="half_life")
-    ap.add_argument("--min-count", type=int, default=1,
-                    help="pairs seen in fewer transactions count 0")
-    ap.add_argument("--max-basket", type=int, default=1000,
-                    help="transaction bound as xsell's (0: none)")
     a = ap.parse_args()
     t0 = time.time()
     s = split.load(a.dir)

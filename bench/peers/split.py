@@ -6,6 +6,9 @@ written from the README and core/offline/eval.c, eval_basket.c.
 
 API (numpy / scipy only):
 
+  ap = arg_parser()
+      argparse with dir, --protocol, --k, --min-count, --max-basket.
+
   sp = load(dir)
       sp.train, sp.test: dict column -> list (customer, item and, when the
       files have them, timestamp (int), weight (float), order, hidden
@@ -49,6 +52,7 @@ API (numpy / scipy only):
       pairs with C < min_count are 0; neighbours > 0 keeps each row's
       best `neighbours` entries (ties: lower index), the rest 0.
 """
+import argparse
 import csv
 import math
 import os
@@ -60,6 +64,21 @@ import scipy.sparse as sp_
 
 class Split:
     pass
+
+
+def arg_parser(description=None):
+    """The options every co-occurrence peer takes: the split directory,
+    --protocol, --k, --min-count and --max-basket (xsell's bound)."""
+    ap = argparse.ArgumentParser(description=description)
+    ap.add_argument("dir")
+    ap.add_argument("--protocol", default="customer",
+                    choices=("customer", "basket"))
+    ap.add_argument("--k", type=int, default=10)
+    ap.add_argument("--min-count", type=int, default=1,
+                    help="pairs seen in fewer transactions count 0")
+    ap.add_argument("--max-basket", type=int, default=1000,
+                    help="transaction bound as xsell's (0: none)")
+    return ap
 
 
 def _read(path):
