@@ -478,11 +478,13 @@ static int serve_direct(worker *w, void *sock, int flags)
                                 &failed);
     else
         refuse_shape(w->srv, w->proto, &m, env, &reply, &reply_len);
+    /* counted before the reply leaves: a client that has its reply sees
+     * the request in the next stats, whichever worker answers that */
+    xs_stats_record(&w->stats, op, failed, (uint64_t)((xs_now() - t0) * 1e9));
     deliver_copy(w->srv, &m.f[0], env == 2, reply, reply_len);
     message_close(&m);
     if (!request)
         trim_after(&m);
-    xs_stats_record(&w->stats, op, failed, (uint64_t)((xs_now() - t0) * 1e9));
     return 0;
 }
 
@@ -548,10 +550,11 @@ static void *worker_main(void *arg)
             int op = xs_protocol_handle(w->proto, zmq_msg_data(&m.f[1]),
                                         zmq_msg_size(&m.f[1]), (int)tag[2],
                                         &reply, &len, &failed);
-            if (zmq_msg_send(&m.f[0], sock, ZMQ_SNDMORE) >= 0) /* the tag */
-                zmq_send(sock, reply, len, 0);
+            /* counted before the reply leaves (see serve_direct) */
             xs_stats_record(&w->stats, op, failed,
                             (uint64_t)((xs_now() - t0) * 1e9));
+            if (zmq_msg_send(&m.f[0], sock, ZMQ_SNDMORE) >= 0) /* the tag */
+                zmq_send(sock, reply, len, 0);
         }
         message_close(&m);
     }
