@@ -27,31 +27,38 @@
  * seeds and gains 2.6% on the generated store).  measure=lift min_count=1 is the association rules'
  * ranking; `xsell rules` keeps arules' figures whatever these are.
  *
- * Serving cost: the rows of the basket's items are sorted by neighbour id,
- * so candidates are produced by a k-way merge of those rows (cursors in
- * request scratch memory, scanned for baskets up to 8 items, in a heap
- * beyond): no per-request allocation, no dense accumulator to clear, one
- * pass over the rows.  Supports come as one array per request and the
- * measure is inlined (xs_measure_value), so the loop makes no calls but the
- * push.
+ * Serving cost.  Each item keeps a ranked list of its max_neighbours best
+ * neighbours by the rule's score (precomputed, rounded up to a float, with
+ * the pair count as payload), built by prepare().  A request reads the
+ * lists of its basket items with the threshold algorithm
+ * (common/ranked.h): one rank of every list at a time, each candidate met
+ * scored exactly over the whole basket (its count in the other items' rows,
+ * found through a sample of each row: one block of the row per lookup),
+ * until k kept candidates outscore what any unseen one could reach.  A
+ * one-item basket stops after k kept pushes.  So a request costs at most
+ * max_neighbours ranks whatever the rows hold, and its answer is the
+ * whole-row answer whenever the threshold proves it; when a list runs out
+ * first, the answer is the lists' candidates, each with its exact total
+ * (never a partial sum), provided they give k candidates the host admits;
+ * when they run out before (many of the best neighbours out of stock,
+ * owned or in the basket) or the request wants more than max_neighbours
+ * results, the request reads whole rows: the lists cannot hold its
+ * answer.  The
+ * default, 20, is within 1% of whole rows in
+ * hit rate on the basket-completion evaluations of groceries, Online
+ * Retail and the generated stores (bench/RESULTS.md, "Bounded requests").
  *
- * Neighbour lists.  An item's row can hold thousands of neighbours (a
- * popular item co-occurs with much of the catalog), and a request pays for
- * every one.  So each item is served from its max_neighbours best
- * neighbours by the measure, chosen by prepare() and chosen again whenever
- * ingest rewrote the item's row (prepare() compares the host's row
- * versions).  A one-item request with k <= max_neighbours gets exactly the
- * answer of the whole row; a larger basket sums over each item's best
- * neighbours, so a candidate outside an item's list misses that item's
- * (small) contribution.  The default, 1500, bounds a request's cost at
- * 1500 entries per basket item and is within 1% of whole rows on the
- * basket-completion evaluations (DEFAULT_MAX_NB); it applies everywhere,
- * `xsell eval` and `xsell score` included, so they measure what is served.
- * max_neighbours=0 serves from whole rows, exactly (batch, evaluation).
- * Rows no longer than the cap are read from the host in the request,
- * whole: only the longer ones are copied.
- * Supports of other items drift with ingest while a list keeps the order it
- * was chosen in; scores are always computed from the live counts.
+ * Lists under ingest (the drift rule).  prepare() rebuilds the list (and
+ * row sample) of every item whose host row changed, so the items an ingest
+ * touches are exact again at once, and every list once the transactions
+ * grew by `refresh` (a fraction, 0.05) since they were all built.  Between
+ * full refreshes an untouched item's list keeps the order and scores it was
+ * built with while its neighbours' supports drift; totals are always
+ * computed from the live counts, so drift only moves where the search
+ * stops.  refresh=0 rebuilds every list after every write burst.
+ * max_neighbours=0 serves from whole rows (a k-way merge of the basket's
+ * rows, sorted by id, with the measure inlined), exactly: batch work that
+ * wants no lists at all.
  *
  * Customer-only requests.  A request with no items but a known customer
  * takes the customer's `history` latest distinct purchases (time order, the
@@ -64,7 +71,8 @@
  *
  * Options: measure=count|confidence|lift|jaccard|cosine|llr (cosine),
  * min_support=S in [0,1] (0), min_count=N >= 1 (2),
- * max_neighbours=M >= 0 (1500; 0: no cap, whole rows),
+ * max_neighbours=M >= 0 (20; 0: whole rows, no lists),
+ * refresh=F >= 0 (0.05: rebuild every list once the data grew by 5%),
  * scope=auto|basket|customer (auto: the engine's default scope),
  * history=N in 0..100 (5; 0: customer-only requests get nothing).
  *
@@ -77,19 +85,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/ranked.h"
 #include "xsell/plugin_util.h"
-
-/* The neighbours of one item the plugin serves from: its max_nb best
- * entries by the measure, kept sorted by neighbour id (owned, nbr with cnt
- * after it), when the row is longer than max_nb; else nothing (owned 0):
- * the request reads the host's row. */
-typedef struct nb_list {
-    const uint32_t *nbr, *cnt;
-    uint32_t n;
-    uint32_t version; /* host row version it was made from */
-    uint8_t owned;    /* a capped list, ours to free */
-    uint8_t built;
-} nb_list;
 
 typedef struct copurchase {
     const xs_host_api *api;
@@ -100,9 +97,15 @@ typedef struct copurchase {
     uint32_t max_nb;  /* 0: serve from whole rows */
     uint32_t history; /* latest distinct purchases used as the basket of a
                          customer-only request; 0: none */
+    double refresh;   /* growth of the transactions that rebuilds every
+                         list */
     uint64_t n;       /* transactions */
-    nb_list *lists;   /* by item id */
+    uint64_t n_built; /* transactions when every list was last built */
+    ranked_list *lists; /* by item id, when max_nb > 0 */
+    ranked_sample *samples; /* of each item's row, by item id (n_lists) */
     uint32_t n_lists;
+    uint64_t list_entries;
+    uint64_t rebuilt_all, rebuilt; /* full refreshes, single lists */
 } copurchase;
 
 typedef struct cursor {
@@ -124,79 +127,75 @@ static inline double rule_score(const copurchase *cp, uint32_t n_ac,
 #define DEFAULT_MEASURE XS_MEASURE_COSINE
 #define DEFAULT_MIN_COUNT 2
 
-/* Default cap on the neighbours served per item (the option
- * max_neighbours), chosen by measurement (bench/quality/neighbours.sh): the
- * smallest cap of 50, 100, 200, 500, 1000, 1500, 2000 whose basket-protocol
- * hit rate is within 1% of whole rows on groceries, Online Retail and the
- * generated stores (Online Retail, whose rows hold ~1,400 neighbours at the
- * median, binds it: 1000 is 3.9% below).  0 serves whole rows, exactly. */
-#define DEFAULT_MAX_NB 1500
+/* Default length of the ranked lists (the option max_neighbours), chosen
+ * by measurement (bench/quality/neighbours.sh): with the threshold
+ * algorithm's exact totals, 20 is within 1% of whole rows in hit rate on
+ * groceries, Online Retail and the generated stores, and it bounds a
+ * request at 20 ranks of each basket item's list.  0 serves whole rows. */
+#define DEFAULT_MAX_NB 20
 
 /* The option history: latest distinct purchases a customer-only request
  * uses as its basket. */
 #define DEFAULT_HISTORY 5
 #define HISTORY_MAX 100
 
+/* The option refresh: every list is rebuilt once the transactions grew by
+ * this fraction since they were all last built. */
+#define DEFAULT_REFRESH 0.05
+
 static void free_lists(copurchase *cp)
 {
-    for (uint32_t i = 0; i < cp->n_lists; i++)
-        if (cp->lists[i].owned)
-            free((void *)cp->lists[i].nbr);
+    for (uint32_t i = 0; i < cp->n_lists; i++) {
+        ranked_free(&cp->lists[i]);
+        ranked_sample_free(&cp->samples[i]);
+    }
     free(cp->lists);
+    free(cp->samples);
     cp->lists = NULL;
+    cp->samples = NULL;
     cp->n_lists = 0;
+    cp->list_entries = 0;
 }
 
-/* (Re)builds the list of item a from its row of version `version`. */
+/* (Re)builds the ranked list of item a from its row of version `version`:
+ * its max_nb best neighbours by the rule's score among the pairs with
+ * n_ac >= min_count, the count as payload.  e has room for the row. */
 static int build_list(copurchase *cp, uint32_t a, uint32_t version,
-                      const uint32_t *sup, uint32_t n_sup)
+                      const uint32_t *sup, uint32_t n_sup,
+                      ranked_entry **e, uint32_t *e_cap)
 {
-    nb_list *l = &cp->lists[a];
-    if (l->owned)
-        free((void *)l->nbr);
-    *l = (nb_list){NULL, NULL, 0, version, 0, 1};
+    ranked_list *l = &cp->lists[a];
+    cp->list_entries -= l->n;
     xs_row row;
-    if (!cp->api->row(cp->host, cp->scope, a, &row) || row.n == 0)
-        return 0;
-    uint32_t eligible = 0;
-    for (uint32_t i = 0; i < row.n; i++)
-        eligible += row.cnt[i] >= cp->min_count;
-    if (cp->max_nb == 0 || eligible <= cp->max_nb)
-        return 0; /* served from the host's row, whole */
-    /* the best max_nb by score, ties by position (the row is sorted by id:
-     * by lower id) */
-    xs_cand *best = malloc(cp->max_nb * sizeof *best);
-    uint32_t *buf = malloc(2 * (size_t)cp->max_nb * sizeof *buf);
-    if (!best || !buf) {
-        free(best);
-        free(buf);
-        l->built = 0;
-        return -1;
+    if (!cp->api->row(cp->host, cp->scope, a, &row))
+        row.n = 0;
+    if (row.n > *e_cap) {
+        ranked_entry *g = realloc(*e, (size_t)row.n * sizeof **e);
+        if (!g) {
+            ranked_free(l);
+            return -1;
+        }
+        *e = g;
+        *e_cap = row.n;
     }
-    uint32_t m = 0;
+    uint32_t n = 0;
     for (uint32_t i = 0; i < row.n; i++)
         if (row.cnt[i] >= cp->min_count)
-            xs_best_offer(best, &m, cp->max_nb,
-                          (xs_cand){.item = i,
-                                    .score = rule_score(cp, row.cnt[i],
-                                                        row.support,
-                                                        row.nbr[i], sup,
-                                                        n_sup)});
-    qsort(best, m, sizeof *best, xs_cmp_cand_id); /* lists stay sorted */
-    for (uint32_t i = 0; i < cp->max_nb; i++) {
-        buf[i] = row.nbr[best[i].item];
-        buf[cp->max_nb + i] = row.cnt[best[i].item];
-    }
-    free(best);
-    l->nbr = buf;
-    l->cnt = buf + cp->max_nb;
-    l->n = cp->max_nb;
-    l->owned = 1;
+            (*e)[n++] = (ranked_entry){
+                row.nbr[i], row.cnt[i],
+                rule_score(cp, row.cnt[i], row.support, row.nbr[i], sup,
+                           n_sup)};
+    if (ranked_build(l, *e, n, cp->max_nb, version) ||
+        ranked_sample_build(&cp->samples[a], row.nbr, row.n, version))
+        return -1;
+    cp->list_entries += l->n;
     return 0;
 }
 
-/* The transactions counted, and every list up to date with the host's row
- * versions: none without a cap (every request reads whole rows) or
+/* The transactions counted, and every list up to date: rebuilt for each
+ * item whose host row changed since its list was built, and all of them
+ * once the transactions grew by the refresh fraction since they were all
+ * last built (the drift rule, common/ranked.h).  No lists without a cap or
  * without requests naming items (the only ones this plugin answers). */
 static int cp_prepare(void *state, unsigned asks, char *err, size_t errlen)
 {
@@ -210,18 +209,37 @@ static int cp_prepare(void *state, unsigned asks, char *err, size_t errlen)
     const uint32_t *ver = api->row_versions(cp->host, cp->scope, &n_ver);
     const uint32_t *sup = api->supports(cp->host, cp->scope, &n_sup);
     if (n_ver > cp->n_lists) {
-        nb_list *l = xs_grow_zeroed(cp->lists, cp->n_lists, n_ver, sizeof *l);
+        ranked_list *l = xs_grow_zeroed(cp->lists, cp->n_lists, n_ver,
+                                        sizeof *l);
         if (!l)
             goto oom;
         cp->lists = l;
+        ranked_sample *sm = xs_grow_zeroed(cp->samples, cp->n_lists, n_ver,
+                                           sizeof *sm);
+        if (!sm)
+            goto oom;
+        cp->samples = sm;
         cp->n_lists = n_ver;
     }
+    int all = cp->n_built == 0 ||
+              (double)cp->n > (double)cp->n_built * (1 + cp->refresh);
+    ranked_entry *e = NULL;
+    uint32_t e_cap = 0;
     for (uint32_t a = 0; a < n_ver; a++)
-        if (!cp->lists[a].built || cp->lists[a].version != ver[a])
-            if (build_list(cp, a, ver[a], sup, n_sup))
+        if (all || !cp->lists[a].built || cp->lists[a].version != ver[a]) {
+            if (build_list(cp, a, ver[a], sup, n_sup, &e, &e_cap)) {
+                free(e);
                 goto oom;
+            }
+            cp->rebuilt += !all;
+        }
+    free(e);
+    if (all) {
+        cp->n_built = cp->n ? cp->n : 1;
+        cp->rebuilt_all++;
+    }
     return 0;
-oom: /* the lists not rebuilt serve from whole rows meanwhile */
+oom: /* a list not rebuilt is empty: its item adds nothing meanwhile */
     snprintf(err, errlen, "out of memory building neighbour lists");
     return -1;
 }
@@ -234,6 +252,7 @@ static int cp_create(const xs_host_api *api, xs_host *host,
     double min_support = 0;
     uint32_t min_count = DEFAULT_MIN_COUNT, max_nb = DEFAULT_MAX_NB;
     uint32_t history = DEFAULT_HISTORY;
+    double refresh = DEFAULT_REFRESH;
     const xs_opt_spec spec[] = {
         {.key = "measure", .type = XS_OPT_MEASURE, .out = &measure},
         {.key = "min_support", .type = XS_OPT_NUMBER, .out = &min_support,
@@ -245,6 +264,8 @@ static int cp_create(const xs_host_api *api, xs_host *host,
         {.key = "scope", .type = XS_OPT_SCOPE, .out = &scope},
         {.key = "history", .type = XS_OPT_INTEGER, .out = &history, .lo = 0,
          .hi = HISTORY_MAX},
+        {.key = "refresh", .type = XS_OPT_NUMBER, .out = &refresh, .lo = 0,
+         .hi = 1000},
     };
     if (xs_opts_parse(api, spec, sizeof spec / sizeof *spec, opts, n_opts,
                       err, errlen) ||
@@ -266,6 +287,7 @@ static int cp_create(const xs_host_api *api, xs_host *host,
                                             : min_count;
     cp->max_nb = max_nb;
     cp->history = history;
+    cp->refresh = refresh;
     *state = cp;
     return 0;
 }
@@ -303,20 +325,9 @@ static void heap_down(cursor **h, uint32_t n, uint32_t i)
     h[i] = v;
 }
 
-/* A cursor over what item a is served from: its capped list when current,
- * else its whole row (a row within the cap, or a list that could not be
- * refreshed).  Returns 0 when a has no neighbours. */
-static int neighbours(const copurchase *cp, uint32_t a, const uint32_t *ver,
-                      uint32_t n_ver, const uint32_t *sup, uint32_t n_sup,
-                      cursor *c)
+/* A cursor over item a's whole row.  Returns 0 when a has no neighbours. */
+static int whole_row(const copurchase *cp, uint32_t a, cursor *c)
 {
-    uint32_t support = a < n_sup ? sup[a] : 0;
-    if (a < cp->n_lists && a < n_ver && cp->lists[a].owned &&
-        cp->lists[a].version == ver[a]) {
-        const nb_list *l = &cp->lists[a];
-        *c = (cursor){l->nbr, l->cnt, 0, l->n, support};
-        return l->n > 0;
-    }
     xs_row row;
     if (!cp->api->row(cp->host, cp->scope, a, &row) || row.n == 0)
         return 0;
@@ -381,7 +392,7 @@ static const uint32_t *basket_of(const copurchase *cp, const xs_request *req,
 }
 
 static int score_basket(const copurchase *cp, const uint32_t *items,
-                        uint32_t n_items, xs_result *out);
+                        uint32_t n_items, uint32_t k, xs_result *out);
 
 static int cp_recommend(void *state, const xs_request *req, xs_result *out)
 {
@@ -394,22 +405,88 @@ static int cp_recommend(void *state, const xs_request *req, xs_result *out)
             cp->api->note(out, why);
         return 0;
     }
-    return score_basket(cp, items, n_items, out);
+    return score_basket(cp, items, n_items, req->k, out);
+}
+
+/* What the threshold algorithm's exact() reads: the basket items' rows
+ * and supports. */
+typedef struct ranked_ctx {
+    const copurchase *cp;
+    const xs_row *rows; /* by basket position; n == 0: no row */
+    const uint32_t *items; /* by basket position */
+    const uint32_t *ver;   /* the host's row versions */
+    uint32_t n_ver;
+    const uint32_t *sup;
+    uint32_t n_sup;
+} ranked_ctx;
+
+/* s(a_j, c): the rule's score from the pair count -- the list entry's
+ * payload when list i is a_j's own, else looked up in a_j's row. */
+static double exact_score(void *arg, uint32_t j, uint32_t c,
+                          const ranked_list *li, uint32_t i, uint32_t at)
+{
+    const ranked_ctx *x = arg;
+    const xs_row *r = &x->rows[j];
+    uint32_t n_ac;
+    if (j == i) {
+        n_ac = li->aux[at];
+    } else {
+        uint32_t a = x->items[j];
+        uint32_t p = ranked_find_sampled(
+            r->nbr, r->n, &x->cp->samples[a],
+            a < x->n_ver ? x->ver[a] : 0, c);
+        if (p == r->n)
+            return 0;
+        n_ac = r->cnt[p];
+    }
+    if (n_ac < x->cp->min_count)
+        return 0;
+    return rule_score(x->cp, n_ac, r->support, c, x->sup, x->n_sup);
+}
+
+/* The basket answered from the ranked lists (common/ranked.h): 1 when
+ * answered, 0 when the lists ran out (nothing pushed), -1 out of memory. */
+static int score_ranked(const copurchase *cp, const uint32_t *items,
+                        uint32_t n_items, uint32_t k, const uint32_t *sup,
+                        uint32_t n_sup, xs_result *out)
+{
+    const xs_host_api *api = cp->api;
+    xs_row *rows = api->scratch(out, n_items * sizeof *rows);
+    const ranked_list **L = api->scratch(out, n_items * sizeof *L);
+    uint32_t *its = api->scratch(out, n_items * sizeof *its);
+    if (!rows || !L || !its)
+        return -1;
+    uint32_t m = 0;
+    for (uint32_t i = 0; i < n_items; i++) {
+        uint32_t a = items[i];
+        if (a >= cp->n_lists || cp->lists[a].n == 0 ||
+            !api->row(cp->host, cp->scope, a, &rows[m]))
+            continue;
+        its[m] = a;
+        L[m++] = &cp->lists[a];
+    }
+    ranked_ctx x = {cp, rows, its, NULL, 0, sup, n_sup};
+    x.ver = api->row_versions(cp->host, cp->scope, &x.n_ver);
+    return ranked_answer(api, out, L, m, k, exact_score, &x);
 }
 
 /* Scores the candidates of the basket items[0 .. n_items), sorted. */
 static int score_basket(const copurchase *cp, const uint32_t *items,
-                        uint32_t n_items, xs_result *out)
+                        uint32_t n_items, uint32_t k, xs_result *out)
 {
     const xs_host_api *api = cp->api;
     uint32_t n_sup;
     const uint32_t *sup = api->supports(cp->host, cp->scope, &n_sup);
     const uint32_t minc = cp->min_count;
-    uint32_t n_ver;
-    const uint32_t *ver = api->row_versions(cp->host, cp->scope, &n_ver);
-    if (n_items == 1) { /* the common case: stream the list */
+    if (cp->max_nb && cp->lists && k <= cp->max_nb &&
+        XS_HOST_HAS(api, admits)) {
+        int rc = score_ranked(cp, items, n_items, k, sup, n_sup, out);
+        if (rc)
+            return rc < 0 ? -1 : 0;
+    } /* else whole rows: no lists, k beyond them, or they ran out */
+    if (n_items == 1) { /* the common case: stream the row */
         cursor c;
-        if (!neighbours(cp, items[0], ver, n_ver, sup, n_sup, &c))
+        if (!whole_row(cp, items[0], &c))
             return 0;
         for (uint32_t i = 0; i < c.len; i++) {
             if (i + PREFETCH_AHEAD < c.len)
@@ -427,7 +504,7 @@ static int score_basket(const copurchase *cp, const uint32_t *items,
         return -1;
     uint32_t n = 0;
     for (uint32_t i = 0; i < n_items; i++)
-        if (neighbours(cp, items[i], ver, n_ver, sup, n_sup, &cur[n])) {
+        if (whole_row(cp, items[i], &cur[n])) {
             heap[n] = &cur[n];
             n++;
         }
@@ -524,6 +601,18 @@ static int cp_explain(void *state, const xs_request *req, uint32_t item,
     return 0;
 }
 
+/* The lists, for the server's stats op: their entries, how many single
+ * lists were rebuilt after ingest, and how many full refreshes ran. */
+static int cp_stats(void *state, xs_evidence *out)
+{
+    const copurchase *cp = state;
+    xs_evidence_add(out, "max_neighbours", cp->max_nb, NULL);
+    xs_evidence_add(out, "list_entries", (double)cp->list_entries, NULL);
+    xs_evidence_add(out, "lists_rebuilt", (double)cp->rebuilt, NULL);
+    xs_evidence_add(out, "full_refreshes", (double)cp->rebuilt_all, NULL);
+    return 0;
+}
+
 static const xs_plugin copurchase_plugin = {
     .abi = XS_PLUGIN_ABI,
     .size = sizeof(xs_plugin),
@@ -536,6 +625,7 @@ static const xs_plugin copurchase_plugin = {
     .explain = cp_explain,
     .destroy = cp_destroy,
     .prepare = cp_prepare,
+    .stats = cp_stats,
 };
 
 XS_PLUGIN_ENTRY(copurchase_plugin)

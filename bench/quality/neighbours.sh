@@ -1,7 +1,8 @@
 #!/bin/sh
-# neighbours.sh -- what capped neighbour lists (max_neighbours=M) cost in
-# quality against whole rows (M=0, exact), for copurchase and recency's
-# basket mode (issue 14, point 1):
+# neighbours.sh -- what ranked neighbour lists of M entries cost in quality
+# against whole rows (M=0, exact), for copurchase (max_neighbours=M) and
+# recency's basket mode (basket_neighbours=M), both answering with the
+# threshold algorithm (plugins/common/ranked.h; issue 14, point 1):
 #   eval   the basket protocol (xsell eval --split basket, k=10, seed 42):
 #          hit_rate and ndcg for each M
 #   agree  top-10 agreement with exact: N one-item and N three-item
@@ -18,10 +19,13 @@ set -eu
 cd "$(dirname "$0")/../.."
 XSELL=${XSELL:-build/bin/xsell}
 OUT=${OUT:-bench/out/neighbours}
-MS=${MS:-0 50 100 200 500}
+MS=${MS:-0 20 50 100 200 500}
 N=${N:-300}
 DATASETS=${DATASETS:-groceries retail gen store1m}
 PLUGINS="copurchase recency"
+cap_opt() { # plugin -> the option of its basket lists
+    case $1 in copurchase) echo max_neighbours ;; *) echo basket_neighbours ;; esac
+}
 COLS=customer=customer,item=item,timestamp=timestamp,weight=weight,price=price,order=order
 mkdir -p "$OUT"
 
@@ -59,7 +63,7 @@ run_eval() {
             for m in $MS; do
                 # shellcheck disable=SC2086
                 r=$("$XSELL" eval --split basket $args --plugin "$p" \
-                    --plugin-opt "$p.max_neighbours=$m" --k 10 --seed 42 \
+                    --plugin-opt "$p.$(cap_opt "$p")=$m" --k 10 --seed 42 \
                     --format json)
                 echo "{\"dataset\":\"$d\",\"plugin\":\"$p\",\"max_neighbours\":$m,\"eval\":$r}" |
                     tee -a "$f"
@@ -124,7 +128,7 @@ run_agree() {
             "$XSELL" serve $args --plugins copurchase,recency --threads 1 \
                 --bind 'tcp://127.0.0.1:*' --port-file "$pf" \
                 --plugin-opt "copurchase.max_neighbours=$m" \
-                --plugin-opt "recency.max_neighbours=$m" \
+                --plugin-opt "recency.basket_neighbours=$m" \
                 >"$OUT/serve.log" 2>&1 &
             spid=$!
             i=0

@@ -182,4 +182,5 @@ const xs_host_api xs_host_api_table = {
     .latest_time = h_latest_time,
     .max_basket = h_max_basket,
     .note = xs_result_note,
+    .admits = xs_result_admits,
 };

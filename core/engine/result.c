@@ -75,6 +75,22 @@ static int is_excluded(const xs_result_filter *f, uint32_t item)
     return i < f->n_exclude && f->exclude[i] == item;
 }
 
+int xs_result_admits(const xs_result *r, uint32_t item)
+{
+    const xs_result_filter *f = &r->filter;
+    if (item >= f->n_items || (f->n_exclude && is_excluded(f, item)))
+        return 0;
+    if (f->cat) {
+        int in_stock;
+        uint32_t category;
+        if (xs_catalog_stock(f->cat, item, &in_stock, &category))
+            return in_stock &&
+                   (f->category == XS_NONE || category == f->category);
+        return f->category == XS_NONE;
+    }
+    return 1;
+}
+
 int xs_result_push(xs_result *r, uint32_t item, double score)
 {
     const xs_result_filter *f = &r->filter;

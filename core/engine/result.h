@@ -49,6 +49,8 @@ void xs_result_free(xs_result *r);
 /* The host API's push(): offers (item, score) under the filters; 1 when
  * kept for now, 0 when refused. */
 int xs_result_push(xs_result *r, uint32_t item, double score);
+/* Whether push() would take item for the filter alone (host API admits). */
+int xs_result_admits(const xs_result *r, uint32_t item);
 
 /* The host API's scratch(): bytes that live until the next reset, aligned
  * for any type; NULL when out of memory. */

@@ -254,6 +254,14 @@ typedef struct xs_host_api {
      * (the server's `note`, "NAME: why"); in a blend the plugin simply
      * contributes nothing.  The last call of a run wins. */
     void (*note)(xs_result *r, const char *why);
+
+    /* Whether push() would take item for its rules alone (a known id, not
+     * a request item, not excluded, in stock and in the request's category
+     * when it has one), whatever the heap holds.  For a plugin that decides
+     * between ways of answering before it pushes anything (the built-in
+     * plugins' ranked lists fall back to whole rows when the lists cannot
+     * fill k). */
+    int (*admits)(const xs_result *r, uint32_t item);
 } xs_host_api;
 
 /* The plugin table: only ever grows at the end (see "Versions"). */

@@ -17,7 +17,8 @@ static int rc_create(const xs_host_api *api, xs_host *host,
     int have_tref = 0;
     int64_t t_ref = 0;
     double half_life = DEFAULT_HALF_LIFE_DAYS;
-    uint32_t min_count = 2, max_nb = 0;
+    uint32_t min_count = 2, max_nb = 0, basket_nb = DEFAULT_BASKET_NB;
+    double refresh = DEFAULT_REFRESH;
     const xs_opt_spec spec[] = {
         {.key = "half_life", .type = XS_OPT_DAYS, .out = &half_life,
          .lo = 0, .hi = INFINITY, .lo_open = 1},
@@ -31,6 +32,10 @@ static int rc_create(const xs_host_api *api, xs_host *host,
          .lo = 1, .hi = UINT32_MAX},
         {.key = "max_neighbours", .type = XS_OPT_INTEGER, .out = &max_nb,
          .lo = 0, .hi = UINT32_MAX},
+        {.key = "basket_neighbours", .type = XS_OPT_INTEGER,
+         .out = &basket_nb, .lo = 0, .hi = 1000000},
+        {.key = "refresh", .type = XS_OPT_NUMBER, .out = &refresh, .lo = 0,
+         .hi = 1000},
     };
     if (xs_opts_parse(api, spec, sizeof spec / sizeof *spec, opts, n_opts,
                       err, errlen) ||
@@ -54,6 +59,8 @@ static int rc_create(const xs_host_api *api, xs_host *host,
     r->decayed = latest != 0 && api->customer_count(host) > 0 &&
                  measure != XS_MEASURE_LLR;
     r->max_nb = max_nb;
+    r->basket_nb = basket_nb;
+    r->refresh = refresh;
     r->max_basket = XS_HOST_HAS(api, max_basket) ? api->max_basket(host) : 0;
     *state = r;
     return 0;
@@ -63,6 +70,7 @@ static void rc_destroy(void *state)
 {
     recency *r = state;
     recency_free_lists(r);
+    recency_free_ranked(r);
     recency_free_rows(r);
     free(r);
 }
@@ -88,6 +96,10 @@ static int rc_prepare(void *state, unsigned asks, char *err, size_t errlen)
                     (size_t)(r->d_pairs * (sizeof(uint32_t) + sizeof(float)) +
                              r->n_rows * (sizeof(drow) + sizeof(double))));
     }
+    if ((asks & XS_ASK_ITEMS) && recency_refresh_ranked(r)) {
+        snprintf(err, errlen, "out of memory building ranked basket lists");
+        return -1;
+    }
     if (recency_refresh_all(r)) {
         snprintf(err, errlen, "out of memory building neighbour lists "
                  "(stale ones serve from whole rows)");
@@ -107,6 +119,12 @@ static int rc_recommend(void *state, const xs_request *req, xs_result *out)
     const xs_event *h = personal_history(r, req, &nh);
     if (h)
         return recency_personal(r, req, h, nh, out);
+    if (req->n_items && r->basket_nb && r->ranked &&
+        req->k <= r->basket_nb && XS_HOST_HAS(r->api, admits)) {
+        int rc = recency_basket_ranked(r, req, out);
+        if (rc)
+            return rc < 0 ? -1 : 0;
+    } /* else whole rows: no lists, k beyond them, or they ran out */
     if (req->n_items)
         return recency_basket(r, req, out);
     return 0;
@@ -122,6 +140,16 @@ static int rc_observe(void *state, const xs_event *ev, size_t n)
     return r->d_built ? recency_observe_d(r, ev, n) : 0;
 }
 
+/* The ranked basket lists, for the server's stats op. */
+static int rc_stats(void *state, xs_evidence *out)
+{
+    const recency *r = state;
+    xs_evidence_add(out, "basket_neighbours", r->basket_nb, NULL);
+    xs_evidence_add(out, "ranked_entries", (double)r->ranked_entries, NULL);
+    xs_evidence_add(out, "decayed_pairs", (double)r->d_pairs, NULL);
+    return 0;
+}
+
 static const xs_plugin recency_plugin = {
     .abi = XS_PLUGIN_ABI,
     .size = sizeof(xs_plugin),
@@ -135,6 +163,7 @@ static const xs_plugin recency_plugin = {
     .observe = rc_observe,
     .destroy = rc_destroy,
     .prepare = rc_prepare,
+    .stats = rc_stats,
 };
 
 XS_PLUGIN_ENTRY(recency_plugin)

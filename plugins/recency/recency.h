@@ -91,6 +91,10 @@
  *                      are ignored (on both paths, by the plain counts)
  *   max_neighbours=M   integer >= 0 [0: exact]: score each item from its M
  *                      most similar neighbours only (below)
+ *   basket_neighbours=M  integer >= 0 [20]: basket requests read ranked
+ *                      lists of M entries (below); 0: the paths above
+ *   refresh=F          number >= 0 [0.05]: every ranked list is rebuilt
+ *                      once the transactions grew by this fraction
  *
  * Neighbour lists (max_neighbours).  A row can hold thousands of
  * neighbours and a request pays for every one.  With M > 0 each item i
@@ -121,6 +125,21 @@
  * Explain follows the lists: from is the item contributing most among those
  * whose list holds c.
  *
+ * Ranked basket lists (basket_neighbours=M, ranked.c).  Basket requests
+ * are answered with the threshold algorithm of common/ranked.h over each
+ * basket item's M best neighbours by the basket score (decayed with D,
+ * plain counts without), every candidate met scored exactly over the whole
+ * basket from the live rows: the whole-row answer whenever the threshold
+ * proves it, else the lists' candidates with their exact totals, at a cost
+ * of at most M ranks per basket item; a request for more than M results,
+ * or one whose lists run out before k candidates the host admits, reads
+ * whole rows.  The default, 20, is within 1% of
+ * whole rows in hit rate on every basket-completion evaluation
+ * (bench/RESULTS.md, "Bounded requests").  Lists of items whose D row (or
+ * host row, with min_count > 1) changed are rebuilt by prepare(), all of
+ * them once the transactions grew by `refresh`.  With basket_neighbours=M
+ * > 0, max_neighbours caps the personal path only.
+ *
  * Explain.  Personal: from (the item contributing most, a(i) sim(i, c)),
  * affinity a(from), similarity sim(from, c), age_days (t_ref minus from's
  * latest event, 0 for an item only viewed now), half_life_days.  Basket:
@@ -135,11 +154,19 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "common/ranked.h"
 #include "xsell/plugin_util.h"
 
 #define SECONDS_PER_DAY 86400.0
 
 #define DEFAULT_HALF_LIFE_DAYS 365.0
+
+/* basket_neighbours: the ranked list of each item answering basket
+ * requests holds its best this many (0: whole rows or max_neighbours
+ * lists); refresh: every ranked list is rebuilt once the transactions grew
+ * by this fraction since they were all built. */
+#define DEFAULT_BASKET_NB 20
+#define DEFAULT_REFRESH 0.05
 
 /* One row of D: neighbours sorted ascending, D_ab = w[i] * scale.  nbr and
  * w share one allocation (w right after the n ids). */
@@ -199,6 +226,17 @@ typedef struct recency {
     d_list *dlists;     /* by item id (n_dlists entries), when max_nb > 0 */
     uint32_t n_dlists;
     uint64_t list_entries; /* entries held in capped lists (both kinds) */
+    uint32_t basket_nb; /* basket_neighbours: ranked lists answer basket
+                           requests (ranked.c); 0: the paths above */
+    double refresh;     /* growth of the transactions that rebuilds every
+                           ranked list */
+    ranked_list *ranked; /* by item id (n_ranked entries) */
+    uint32_t *ranked_hver; /* host row version each was built from */
+    ranked_sample *dsample; /* of D's rows, by item id (n_ranked) */
+    ranked_sample *hsample; /* of the host's rows, by item id (n_ranked) */
+    uint32_t n_ranked;
+    uint64_t ranked_entries;
+    uint64_t ranked_n;   /* transactions when all were last built */
 } recency;
 
 static inline double decay(const recency *r, int64_t ts)
@@ -293,6 +331,14 @@ int recency_observe_d(recency *r, const xs_event *ev, size_t n);
  * lists not rebuilt serve from whole rows); all freed. */
 int recency_refresh_all(recency *r);
 void recency_free_lists(recency *r);
+
+/* ranked.c: the ranked basket lists brought up to date (0, or -1 out of
+ * memory); freed; a basket request answered from them (1, or 0 when the
+ * lists ran out and nothing was pushed, or -1 out of scratch memory). */
+int recency_refresh_ranked(recency *r);
+void recency_free_ranked(recency *r);
+int recency_basket_ranked(const recency *r, const xs_request *req,
+                          xs_result *out);
 
 /* score.c: a personal request (h: the customer's nh events), a basket
  * request.  0, or -1 out of scratch memory or D missing. */

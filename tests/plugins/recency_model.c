@@ -41,11 +41,14 @@ xs_engine *engine_on(const char *path, int is_baskets)
  * code, the message in msg.  The hand-worked cases and the model are of
  * SAR's settings, so similarity=jaccard, min_count=1 and half_life=30 are
  * added unless opts set them (test_recency.c checks the defaults, cosine,
- * 2 and 365, on their own). */
+ * 2 and 365, on their own); so is basket_neighbours=0, the whole-row
+ * basket path the model describes (test_ranked.c checks the ranked lists
+ * against it). */
 int add_recency(xs_engine *e, const char *const *opts, char *msg, size_t msglen)
 {
     static const char *const sar[] = {"similarity=jaccard", "min_count=1",
-                                      "half_life=30", NULL};
+                                      "half_life=30", "basket_neighbours=0",
+                                      NULL};
     xs_error err = {0};
     const char *all[16];
     int rc = xtp_add(e, "recency", xtp_opts_pinned(opts, sar, all, 16), &err);

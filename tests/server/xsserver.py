@@ -534,7 +534,11 @@ def stats_problem(s):
 # The figures of the built-in plugins that have a stats() hook.
 PLUGIN_STATS = {"ease": {"mode", "items", "lambda", "fits", "fitted_events",
                          "stale_events", "last_fit_seconds", "fit_ms",
-                         "refit_every"}}
+                         "refit_every"},
+                "copurchase": {"max_neighbours", "list_entries",
+                               "lists_rebuilt", "full_refreshes"},
+                "recency": {"basket_neighbours", "ranked_entries",
+                            "decayed_pairs"}}
 
 
 def strip_id(reply):
