@@ -444,6 +444,18 @@ static double exact_score(void *arg, uint32_t j, uint32_t c,
     return rule_score(x->cp, n_ac, r->support, c, x->sup, x->n_sup);
 }
 
+/* Asks for the block of a_j's row where c would be, and c's support. */
+static void prefetch_score(void *arg, uint32_t j, uint32_t c)
+{
+    const ranked_ctx *x = arg;
+    const xs_row *r = &x->rows[j];
+    uint32_t a = x->items[j];
+    ranked_prefetch_row(r->nbr, r->cnt, r->n, &x->cp->samples[a],
+                        a < x->n_ver ? x->ver[a] : 0, c);
+    if (c < x->n_sup)
+        XS_PREFETCH(&x->sup[c]);
+}
+
 /* The basket answered from the ranked lists (common/ranked.h): 1 when
  * answered, 0 when the lists ran out (nothing pushed), -1 out of memory. */
 static int score_ranked(const copurchase *cp, const uint32_t *items,
@@ -467,7 +479,7 @@ static int score_ranked(const copurchase *cp, const uint32_t *items,
     }
     ranked_ctx x = {cp, rows, its, NULL, 0, sup, n_sup};
     x.ver = api->row_versions(cp->host, cp->scope, &x.n_ver);
-    return ranked_answer(api, out, L, m, k, exact_score, &x);
+    return ranked_answer(api, out, L, m, k, exact_score, prefetch_score, &x);
 }
 
 /* Scores the candidates of the basket items[0 .. n_items), sorted. */

@@ -280,12 +280,42 @@ static inline uint32_t ranked_find_sampled(const uint32_t *a, uint32_t n,
     return i == len ? n : lo + i;
 }
 
+/* Prefetches the block of the row ids[0 .. n) (and of its parallel array
+ * vals, 4-byte entries; may be NULL) where ranked_find_sampled will look
+ * for key.  Without a current sample, nothing (the search would start from
+ * the middle). */
+static inline void ranked_prefetch_row(const uint32_t *ids, const void *vals,
+                                       uint32_t n, const ranked_sample *s,
+                                       uint32_t version, uint32_t key)
+{
+    if (!s || !s->first || s->version != version || n == 0)
+        return;
+    uint32_t b = ranked_find_le_(s->first, s->n, key);
+    if (b == UINT32_MAX)
+        return;
+    size_t at = (size_t)b * RANKED_BLOCK;
+    XS_PREFETCH(&ids[at]);
+    XS_PREFETCH(&ids[at + RANKED_BLOCK - 1 < n ? at + RANKED_BLOCK - 1
+                                                : n - 1]);
+    if (vals) {
+        const uint32_t *v = vals;
+        XS_PREFETCH(&v[at]);
+        XS_PREFETCH(&v[at + RANKED_BLOCK - 1 < n ? at + RANKED_BLOCK - 1
+                                                  : n - 1]);
+    }
+}
+
 /* Exact s(basket item j, c), given list i met c at entry `at` of list i
  * (j == i: the entry's payload is at hand).  Returns the score (<= 0: no
  * contribution). */
 typedef double (*ranked_exact_fn)(void *arg, uint32_t j, uint32_t c,
                                   const ranked_list *li, uint32_t i,
                                   uint32_t at);
+
+/* Asks the memory exact(arg, j, c, ...) will read for (optional): the
+ * candidates of one rank are announced before any is scored, so that their
+ * cache misses overlap instead of following one another. */
+typedef void (*ranked_prefetch_fn)(void *arg, uint32_t j, uint32_t c);
 
 /* The scores of the k best kept so far (the host's heap, mirrored to
  * know when to stop): a min-heap of doubles. */
@@ -331,7 +361,7 @@ static inline void ranked_kept_add(double *h, uint32_t *n, uint32_t k,
 static inline int ranked_answer(const xs_host_api *api, xs_result *out,
                                 const ranked_list *const *L, uint32_t m,
                                 uint32_t req_k, ranked_exact_fn exact,
-                                void *arg)
+                                ranked_prefetch_fn prefetch, void *arg)
 {
     uint32_t longest = 0, total = 0;
     int whole = 1; /* every list holds all its item's neighbours */
@@ -373,8 +403,14 @@ static inline int ranked_answer(const xs_host_api *api, xs_result *out,
         if (!seen)
             return -1;
         memset(seen, 0xFF, ((size_t)mask + 1) * sizeof *seen);
+        /* one rank's new admitted candidates: list, entry */
+        uint32_t *rank_c = api->scratch(out, (size_t)m * 2 * sizeof *rank_c);
+        if (!rank_c)
+            return -1;
+        uint32_t *rank_i = rank_c + m;
         for (uint32_t d = 0; d < longest && !proven; d++) {
             double tau = 0;
+            uint32_t nr = 0;
             for (uint32_t i = 0; i < m; i++) {
                 const ranked_list *l = L[i];
                 if (!l || l->n == 0)
@@ -394,9 +430,18 @@ static inline int ranked_answer(const xs_host_api *api, xs_result *out,
                 seen[s] = c;
                 if (!api->admits(out, c))
                     continue;
+                rank_c[nr] = c;
+                rank_i[nr++] = i;
+                if (prefetch)
+                    for (uint32_t j = 0; j < m; j++)
+                        if (j != i)
+                            prefetch(arg, j, c);
+            }
+            for (uint32_t r = 0; r < nr; r++) {
+                uint32_t c = rank_c[r], i = rank_i[r];
                 double x = 0;
                 for (uint32_t j = 0; j < m; j++) {
-                    double y = exact(arg, j, c, l, i, d);
+                    double y = exact(arg, j, c, L[i], i, d);
                     if (y > 0)
                         x += y;
                 }

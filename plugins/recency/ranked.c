@@ -233,6 +233,25 @@ static double exact(void *arg, uint32_t j, uint32_t c, const ranked_list *li,
                         r->n_d);
 }
 
+/* Asks for the blocks of items[j]'s rows where c would be, and D_c. */
+static void prefetch(void *arg, uint32_t j, uint32_t c)
+{
+    const basket_ctx *x = arg;
+    const recency *r = x->r;
+    uint32_t a = x->items[j];
+    const xs_row *h = &x->host[j];
+    if (!r->decayed || r->min_count > 1)
+        ranked_prefetch_row(h->nbr, h->cnt, h->n, &r->hsample[a],
+                            host_version(x->ver, x->n_ver, a), c);
+    if (r->decayed && a < r->n_rows) {
+        const drow *d = &r->rows[a];
+        ranked_prefetch_row(d->nbr, d->w, d->n, &r->dsample[a], d->version,
+                            c);
+        if (c < r->n_rows)
+            XS_PREFETCH(&r->dsup[c]);
+    }
+}
+
 int recency_basket_ranked(const recency *r, const xs_request *req,
                           xs_result *out)
 {
@@ -257,5 +276,5 @@ int recency_basket_ranked(const recency *r, const xs_request *req,
         items[k] = a;
         L[k++] = &r->ranked[a];
     }
-    return ranked_answer(api, out, L, k, req->k, exact, &x);
+    return ranked_answer(api, out, L, k, req->k, exact, prefetch, &x);
 }
