@@ -4,6 +4,12 @@
  * Storage is an array indexed by dense item id (items are dense, so this is
  * both the smallest and the fastest map); the category names are interned in
  * a dictionary of the catalog's own.  Titles are owned copies.
+ *
+ * The request filter asks every candidate's stock and category
+ * (xs_catalog_stock), so those live a second time in a packed array of 4
+ * bytes per item, `rule`: a candidate costs one cache line in 16 items'
+ * worth instead of one in 40-byte entries.  Invariant: rule[i] is
+ * pack(e[i]) for every i < cap (set wherever an entry changes).
  */
 #include <math.h>
 #include <stdlib.h>
@@ -24,8 +30,15 @@ typedef struct cat_entry {
     char *title;
 } cat_entry;
 
+/* rule[i]: RULE_PRESENT, RULE_IN_STOCK and the category in the low bits
+ * (RULE_CAT_BIG when it does not fit: read e[i]). */
+#define RULE_PRESENT 0x80000000u
+#define RULE_IN_STOCK 0x40000000u
+#define RULE_CAT_BIG 0x3FFFFFFFu
+
 struct xs_catalog {
     cat_entry *e;
+    uint32_t *rule; /* cap entries, packed from e (above) */
     uint32_t cap;
     uint32_t n; /* distinct items present */
     size_t duplicates;
@@ -39,8 +52,20 @@ void xs_catalog_free(xs_catalog *c)
     for (uint32_t i = 0; i < c->cap; i++)
         free(c->e[i].title);
     free(c->e);
+    free(c->rule);
     xs_dict_free(c->categories);
     free(c);
+}
+
+/* Packs e[item] into rule[item] (the invariant above). */
+static void pack_rule(xs_catalog *c, uint32_t item)
+{
+    const cat_entry *e = &c->e[item];
+    uint32_t v = 0;
+    if (e->present)
+        v = RULE_PRESENT | (e->in_stock ? RULE_IN_STOCK : 0) |
+            (e->category < RULE_CAT_BIG ? e->category : RULE_CAT_BIG);
+    c->rule[item] = v;
 }
 
 static int grow(xs_catalog *c, uint32_t item)
@@ -55,6 +80,11 @@ static int grow(xs_catalog *c, uint32_t item)
         return -1;
     memset(e + c->cap, 0, (size_t)(cap - c->cap) * sizeof *e);
     c->e = e;
+    uint32_t *rule = realloc(c->rule, (size_t)cap * sizeof *rule);
+    if (!rule)
+        return -1; /* e grew, cap did not: both stay consistent up to cap */
+    memset(rule + c->cap, 0, (size_t)(cap - c->cap) * sizeof *rule);
+    c->rule = rule;
     c->cap = cap;
     return 0;
 }
@@ -149,6 +179,7 @@ xs_catalog *xs_catalog_load(const char *path, xs_dict *items, xs_error *err)
             c->n++;
         }
         *e = ne;
+        pack_rule(c, item);
     }
     if (rc < 0)
         goto fail;
@@ -224,6 +255,7 @@ int xs_catalog_put(xs_catalog *c, uint32_t item, const xs_catalog_entry *in)
     int fresh = !e->present;
     free(e->title);
     *e = ne;
+    pack_rule(c, item);
     c->n += fresh;
     return fresh;
 }
@@ -231,10 +263,14 @@ int xs_catalog_put(xs_catalog *c, uint32_t item, const xs_catalog_entry *in)
 int xs_catalog_stock(const xs_catalog *c, uint32_t item, int *in_stock,
                      uint32_t *category)
 {
-    if (!c || item >= c->cap || !c->e[item].present)
+    if (!c || item >= c->cap)
         return 0;
-    *in_stock = c->e[item].in_stock;
-    *category = c->e[item].category;
+    uint32_t v = c->rule[item];
+    if (!(v & RULE_PRESENT))
+        return 0;
+    *in_stock = (v & RULE_IN_STOCK) != 0;
+    v &= RULE_CAT_BIG;
+    *category = v == RULE_CAT_BIG ? c->e[item].category : v;
     return 1;
 }
 
@@ -298,6 +334,7 @@ xs_catalog *xs_catalog_image_read(xs_br *r)
             break;
         }
         *e = (cat_entry){1, head[2] ? 1 : 0, head[1], price, margin, NULL};
+        pack_rule(c, head[0]);
         c->n++;
         if (head[3] != UINT32_MAX) {
             if (!(e->title = malloc((size_t)head[3] + 1))) {
