@@ -157,7 +157,8 @@ static inline int ranked_build(ranked_list *l, ranked_entry *e, uint32_t n,
             }
         n = keep;
     }
-    qsort(e, n, sizeof *e, ranked_cmp);
+    if (n > 1)
+        qsort(e, n, sizeof *e, ranked_cmp);
     l->version = version;
     l->built = 1;
     l->full = keep == w;
