@@ -11,29 +11,28 @@
  * that are not well-formed UTF-8 (stray continuation bytes, overlong forms,
  * surrogates, past U+10FFFF, cut sequences) each become U+FFFD; well-formed
  * UTF-8 reads back exactly.  The one escaper, xs_json_escape, serves the
- * stream writers and the batch scorer's buffers alike.
+ * stream writers and the batch scorer's buffers alike.  Numbers are the
+ * shortest text that reads back exactly, in one pass (util/dtoa.c).
  */
-#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "util/dtoa.h"
 #include "xsell/json.h"
 
 void xs_format_double(char *buf, size_t len, double v)
 {
-    if (!isfinite(v)) {
-        snprintf(buf, len, "null");
+    if (len >= XS_DTOA_BUF) {
+        xs_dtoa_format(buf, v);
         return;
     }
-    if (v == 0) {
-        snprintf(buf, len, "0");
-        return;
-    }
-    for (int prec = 15; prec <= 17; prec++) {
-        snprintf(buf, len, "%.*g", prec, v);
-        if (strtod(buf, NULL) == v)
-            return;
+    char tmp[XS_DTOA_BUF];
+    size_t n = xs_dtoa_format(tmp, v);
+    if (len) { /* cut as snprintf would */
+        n = n < len ? n : len - 1;
+        memcpy(buf, tmp, n);
+        buf[n] = 0;
     }
 }
 

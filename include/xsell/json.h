@@ -37,7 +37,11 @@ XS_API void xs_csv_field(FILE *f, const char *s);
  * for XS_CSV_ESCAPED_MAX(n) bytes, no NUL added); returns the bytes
  * written. */
 XS_API size_t xs_csv_escape(char *dst, const char *s, size_t n);
-/* Shortest round-trip text of v into buf (at least 32 bytes). */
+/* Shortest round-trip text of v into buf (at least 32 bytes; a shorter
+ * buf gets the text cut as snprintf cuts): the fewest significant digits
+ * that read back (strtod) as v, the closest to v of those, laid out as
+ * printf's %.<P>g with P = max(15, digits); "null" for NaN and infinities,
+ * "0" for both zeros. */
 XS_API void xs_format_double(char *buf, size_t len, double v);
 
 #endif
