@@ -44,6 +44,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "data/rule_order.h"
 #include "xsell/itemsets.h"
 
 #define MAXL XS_ITEMSETS_MAX_LEN
@@ -713,7 +714,9 @@ int xs_rule_heap_push(void *heap, const xs_itemset_rule *r)
 
 const xs_itemset_rule *xs_rule_heap_sorted(xs_rule_heap *h, size_t *n)
 {
-    if (!h->sorted) {
+    if (!h->sorted && xs_rule_order_sort(h->r, h->n, h->sort, h->names) == 0)
+        h->sorted = 1; /* keys computed once (rule_order.c) */
+    if (!h->sorted) { /* out of memory for that: sort in place */
         if (!h->limit) /* appended: make the heap now */
             for (size_t i = h->n / 2; i-- > 0;)
                 sift_down(h, i, h->n);
