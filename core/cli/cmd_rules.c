@@ -54,6 +54,12 @@ static void help(FILE *f)
             XS_ITEMSETS_MAX_LEN, MAX_HELD, CLI_DATA_HELP);
 }
 
+/* csv and json output is gathered in the printer's buffer (OUT_FLUSH
+ * bytes, more for a longer rule) and written by fwrite when the next rule
+ * does not fit: one write per 64 KiB instead of a printf and several putc
+ * per rule.  The table format is for people and stays with printf. */
+#define OUT_FLUSH 65536
+
 typedef struct printer {
     const xs_dict *names;
     int format, array_lhs;
@@ -62,29 +68,87 @@ typedef struct printer {
     double last[3];          /* support, confidence, lift last formatted */
     char text[3][40];        /* ... and their text (dense data repeats them,
                                 and formatting is most of the printing) */
+    size_t tlen[3];
     int have[3];
+    char *out;               /* pending output (owned), len bytes of cap */
+    size_t len, cap;
+    char *join;              /* a joined lhs (owned), jcap bytes of room */
+    size_t jcap;
 } printer;
 
-/* xs_format_double(v) for column col, remembered. */
-static const char *number(printer *p, int col, double v)
+/* Writes out the pending output: XS_OK or XS_ERR_IO. */
+static int out_flush(printer *p)
+{
+    size_t n = p->len;
+    p->len = 0;
+    if (n && fwrite(p->out, 1, n, stdout) != n)
+        return XS_ERR_IO;
+    return ferror(stdout) ? XS_ERR_IO : XS_OK;
+}
+
+/* Room for n more bytes in the output buffer: XS_OK, XS_ERR_IO or
+ * XS_ERR_NOMEM. */
+static int out_room(printer *p, size_t n)
+{
+    if (p->len + n <= p->cap)
+        return XS_OK;
+    int rc = out_flush(p);
+    if (rc || n <= p->cap)
+        return rc;
+    size_t cap = n > OUT_FLUSH ? n : OUT_FLUSH;
+    char *b = realloc(p->out, cap);
+    if (!b)
+        return XS_ERR_NOMEM;
+    p->out = b;
+    p->cap = cap;
+    return XS_OK;
+}
+
+static void out_bytes(printer *p, const char *s, size_t n)
+{
+    memcpy(p->out + p->len, s, n);
+    p->len += n;
+}
+
+/* xs_format_double(v) for column col, remembered, into the output. */
+static void out_number(printer *p, int col, double v)
 {
     if (!p->have[col] || p->last[col] != v) {
         xs_format_double(p->text[col], sizeof p->text[col], v);
+        p->tlen[col] = strlen(p->text[col]);
         p->last[col] = v;
         p->have[col] = 1;
     }
-    return p->text[col];
+    out_bytes(p, p->text[col], p->tlen[col]);
 }
 
-/* The lhs names joined by ',' (NUL terminated) in a malloc'd buffer. */
-static char *lhs_joined(const printer *p, const xs_itemset_rule *r)
+static void out_uint(printer *p, uint32_t v)
 {
-    size_t len = 1;
+    char d[10];
+    int n = 0;
+    do {
+        d[n++] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v);
+    while (n)
+        p->out[p->len++] = d[--n];
+}
+
+/* The lhs names joined by ',' in p->join; its length, or (size_t)-1 when
+ * out of memory. */
+static size_t lhs_joined(printer *p, const xs_itemset_rule *r)
+{
+    size_t len = 0;
     for (uint32_t i = 0; i < r->n_lhs; i++)
         len += strlen(xs_dict_name(p->names, r->lhs[i])) + 1;
-    char *s = malloc(len), *w = s;
-    if (!s)
-        return NULL;
+    if (len > p->jcap) {
+        char *j = realloc(p->join, len);
+        if (!j)
+            return (size_t)-1;
+        p->join = j;
+        p->jcap = len;
+    }
+    char *w = p->join;
     for (uint32_t i = 0; i < r->n_lhs; i++) {
         const char *n = xs_dict_name(p->names, r->lhs[i]);
         size_t k = strlen(n);
@@ -93,8 +157,110 @@ static char *lhs_joined(const printer *p, const xs_itemset_rule *r)
         memcpy(w, n, k);
         w += k;
     }
-    *w = 0;
-    return s;
+    return (size_t)(w - p->join);
+}
+
+/* The three measures and the count: at most this many bytes of text. */
+#define NUMBERS_MAX (3 * 40 + 48)
+
+static int print_json(printer *p, const xs_itemset_rule *r)
+{
+    size_t room = 16 + NUMBERS_MAX, n[XS_ITEMSETS_MAX_LEN];
+    const char *s[XS_ITEMSETS_MAX_LEN];
+    uint32_t k = p->array_lhs ? r->n_lhs : 1;
+    for (uint32_t i = 0; i < k; i++) {
+        s[i] = xs_dict_name(p->names, r->lhs[i]);
+        n[i] = strlen(s[i]);
+        room += XS_JSON_ESCAPED_MAX(n[i]) + 1;
+    }
+    s[k] = xs_dict_name(p->names, r->rhs);
+    n[k] = strlen(s[k]);
+    room += XS_JSON_ESCAPED_MAX(n[k]) + 16;
+    int rc = out_room(p, room);
+    if (rc)
+        return rc;
+    if (p->printed)
+        out_bytes(p, ",", 1);
+    out_bytes(p, "\n{\"lhs\":", 8);
+    if (p->array_lhs)
+        out_bytes(p, "[", 1);
+    for (uint32_t i = 0; i < k; i++) {
+        if (i)
+            out_bytes(p, ",", 1);
+        p->len += xs_json_escape(p->out + p->len, s[i], n[i]);
+    }
+    if (p->array_lhs)
+        out_bytes(p, "]", 1);
+    out_bytes(p, ",\"rhs\":", 7);
+    p->len += xs_json_escape(p->out + p->len, s[k], n[k]);
+    out_bytes(p, ",\"support\":", 11);
+    out_number(p, 0, r->support);
+    out_bytes(p, ",\"confidence\":", 14);
+    out_number(p, 1, r->confidence);
+    out_bytes(p, ",\"lift\":", 8);
+    out_number(p, 2, r->lift);
+    out_bytes(p, ",\"count\":", 9);
+    out_uint(p, r->count);
+    out_bytes(p, "}", 1);
+    return XS_OK;
+}
+
+static int print_csv(printer *p, const xs_itemset_rule *r)
+{
+    const char *l = xs_dict_name(p->names, r->lhs[0]);
+    size_t ln;
+    if (r->n_lhs > 1) {
+        if ((ln = lhs_joined(p, r)) == (size_t)-1)
+            return XS_ERR_NOMEM;
+        l = p->join;
+    } else {
+        ln = strlen(l);
+    }
+    const char *rhs = xs_dict_name(p->names, r->rhs);
+    size_t rn = strlen(rhs);
+    int rc = out_room(p, XS_CSV_ESCAPED_MAX(ln) + XS_CSV_ESCAPED_MAX(rn) +
+                             NUMBERS_MAX);
+    if (rc)
+        return rc;
+    p->len += xs_csv_escape(p->out + p->len, l, ln);
+    out_bytes(p, ",", 1);
+    p->len += xs_csv_escape(p->out + p->len, rhs, rn);
+    out_bytes(p, ",", 1);
+    out_number(p, 0, r->support);
+    out_bytes(p, ",", 1);
+    out_number(p, 1, r->confidence);
+    out_bytes(p, ",", 1);
+    out_number(p, 2, r->lift);
+    out_bytes(p, ",", 1);
+    out_uint(p, r->count);
+    out_bytes(p, "\n", 1);
+    return XS_OK;
+}
+
+static int print_table(printer *p, const xs_itemset_rule *r)
+{
+    size_t ln = 0;
+    if (r->n_lhs > 1 && (ln = lhs_joined(p, r)) == (size_t)-1)
+        return XS_ERR_NOMEM;
+    if (r->n_lhs > 1) { /* NUL-terminated for printf */
+        if (ln + 1 > p->jcap) {
+            char *j = realloc(p->join, ln + 1);
+            if (!j)
+                return XS_ERR_NOMEM;
+            p->join = j;
+            p->jcap = ln + 1;
+        }
+        p->join[ln] = 0;
+    }
+    const char *l = r->n_lhs > 1 ? p->join : xs_dict_name(p->names, r->lhs[0]);
+    const char *rhs = xs_dict_name(p->names, r->rhs);
+    char *b1, *b2; /* client ids: no control byte to the tty */
+    printf("%-28s %-28s %10.6f %10.6f %8.4f %7u\n", cli_printable(l, &b1),
+           cli_printable(rhs, &b2), r->support, r->confidence, r->lift,
+           r->count);
+    free(b1);
+    free(b2);
+    return ferror(stdout) ? XS_ERR_IO : XS_OK;
 }
 
 static int print_rule(void *arg, const xs_itemset_rule *rule)
@@ -109,49 +275,12 @@ static int print_rule(void *arg, const xs_itemset_rule *rule)
         xs_itemset_rule_sort_lhs(&sorted, p->names);
         r = &sorted;
     }
-    const char *rhs = xs_dict_name(p->names, r->rhs);
-    if (p->format == CLI_JSON) {
-        printf(p->printed ? ",\n{\"lhs\":" : "\n{\"lhs\":");
-        if (p->array_lhs) {
-            putchar('[');
-            for (uint32_t i = 0; i < r->n_lhs; i++) {
-                if (i)
-                    putchar(',');
-                xs_json_string(stdout, xs_dict_name(p->names, r->lhs[i]));
-            }
-            putchar(']');
-        } else {
-            xs_json_string(stdout, xs_dict_name(p->names, r->lhs[0]));
-        }
-        printf(",\"rhs\":");
-        xs_json_string(stdout, rhs);
-        printf(",\"support\":%s,\"confidence\":%s,\"lift\":%s,\"count\":%u}",
-               number(p, 0, r->support), number(p, 1, r->confidence),
-               number(p, 2, r->lift), r->count);
-    } else {
-        char *lhs = r->n_lhs > 1 ? lhs_joined(p, r) : NULL;
-        if (r->n_lhs > 1 && !lhs)
-            return XS_ERR_NOMEM;
-        const char *l = lhs ? lhs : xs_dict_name(p->names, r->lhs[0]);
-        if (p->format == CLI_CSV) {
-            xs_csv_field(stdout, l);
-            putchar(',');
-            xs_csv_field(stdout, rhs);
-            printf(",%s,%s,%s,%u\n", number(p, 0, r->support),
-                   number(p, 1, r->confidence), number(p, 2, r->lift),
-                   r->count);
-        } else {
-            char *b1, *b2; /* client ids: no control byte to the tty */
-            printf("%-28s %-28s %10.6f %10.6f %8.4f %7u\n",
-                   cli_printable(l, &b1), cli_printable(rhs, &b2),
-                   r->support, r->confidence, r->lift, r->count);
-            free(b1);
-            free(b2);
-        }
-        free(lhs);
-    }
-    p->printed++;
-    return ferror(stdout) ? XS_ERR_IO : XS_OK;
+    int rc = p->format == CLI_JSON  ? print_json(p, r)
+             : p->format == CLI_CSV ? print_csv(p, r)
+                                    : print_table(p, r);
+    if (rc == XS_OK)
+        p->printed++;
+    return rc;
 }
 
 static void print_head(int format, uint64_t n)
@@ -304,6 +433,11 @@ int cmd_rules(int argc, char **argv)
             rc = print_rule(&p, &r[i]);
     }
     xs_rule_heap_free(h);
+    int wrc = out_flush(&p); /* what was printed goes out, as before */
+    if (rc == XS_OK)
+        rc = wrc;
+    free(p.out);
+    free(p.join);
     if (rc == XS_OK) {
         if (format == CLI_JSON)
             printf("]}\n");
