@@ -166,6 +166,41 @@ void xs_dtoa_shortest(double v, uint64_t *f, int *e)
     }
 }
 
+/* The decimal digits of f > 0 written so that they end at end; returns
+ * their count.  Two digits at a time, in 32-bit arithmetic below 10^8. */
+static int digits_of(uint64_t f, char *end)
+{
+    static const char pairs[] =
+        "0001020304050607080910111213141516171819"
+        "2021222324252627282930313233343536373839"
+        "4041424344454647484950515253545556575859"
+        "6061626364656667686970717273747576777879"
+        "8081828384858687888990919293949596979899";
+    char *w = end;
+    while (f >= 100000000) { /* eight digits at a time */
+        uint32_t lo = (uint32_t)(f % 100000000);
+        f /= 100000000;
+        for (int i = 0; i < 4; i++) {
+            w -= 2;
+            memcpy(w, pairs + 2 * (lo % 100), 2);
+            lo /= 100;
+        }
+    }
+    uint32_t x = (uint32_t)f;
+    while (x >= 100) {
+        w -= 2;
+        memcpy(w, pairs + 2 * (x % 100), 2);
+        x /= 100;
+    }
+    if (x >= 10) {
+        w -= 2;
+        memcpy(w, pairs + 2 * x, 2);
+    } else {
+        *--w = (char)('0' + x);
+    }
+    return (int)(end - w);
+}
+
 size_t xs_dtoa_format(char *out, double v)
 {
     if (!isfinite(v)) {
@@ -184,14 +219,9 @@ size_t xs_dtoa_format(char *out, double v)
     uint64_t f;
     int e;
     xs_dtoa_shortest(v, &f, &e);
-    char dig[20];
-    int n = 20;
-    do {
-        dig[--n] = (char)('0' + f % 10);
-        f /= 10;
-    } while (f);
-    const char *d = dig + n;
-    n = 20 - n;
+    char dig[24];
+    int n = digits_of(f, dig + 24);
+    const char *d = dig + 24 - n;
     int x = e + n - 1; /* v = d.ddd 10^x */
     int p = n > 15 ? n : 15;
     if (x < -4 || x >= p) {
