@@ -36,7 +36,8 @@
  * test_dtoa.c checks exactly that.
  *
  * No state, no allocation; needs a 64x64 -> 128-bit product (unsigned
- * __int128 where the compiler has it, four 32-bit products otherwise).
+ * __int128 where the compiler has it, four 32-bit products otherwise or
+ * when XS_DTOA_NO_INT128 is defined).
  */
 #include <math.h>
 #include <string.h>
@@ -68,7 +69,7 @@ static int flog2pow10(int e)
 /* The high 64 bits of a * b, and *lo the low. */
 static uint64_t mul128(uint64_t a, uint64_t b, uint64_t *lo)
 {
-#if defined(__SIZEOF_INT128__)
+#if defined(__SIZEOF_INT128__) && !defined(XS_DTOA_NO_INT128)
     unsigned __int128 p = (unsigned __int128)a * b;
     *lo = (uint64_t)p;
     return (uint64_t)(p >> 64);
