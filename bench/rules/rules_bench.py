@@ -6,7 +6,9 @@
 Each round runs, for every case, in turn: xsell (every rule, --sort
 lift, CSV to a file), xsell --limit 1 (the same mining, one rule kept and
 printed), the same two with the older build when given, and the peer.
-Wall seconds from time.perf_counter around each process.  "sort+write" is
+Wall seconds from time.perf_counter around each process, CPU seconds
+(user + sys) from getrusage of the children, which contention from other
+jobs on the machine disturbs less.  "sort+write" is
 xsell's all-rules time minus its --limit 1 time (what holding, sorting
 and printing every rule costs); for the peer it is its own total minus
 its counting time (rule generation, sort, formatting and the write), as
@@ -17,6 +19,7 @@ byte, and the peer's rules and values (1e-12 relative) are the same.
 import csv
 import os
 import re
+import resource
 import statistics
 import subprocess
 import sys
@@ -35,13 +38,16 @@ CASES = [  # label, baskets, support, confidence, max_len
 
 def timed(cmd, out_path):
     with open(out_path, "wb") as out:
+        r0 = resource.getrusage(resource.RUSAGE_CHILDREN)
         t0 = time.perf_counter()
         p = subprocess.run(cmd, stdout=out, stderr=subprocess.PIPE)
         t = time.perf_counter() - t0
+        r1 = resource.getrusage(resource.RUSAGE_CHILDREN)
     if p.returncode:
         sys.exit("%s: exit %d: %s" % (cmd[0], p.returncode,
                                       p.stderr.decode()[-500:]))
-    return t, p.stderr.decode()
+    cpu = (r1.ru_utime - r0.ru_utime) + (r1.ru_stime - r0.ru_stime)
+    return t, cpu, p.stderr.decode()
 
 
 def read(path):
@@ -55,7 +61,7 @@ def main():
                              sys.argv[4])
     impls = [("after", xs)] + ([("before", before)] if before else [])
     cases = [c for c in CASES if os.path.exists(c[1])]
-    t = {}  # (label, what) -> [seconds]
+    t, ct = {}, {}  # (label, what) -> [wall seconds], [CPU seconds]
     raw = open(os.path.join(out, "runs.tsv"), "w")
     for run in range(runs):
         for label, path, s, c, n in cases:
@@ -64,19 +70,22 @@ def main():
             order = impls if run % 2 == 0 else impls[::-1]
             for name, binary in order:
                 for what, extra in (("all", []), ("limit1", ["--limit", "1"])):
-                    sec, _ = timed([binary] + args + extra, os.path.join(
+                    sec, cpu, _ = timed([binary] + args + extra, os.path.join(
                         out, "%s.%s.%s.csv" % (label, name, what)))
                     t.setdefault((label, name + " " + what), []).append(sec)
-                    raw.write("%s\t%s %s\t%d\t%.4f\n" % (label, name, what,
-                                                         run, sec))
-            sec, err = timed(["/usr/bin/python3", "bench/peers/itemsets.py",
-                              path, s, c, n],
-                             os.path.join(out, label + ".peer.csv"))
+                    ct.setdefault((label, name + " " + what), []).append(cpu)
+                    raw.write("%s\t%s %s\t%d\t%.4f\t%.4f\n"
+                              % (label, name, what, run, sec, cpu))
+            sec, cpu, err = timed(["/usr/bin/python3",
+                                   "bench/peers/itemsets.py", path, s, c, n],
+                                  os.path.join(out, label + ".peer.csv"))
             m = re.search(r"([0-9.]+) s counting, ([0-9.]+) s total", err)
             t.setdefault((label, "peer all"), []).append(sec)
+            ct.setdefault((label, "peer all"), []).append(cpu)
             t.setdefault((label, "peer sw"), []).append(
                 float(m.group(2)) - float(m.group(1)))
-            raw.write("%s\tpeer all\t%d\t%.4f\n" % (label, run, sec))
+            raw.write("%s\tpeer all\t%d\t%.4f\t%.4f\n" % (label, run, sec,
+                                                            cpu))
     raw.close()
     med = {k: statistics.median(v) for k, v in t.items()}
     print("%d rounds; medians of wall seconds\n" % runs)
@@ -97,20 +106,32 @@ def main():
                   % (label, a, b[0] if b else "", p, b[1] if b else "",
                      a / p))
 
-    def whole(label, name):
-        return med[(label, name + " all")]
+    def whole(src):
+        return lambda label, name: statistics.median(src[(label, name + " all")])
 
     def sort_write(label, name):
         if name == "peer":
-            return med[(label, "peer sw")]
+            return statistics.median(t[(label, "peer sw")])
         return statistics.median(
             x - y for x, y in zip(t[(label, name + " all")],
                                   t[(label, name + " limit1")]))
 
-    print("Whole runs\n")
-    table("case (rules)", lambda label, name: whole(label, name))
-    print("\nsort+write (xsell: all - limit 1; peer: its total - counting)\n")
+    def sort_write_cpu(label, name):
+        return statistics.median(
+            x - y for x, y in zip(ct[(label, name + " all")],
+                                  ct[(label, name + " limit1")]))
+
+    print("Whole runs, wall seconds\n")
+    table("case", whole(t))
+    print("\nWhole runs, CPU seconds (user + sys of the process)\n")
+    table("case", whole(ct))
+    print("\nsort+write, wall seconds (xsell: all - limit 1; peer: its total "
+          "- counting, its own timer)\n")
     table("case", sort_write)
+    print("\nsort+write, CPU seconds (xsell: all - limit 1; the peer's "
+          "column repeats its wall figure)\n")
+    table("case", lambda label, name: sort_write(label, name)
+          if name == "peer" else sort_write_cpu(label, name))
     print()
     for label, *_ in cases:
         n = sum(1 for _ in open(os.path.join(
