@@ -193,6 +193,11 @@ static void layout(void)
         {DBL_TRUE_MIN, "5e-324"}, {-DBL_TRUE_MIN, "-5e-324"},
         {9007199254740993.0, "9007199254740992"},
         {5e-324 * 3, "1.5e-323"}, {0.001234, "0.001234"},
+        /* the two kinds of difference from the old method: a power of two
+         * whose correctly rounded 16 digits fall outside its (narrower
+         * below) interval, old "5.9604644775390625e-08"; a subnormal, old
+         * "4.94065645841247e-324" */
+        {0x1p-24, "5.960464477539063e-08"}, {0x1p-1074, "5e-324"},
     };
     for (size_t i = 0; i < sizeof t / sizeof *t; i++) {
         char buf[40];
