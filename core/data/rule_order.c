@@ -15,9 +15,11 @@
  *     passes where every key has the same byte skipped (doubles of one
  *     range share their high bytes); it is stable, so equal keys keep
  *     their input order;
- *   - each run of equal keys is then sorted by the ranks (qsort over the
- *     run's indices, ranks read from the rules), so the order is total and
- *     does not depend on the input order;
+ *   - each run of equal keys is then sorted by the ranks: its key fields
+ *     are free, so they take each rule's first two ranks as one number,
+ *     and only rules equal in those are read again (a merge sort, an
+ *     insertion sort for short runs); the order is total and does not
+ *     depend on the input order;
  *   - the rules are permuted in place by following the permutation's
  *     cycles (no second copy of the rules).
  * Memory: 16 bytes a rule for the pairs (twice, for the radix passes),
@@ -150,8 +152,18 @@ static int by_ranks(const xs_itemset_rule *a, const xs_itemset_rule *b,
     return x < y ? -1 : x > y;
 }
 
-/* Sorts a run a[0..n) of equal keys by ranks: insertion sort when short,
- * else merge sort through tmp (room for n). */
+/* a before b within a run: by key (the tie prefix, see below), then by
+ * the ranks read from the rules. */
+static int run_less(const keyed *a, const keyed *b, const xs_itemset_rule *r,
+                    const uint32_t *rank)
+{
+    if (a->key != b->key)
+        return a->key < b->key;
+    return by_ranks(&r[a->idx], &r[b->idx], rank) < 0;
+}
+
+/* Sorts a[0..n) by run_less: insertion sort when short, else merge sort
+ * through tmp (room for n); stable. */
 static void sort_run(keyed *a, keyed *tmp, size_t n, const xs_itemset_rule *r,
                      const uint32_t *rank)
 {
@@ -159,7 +171,7 @@ static void sort_run(keyed *a, keyed *tmp, size_t n, const xs_itemset_rule *r,
         for (size_t i = 1; i < n; i++) {
             keyed v = a[i];
             size_t j = i;
-            while (j > 0 && by_ranks(&r[a[j - 1].idx], &r[v.idx], rank) > 0) {
+            while (j > 0 && run_less(&v, &a[j - 1], r, rank)) {
                 a[j] = a[j - 1];
                 j--;
             }
@@ -172,11 +184,19 @@ static void sort_run(keyed *a, keyed *tmp, size_t n, const xs_itemset_rule *r,
     sort_run(a + h, tmp, n - h, r, rank);
     size_t i = 0, j = h, k = 0;
     while (i < h && j < n)
-        tmp[k++] = by_ranks(&r[a[j].idx], &r[a[i].idx], rank) < 0 ? a[j++]
-                                                                  : a[i++];
+        tmp[k++] = run_less(&a[j], &a[i], r, rank) ? a[j++] : a[i++];
     while (i < h)
         tmp[k++] = a[i++];
     memcpy(a, tmp, k * sizeof *a); /* a[j..n) is in place already */
+}
+
+/* The first two places of by_ranks' order as one number: the first lhs
+ * item's rank, then 0 for a one-item lhs (shorter first) or the second
+ * item's rank + 1.  Equal prefixes fall back to by_ranks. */
+static uint64_t tie_prefix(const xs_itemset_rule *r, const uint32_t *rank)
+{
+    uint64_t second = r->n_lhs > 1 ? (uint64_t)rank[r->lhs[1]] + 1 : 0;
+    return (uint64_t)rank[r->lhs[0]] << 32 | second;
 }
 
 int xs_rule_order_sort(xs_itemset_rule *r, size_t n, int sort,
@@ -198,8 +218,14 @@ int xs_rule_order_sort(xs_itemset_rule *r, size_t n, int sort,
     for (size_t lo = 0, hi; lo < n; lo = hi) {
         for (hi = lo + 1; hi < n && s[hi].key == s[lo].key; hi++)
             ;
-        if (hi - lo > 1)
-            sort_run(s + lo, scratch, hi - lo, r, rank);
+        if (hi - lo < 2)
+            continue;
+        /* the run's keys are all equal and not read again: each now holds
+         * its rule's tie prefix, so most ties are settled without reading
+         * the rules */
+        for (size_t i = lo; i < hi; i++)
+            s[i].key = tie_prefix(&r[s[i].idx], rank);
+        sort_run(s + lo, scratch, hi - lo, r, rank);
     }
     /* position i gets rule s[i].idx: follow each cycle once, marking a
      * done position by idx = n */
