@@ -74,6 +74,11 @@ typedef struct printer {
     size_t len, cap;
     char *join;              /* a joined lhs (owned), jcap bytes of room */
     size_t jcap;
+    struct item_text {       /* per item id, filled when first printed */
+        uint32_t len;        /* strlen of its name */
+        uint8_t state;       /* 0 unknown, 1 plain in csv, 2 csv quotes it */
+    } *item;                 /* owned; NULL: not remembered (no memory) */
+    int item_tried;
 } printer;
 
 /* Writes out the pending output: XS_OK or XS_ERR_IO. */
@@ -134,13 +139,50 @@ static void out_uint(printer *p, uint32_t v)
         p->out[p->len++] = d[--n];
 }
 
+/* The name of item id and its length; *plain when a csv field leaves it
+ * as it is.  Both remembered per item (names repeat in every rule). */
+static const char *item_name(printer *p, uint32_t id, size_t *len, int *plain)
+{
+    const char *n = xs_dict_name(p->names, id);
+    if (!p->item && !p->item_tried) {
+        p->item_tried = 1;
+        p->item = calloc(xs_dict_size(p->names) + 1, sizeof *p->item);
+    }
+    if (p->item && p->item[id].state) {
+        *len = p->item[id].len;
+        *plain = p->item[id].state == 1;
+        return n;
+    }
+    *len = strlen(n);
+    *plain = !memchr(n, ',', *len) && !memchr(n, '"', *len) &&
+             !memchr(n, '\n', *len) && !memchr(n, '\r', *len);
+    if (p->item && *len <= UINT32_MAX) {
+        p->item[id].len = (uint32_t)*len;
+        p->item[id].state = *plain ? 1 : 2;
+    }
+    return n;
+}
+
+/* A csv field of the n bytes at s into the output (room made). */
+static void out_csv(printer *p, const char *s, size_t n, int plain)
+{
+    if (plain)
+        out_bytes(p, s, n);
+    else
+        p->len += xs_csv_escape(p->out + p->len, s, n);
+}
+
 /* The lhs names joined by ',' in p->join; its length, or (size_t)-1 when
  * out of memory. */
 static size_t lhs_joined(printer *p, const xs_itemset_rule *r)
 {
-    size_t len = 0;
-    for (uint32_t i = 0; i < r->n_lhs; i++)
-        len += strlen(xs_dict_name(p->names, r->lhs[i])) + 1;
+    const char *nm[XS_ITEMSETS_MAX_LEN];
+    size_t nl[XS_ITEMSETS_MAX_LEN], len = 0;
+    int plain;
+    for (uint32_t i = 0; i < r->n_lhs; i++) {
+        nm[i] = item_name(p, r->lhs[i], &nl[i], &plain);
+        len += nl[i] + 1;
+    }
     if (len > p->jcap) {
         char *j = realloc(p->join, len);
         if (!j)
@@ -150,12 +192,10 @@ static size_t lhs_joined(printer *p, const xs_itemset_rule *r)
     }
     char *w = p->join;
     for (uint32_t i = 0; i < r->n_lhs; i++) {
-        const char *n = xs_dict_name(p->names, r->lhs[i]);
-        size_t k = strlen(n);
         if (i)
             *w++ = ',';
-        memcpy(w, n, k);
-        w += k;
+        memcpy(w, nm[i], nl[i]);
+        w += nl[i];
     }
     return (size_t)(w - p->join);
 }
@@ -168,13 +208,12 @@ static int print_json(printer *p, const xs_itemset_rule *r)
     size_t room = 16 + NUMBERS_MAX, n[XS_ITEMSETS_MAX_LEN];
     const char *s[XS_ITEMSETS_MAX_LEN];
     uint32_t k = p->array_lhs ? r->n_lhs : 1;
+    int plain;
     for (uint32_t i = 0; i < k; i++) {
-        s[i] = xs_dict_name(p->names, r->lhs[i]);
-        n[i] = strlen(s[i]);
+        s[i] = item_name(p, r->lhs[i], &n[i], &plain);
         room += XS_JSON_ESCAPED_MAX(n[i]) + 1;
     }
-    s[k] = xs_dict_name(p->names, r->rhs);
-    n[k] = strlen(s[k]);
+    s[k] = item_name(p, r->rhs, &n[k], &plain);
     room += XS_JSON_ESCAPED_MAX(n[k]) + 16;
     int rc = out_room(p, room);
     if (rc)
@@ -207,24 +246,23 @@ static int print_json(printer *p, const xs_itemset_rule *r)
 
 static int print_csv(printer *p, const xs_itemset_rule *r)
 {
-    const char *l = xs_dict_name(p->names, r->lhs[0]);
-    size_t ln;
+    size_t ln, rn;
+    int lplain, rplain;
+    const char *l = item_name(p, r->lhs[0], &ln, &lplain);
     if (r->n_lhs > 1) {
         if ((ln = lhs_joined(p, r)) == (size_t)-1)
             return XS_ERR_NOMEM;
         l = p->join;
-    } else {
-        ln = strlen(l);
+        lplain = 0; /* it holds a comma */
     }
-    const char *rhs = xs_dict_name(p->names, r->rhs);
-    size_t rn = strlen(rhs);
+    const char *rhs = item_name(p, r->rhs, &rn, &rplain);
     int rc = out_room(p, XS_CSV_ESCAPED_MAX(ln) + XS_CSV_ESCAPED_MAX(rn) +
                              NUMBERS_MAX);
     if (rc)
         return rc;
-    p->len += xs_csv_escape(p->out + p->len, l, ln);
+    out_csv(p, l, ln, lplain);
     out_bytes(p, ",", 1);
-    p->len += xs_csv_escape(p->out + p->len, rhs, rn);
+    out_csv(p, rhs, rn, rplain);
     out_bytes(p, ",", 1);
     out_number(p, 0, r->support);
     out_bytes(p, ",", 1);
@@ -438,6 +476,7 @@ int cmd_rules(int argc, char **argv)
         rc = wrc;
     free(p.out);
     free(p.join);
+    free(p.item);
     if (rc == XS_OK) {
         if (format == CLI_JSON)
             printf("]}\n");
