@@ -91,7 +91,7 @@
  *                      are ignored (on both paths, by the plain counts)
  *   max_neighbours=M   integer >= 0 [0: exact]: score each item from its M
  *                      most similar neighbours only (below)
- *   basket_neighbours=M  integer >= 0 [20]: basket requests read ranked
+ *   basket_neighbours=M  integer >= 0 [50]: basket requests read ranked
  *                      lists of M entries (below); 0: the paths above
  *   refresh=F          number >= 0 [0.05]: every ranked list is rebuilt
  *                      once the transactions grew by this fraction
@@ -133,9 +133,9 @@
  * proves it, else the lists' candidates with their exact totals, at a cost
  * of at most M ranks per basket item; a request for more than M results,
  * or one whose lists run out before k candidates the host admits, reads
- * whole rows.  The default, 20, is within 1% of
- * whole rows in hit rate on every basket-completion evaluation
- * (bench/RESULTS.md, "Bounded requests").  Lists of items whose D row (or
+ * whole rows.  The default, 50, gives the whole-row hit rate on every
+ * basket-completion evaluation and a top 10 overlapping the whole-row one
+ * by more than 99% (bench/RESULTS.md, "Bounded requests").  Lists of items whose D row (or
  * host row, with min_count > 1) changed are rebuilt by prepare(), all of
  * them once the transactions grew by `refresh`.  With basket_neighbours=M
  * > 0, max_neighbours caps the personal path only.
@@ -165,7 +165,7 @@
  * requests holds its best this many (0: whole rows or max_neighbours
  * lists); refresh: every ranked list is rebuilt once the transactions grew
  * by this fraction since they were all built. */
-#define DEFAULT_BASKET_NB 20
+#define DEFAULT_BASKET_NB 50
 #define DEFAULT_REFRESH 0.05
 
 /* One row of D: neighbours sorted ascending, D_ab = w[i] * scale.  nbr and

@@ -179,7 +179,7 @@ static void run_case(const char *events, const plugin_case *pc)
     snprintf(exact, sizeof exact, "%s=0", pc->cap_key);
     snprintf(full, sizeof full, "%s=1000000", pc->cap_key);
     const char *caps[] = {full, "1", "3", "20", NULL /* the default */};
-    const uint32_t cap_n[] = {1000000, 1, 3, 20, 200};
+    const uint32_t cap_n[] = {1000000, 1, 3, 20, 50};
     for (size_t c = 0; c < sizeof caps / sizeof *caps; c++) {
         char cap[64], label[128];
         const char *opt = caps[c];
