@@ -123,9 +123,23 @@ int xs_csv_open_progress(xs_csv *c, const char *path, char delim,
     return XS_OK;
 }
 
+void xs_csv_open_mem(xs_csv *c, const char *path, char *buf, size_t len,
+                     char delim, size_t first_line)
+{
+    memset(c, 0, sizeof *c);
+    c->path = path;
+    c->delim = delim ? delim : ',';
+    c->line = c->next_line = first_line;
+    c->buf = buf;
+    c->len = len;
+    c->borrowed = 1;
+}
+
 void xs_csv_close(xs_csv *c)
 {
-    if (c->buf_size)
+    if (c->borrowed)
+        ;
+    else if (c->buf_size)
         xs_big_free(c->buf, c->buf_size);
     else
         free(c->buf);

@@ -38,6 +38,7 @@ typedef struct xs_csv {
     size_t n, cap;
     const xs_progress *progress; /* NULL: none */
     size_t reported;             /* pos at the last report */
+    int borrowed;                /* buf belongs to the caller */
 } xs_csv;
 
 /* Reads path whole.  Returns XS_OK, XS_ERR_IO (message names the file) or
@@ -48,6 +49,12 @@ int xs_csv_open(xs_csv *c, const char *path, char delim, xs_error *err);
  * with XS_ERR_IO. */
 int xs_csv_open_progress(xs_csv *c, const char *path, char delim,
                          const xs_progress *progress, xs_error *err);
+/* A reader over buf[0..len), which the caller owns and keeps until
+ * xs_csv_close: buf[len] must be '\0' and fields are unquoted in place.
+ * Line numbers start at first_line; no BOM is looked for and there is no
+ * progress (a block of a file streamed by data/csv_blocks.h). */
+void xs_csv_open_mem(xs_csv *c, const char *path, char *buf, size_t len,
+                     char delim, size_t first_line);
 void xs_csv_close(xs_csv *c);
 
 /* Looks at the first non-blank line and picks tab when it has tabs and no

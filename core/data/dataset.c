@@ -3,8 +3,11 @@
  *
  * Loaders build a fresh dataset and hand it over only when the whole file
  * has been read without error; on any error the partial dataset is freed, so
- * callers never see half a file.  A progress callback (optional) is handed
- * to the CSV reader, which reports to it and stops when it asks.
+ * callers never see half a file.  What a record means is said here (a
+ * header, one block's records turned into events with block-local ids);
+ * streaming the file, the threads, interning in file order and progress are
+ * data/load.c's.  The parse functions run on several blocks at once: they
+ * read their context and write only their block.
  */
 #include <math.h>
 #include <stdio.h>
@@ -12,6 +15,7 @@
 #include <string.h>
 
 #include "data/csv.h"
+#include "data/load.h"
 #include "xsell/dataset.h"
 
 /* ---- column mapping ------------------------------------------------------ */
@@ -100,40 +104,28 @@ int xs_dataset_push(xs_dataset *ds, const xs_event *ev)
 
 /* ---- --baskets ----------------------------------------------------------- */
 
-xs_dataset *xs_dataset_load_baskets(const char *path, xs_error *err)
+/* One block of baskets: a record per basket, its order the record's index
+ * (made global by the driver); an item repeated in a basket is counted,
+ * not stored. */
+static int baskets_parse(void *arg, xs_load_block *b, xs_error *err)
 {
-    return xs_dataset_load_baskets_progress(path, NULL, err);
-}
-
-xs_dataset *xs_dataset_load_baskets_progress(const char *path,
-                                             const xs_progress *progress,
-                                             xs_error *err)
-{
-    xs_csv c;
-    if (xs_csv_open_progress(&c, path, ',', progress, err))
-        return NULL;
-    xs_dataset *ds = xs_dataset_new();
-    uint32_t *seen = NULL; /* seen[item] = 1 + last basket holding it */
+    const char *path = arg;
+    xs_csv *c = &b->csv;
+    uint32_t *seen = NULL; /* seen[local item] = 1 + last basket holding it */
     uint32_t seen_cap = 0;
     int rc;
-    if (!ds)
-        goto nomem;
-    while ((rc = xs_csv_next(&c, err)) == 1) {
-        if (ds->n_orders == XS_NONE - 1) {
-            xs_error_set(err, XS_ERR_DATA, "%s:%zu: too many baskets", path,
-                         c.line);
-            goto fail;
-        }
-        uint32_t basket = ds->n_orders++;
-        for (size_t i = 0; i < c.n; i++) {
-            if (c.f[i].len == 0) {
+    while ((rc = xs_csv_next(c, err)) == 1) {
+        uint32_t basket = (uint32_t)b->records++;
+        for (size_t i = 0; i < c->n; i++) {
+            if (c->f[i].len == 0) {
                 xs_error_set(err, XS_ERR_DATA,
                              "%s:%zu: empty item name in field %zu (stray "
-                             "comma?)", path, c.line, i + 1);
+                             "comma?)", path, c->line, i + 1);
                 goto fail;
             }
             xs_event ev = {XS_NONE, 0, basket, 0, 0, 1.0, NAN};
-            if (xs_dict_intern(ds->items, c.f[i].s, c.f[i].len, &ev.item))
+            if (xs_load_intern(b, XS_LOAD_ITEM, c->f[i].s, c->f[i].len,
+                               &ev.item))
                 goto nomem;
             if (ev.item >= seen_cap) {
                 uint32_t cap = seen_cap ? seen_cap * 2 : 1024;
@@ -147,28 +139,68 @@ xs_dataset *xs_dataset_load_baskets_progress(const char *path,
                 seen_cap = cap;
             }
             if (seen[ev.item] == basket + 1) {
-                ds->duplicates++;
+                b->duplicates++;
                 continue;
             }
             seen[ev.item] = basket + 1;
-            if (xs_dataset_push(ds, &ev))
+            if (xs_load_push(b, &ev))
                 goto nomem;
         }
     }
-    if (rc < 0)
+    free(seen);
+    return rc < 0 ? -1 : 0;
+nomem:
+    xs_error_set(err, XS_ERR_NOMEM, "%s: out of memory", path);
+fail:
+    free(seen);
+    return -1;
+}
+
+xs_dataset *xs_dataset_load_baskets(const char *path, xs_error *err)
+{
+    return xs_dataset_load_baskets_opts(path, NULL, err);
+}
+
+xs_dataset *xs_dataset_load_baskets_progress(const char *path,
+                                             const xs_progress *progress,
+                                             xs_error *err)
+{
+    xs_load_options o = {.threads = 1, .progress = progress};
+    return xs_dataset_load_baskets_opts(path, &o, err);
+}
+
+xs_dataset *xs_dataset_load_baskets_opts(const char *path,
+                                         const xs_load_options *opt,
+                                         xs_error *err)
+{
+    xs_dataset *ds = xs_dataset_new();
+    if (!ds) {
+        xs_error_set(err, XS_ERR_NOMEM, "%s: out of memory", path);
+        return NULL;
+    }
+    xs_load_spec spec = {
+        .path = path,
+        .threads = opt ? opt->threads : 1,
+        .block_size = opt ? opt->block_size : 0,
+        .progress = opt && opt->progress && opt->progress->fn ? opt->progress
+                                                              : NULL,
+        .dicts = {NULL, ds->items, NULL},
+        .record_orders = 1,
+        .max_records = XS_NONE - 1,
+        .records_name = "baskets",
+        .parse = baskets_parse,
+        .arg = (void *)path,
+    };
+    size_t records;
+    if (xs_load_run(&spec, ds, &records, err))
         goto fail;
     if (ds->n_events == 0) {
         xs_error_set(err, XS_ERR_DATA, "%s: empty file (no baskets)", path);
         goto fail;
     }
-    free(seen);
-    xs_csv_close(&c);
+    ds->n_orders = (uint32_t)records;
     return ds;
-nomem:
-    xs_error_set(err, XS_ERR_NOMEM, "%s: out of memory", path);
 fail:
-    free(seen);
-    xs_csv_close(&c);
     xs_dataset_free(ds);
     return NULL;
 }
@@ -180,6 +212,14 @@ enum { COL_CUSTOMER, COL_ITEM, COL_TIMESTAMP, COL_WEIGHT, COL_PRICE, COL_ORDER,
 
 static const char *const col_role[COL_COUNT] = {
     "customer", "item", "timestamp", "weight", "price", "order"};
+
+/* The events loader's context: set by the header, read by every block. */
+typedef struct events_ctx {
+    const char *path;
+    const char *want[COL_COUNT];
+    long idx[COL_COUNT]; /* column of each role, -1: absent */
+    size_t ncols;
+} events_ctx;
 
 /* Writes the header's names, comma separated, into buf for messages. */
 static void header_list(const xs_csv *c, char *buf, size_t len)
@@ -195,67 +235,50 @@ static void header_list(const xs_csv *c, char *buf, size_t len)
     }
 }
 
-xs_dataset *xs_dataset_load_events(const char *path, const xs_columns *cols,
-                                   xs_error *err)
+/* Picks the delimiter and finds each role's column. */
+static int events_header(void *arg, xs_csv *c, xs_error *err)
 {
-    return xs_dataset_load_events_progress(path, cols, NULL, err);
-}
-
-xs_dataset *xs_dataset_load_events_progress(const char *path,
-                                            const xs_columns *cols,
-                                            const xs_progress *progress,
-                                            xs_error *err)
-{
-    static const xs_columns defaults = {0};
-    if (!cols)
-        cols = &defaults;
-    const char *want[COL_COUNT] = {cols->customer, cols->item, cols->timestamp,
-                                   cols->weight, cols->price, cols->order};
-    xs_csv c;
-    if (xs_csv_open_progress(&c, path, ',', progress, err))
-        return NULL;
-    c.delim = xs_csv_sniff(&c);
-    xs_dataset *ds = NULL;
-    int rc = xs_csv_next(&c, err);
+    events_ctx *x = arg;
+    c->delim = xs_csv_sniff(c);
+    int rc = xs_csv_next(c, err);
     if (rc < 0)
-        goto fail;
-    if (rc == 0) {
-        xs_error_set(err, XS_ERR_DATA, "%s: empty file (expected a header "
-                     "line)", path);
-        goto fail;
-    }
-    size_t ncols = c.n;
-    long idx[COL_COUNT];
+        return -1;
+    if (rc == 0)
+        return xs_error_set(err, XS_ERR_DATA, "%s: empty file (expected a "
+                            "header line)", x->path), -1;
+    x->ncols = c->n;
     for (int r = 0; r < COL_COUNT; r++) {
-        const char *name = want[r] ? want[r] : col_role[r];
-        idx[r] = -1;
-        for (size_t i = 0; i < c.n; i++)
-            if (!strcmp(c.f[i].s, name)) {
-                idx[r] = (long)i;
+        const char *name = x->want[r] ? x->want[r] : col_role[r];
+        x->idx[r] = -1;
+        for (size_t i = 0; i < c->n; i++)
+            if (!strcmp(c->f[i].s, name)) {
+                x->idx[r] = (long)i;
                 break;
             }
-        if (idx[r] < 0 && (r <= COL_ITEM || want[r])) {
+        if (x->idx[r] < 0 && (r <= COL_ITEM || x->want[r])) {
             char hdr[256];
-            header_list(&c, hdr, sizeof hdr);
-            xs_error_set(err, XS_ERR_DATA,
-                         "%s:%zu: missing required column '%s'%s%s%s "
-                         "(header: %s)", path, c.line, name,
-                         want[r] ? " (mapped to " : "",
-                         want[r] ? col_role[r] : "", want[r] ? ")" : "", hdr);
-            goto fail;
+            header_list(c, hdr, sizeof hdr);
+            return xs_error_set(err, XS_ERR_DATA,
+                                "%s:%zu: missing required column '%s'%s%s%s "
+                                "(header: %s)", x->path, c->line, name,
+                                x->want[r] ? " (mapped to " : "",
+                                x->want[r] ? col_role[r] : "",
+                                x->want[r] ? ")" : "", hdr), -1;
         }
     }
-    ds = xs_dataset_new();
-    if (!ds)
-        goto nomem;
-    ds->has_customer = 1;
-    ds->has_timestamp = idx[COL_TIMESTAMP] >= 0;
-    ds->has_weight = idx[COL_WEIGHT] >= 0;
-    ds->has_price = idx[COL_PRICE] >= 0;
-    if (idx[COL_ORDER] >= 0 && !(ds->orders = xs_dict_new()))
-        goto nomem;
+    return 0;
+}
+
+/* One block of events. */
+static int events_parse(void *arg, xs_load_block *b, xs_error *err)
+{
+    const events_ctx *x = arg;
+    const char *path = x->path;
+    const long *idx = x->idx;
+    xs_csv *c = &b->csv;
+    int rc;
     /* Files are usually grouped by order or customer: remembering the last
-     * string of each id column skips most dictionary lookups. */
+     * string of each id column skips most lookups. */
     const char *last_cu = NULL, *last_it = NULL, *last_or = NULL;
     size_t last_cu_len = 0, last_it_len = 0, last_or_len = 0;
     uint32_t last_cu_id = XS_NONE, last_it_id = XS_NONE, last_or_id = XS_NONE;
@@ -263,85 +286,132 @@ xs_dataset *xs_dataset_load_events_progress(const char *path,
     do {                                                                     \
         if ((f)->len == last_len && last && !memcmp((f)->s, last, last_len)) \
             *(out) = last_id;                                                \
-        else if (xs_dict_intern(dict, (f)->s, (f)->len, out))                \
+        else if (xs_load_intern(b, dict, (f)->s, (f)->len, out))             \
             goto nomem;                                                      \
         last = (f)->s;                                                       \
         last_len = (f)->len;                                                 \
         last_id = *(out);                                                    \
     } while (0)
-    while ((rc = xs_csv_next(&c, err)) == 1) {
-        if (c.n != ncols) {
-            xs_error_set(err, XS_ERR_DATA,
-                         "%s:%zu: expected %zu fields as in the header, found "
-                         "%zu", path, c.line, ncols, c.n);
-            goto fail;
-        }
-        const xs_csv_cell *f = c.f;
+    while ((rc = xs_csv_next(c, err)) == 1) {
+        if (c->n != x->ncols)
+            return xs_error_set(err, XS_ERR_DATA,
+                                "%s:%zu: expected %zu fields as in the header, "
+                                "found %zu", path, c->line, x->ncols, c->n),
+                   -1;
+        const xs_csv_cell *f = c->f;
         xs_event ev = {XS_NONE, 0, XS_NONE, 0, 0, 1.0, NAN};
         const xs_csv_cell *cu = &f[idx[COL_CUSTOMER]], *it = &f[idx[COL_ITEM]];
-        if (cu->len == 0 || it->len == 0) {
-            xs_error_set(err, XS_ERR_DATA, "%s:%zu: empty %s", path, c.line,
-                         cu->len == 0 ? "customer" : "item");
-            goto fail;
-        }
-        INTERN_CACHED(ds->customers, cu, last_cu, last_cu_len, last_cu_id,
+        if (cu->len == 0 || it->len == 0)
+            return xs_error_set(err, XS_ERR_DATA, "%s:%zu: empty %s", path,
+                                c->line, cu->len == 0 ? "customer" : "item"),
+                   -1;
+        INTERN_CACHED(XS_LOAD_CUSTOMER, cu, last_cu, last_cu_len, last_cu_id,
                       &ev.customer);
-        INTERN_CACHED(ds->items, it, last_it, last_it_len, last_it_id,
+        INTERN_CACHED(XS_LOAD_ITEM, it, last_it, last_it_len, last_it_id,
                       &ev.item);
         if (idx[COL_TIMESTAMP] >= 0) {
             const xs_csv_cell *t = &f[idx[COL_TIMESTAMP]];
-            if (xs_parse_timestamp(t->s, t->len, &ev.ts)) {
-                xs_error_set(err, XS_ERR_DATA,
-                             "%s:%zu: bad timestamp '%.40s' (want unix seconds "
-                             "or ISO-8601)", path, c.line, t->s);
-                goto fail;
-            }
+            if (xs_parse_timestamp(t->s, t->len, &ev.ts))
+                return xs_error_set(err, XS_ERR_DATA,
+                                    "%s:%zu: bad timestamp '%.40s' (want unix "
+                                    "seconds or ISO-8601)", path, c->line,
+                                    t->s), -1;
         }
         if (idx[COL_WEIGHT] >= 0) {
             const xs_csv_cell *w = &f[idx[COL_WEIGHT]];
-            if (xs_parse_double(w->s, w->len, &ev.weight) || ev.weight < 0) {
-                xs_error_set(err, XS_ERR_DATA,
-                             "%s:%zu: bad weight '%.40s' (want a number >= 0)",
-                             path, c.line, w->s);
-                goto fail;
-            }
+            if (xs_parse_double(w->s, w->len, &ev.weight) || ev.weight < 0)
+                return xs_error_set(err, XS_ERR_DATA,
+                                    "%s:%zu: bad weight '%.40s' (want a number "
+                                    ">= 0)", path, c->line, w->s), -1;
         }
         if (idx[COL_PRICE] >= 0) {
             const xs_csv_cell *pr = &f[idx[COL_PRICE]];
-            if (xs_parse_double(pr->s, pr->len, &ev.price) || ev.price < 0) {
-                xs_error_set(err, XS_ERR_DATA,
-                             "%s:%zu: bad price '%.40s' (want a number >= 0)",
-                             path, c.line, pr->s);
-                goto fail;
-            }
+            if (xs_parse_double(pr->s, pr->len, &ev.price) || ev.price < 0)
+                return xs_error_set(err, XS_ERR_DATA,
+                                    "%s:%zu: bad price '%.40s' (want a number "
+                                    ">= 0)", path, c->line, pr->s), -1;
         }
         if (idx[COL_ORDER] >= 0) {
             const xs_csv_cell *o = &f[idx[COL_ORDER]];
-            if (o->len == 0) {
-                xs_error_set(err, XS_ERR_DATA, "%s:%zu: empty order", path,
-                             c.line);
-                goto fail;
-            }
-            INTERN_CACHED(ds->orders, o, last_or, last_or_len, last_or_id,
+            if (o->len == 0)
+                return xs_error_set(err, XS_ERR_DATA, "%s:%zu: empty order",
+                                    path, c->line), -1;
+            INTERN_CACHED(XS_LOAD_ORDER, o, last_or, last_or_len, last_or_id,
                           &ev.order);
         }
-        if (xs_dataset_push(ds, &ev))
+        if (xs_load_push(b, &ev))
             goto nomem;
+        b->records++;
     }
 #undef INTERN_CACHED
-    if (rc < 0)
+    return rc < 0 ? -1 : 0;
+nomem:
+    return xs_error_set(err, XS_ERR_NOMEM, "%s: out of memory", path), -1;
+}
+
+xs_dataset *xs_dataset_load_events(const char *path, const xs_columns *cols,
+                                   xs_error *err)
+{
+    return xs_dataset_load_events_opts(path, cols, NULL, err);
+}
+
+xs_dataset *xs_dataset_load_events_progress(const char *path,
+                                            const xs_columns *cols,
+                                            const xs_progress *progress,
+                                            xs_error *err)
+{
+    xs_load_options o = {.threads = 1, .progress = progress};
+    return xs_dataset_load_events_opts(path, cols, &o, err);
+}
+
+xs_dataset *xs_dataset_load_events_opts(const char *path,
+                                        const xs_columns *cols,
+                                        const xs_load_options *opt,
+                                        xs_error *err)
+{
+    static const xs_columns defaults = {0};
+    if (!cols)
+        cols = &defaults;
+    events_ctx x = {path,
+                    {cols->customer, cols->item, cols->timestamp,
+                     cols->weight, cols->price, cols->order},
+                    {0},
+                    0};
+    xs_dataset *ds = xs_dataset_new();
+    if (!ds || !(ds->orders = xs_dict_new())) {
+        xs_dataset_free(ds);
+        xs_error_set(err, XS_ERR_NOMEM, "%s: out of memory", path);
+        return NULL;
+    }
+    xs_load_spec spec = {
+        .path = path,
+        .threads = opt ? opt->threads : 1,
+        .block_size = opt ? opt->block_size : 0,
+        .progress = opt && opt->progress && opt->progress->fn ? opt->progress
+                                                              : NULL,
+        .dicts = {ds->customers, ds->items, ds->orders},
+        .header = events_header,
+        .parse = events_parse,
+        .arg = &x,
+    };
+    size_t records;
+    if (xs_load_run(&spec, ds, &records, err))
         goto fail;
     if (ds->n_events == 0) {
         xs_error_set(err, XS_ERR_DATA, "%s: no events after the header", path);
         goto fail;
     }
+    ds->has_customer = 1;
+    ds->has_timestamp = x.idx[COL_TIMESTAMP] >= 0;
+    ds->has_weight = x.idx[COL_WEIGHT] >= 0;
+    ds->has_price = x.idx[COL_PRICE] >= 0;
+    if (x.idx[COL_ORDER] < 0) { /* no order column: no orders dictionary */
+        xs_dict_free(ds->orders);
+        ds->orders = NULL;
+    }
     ds->n_orders = ds->orders ? xs_dict_size(ds->orders) : 0;
-    xs_csv_close(&c);
     return ds;
-nomem:
-    xs_error_set(err, XS_ERR_NOMEM, "%s: out of memory", path);
 fail:
-    xs_csv_close(&c);
     xs_dataset_free(ds);
     return NULL;
 }

@@ -71,8 +71,10 @@ XS_API xs_dataset *xs_dataset_load_baskets(const char *path, xs_error *err);
 XS_API xs_dataset *
 xs_dataset_load_events(const char *path, const xs_columns *cols, xs_error *err);
 
-/* Where a loader is, reported to an xs_progress about every MiB of input:
- * first while the file is read, then while it is parsed. */
+/* Where a loader is, reported to an xs_progress after each block of input
+ * (xs_load_options.block_size): `parsing` for a file of known size, and
+ * as reading (total 0) for a stream, whose last report is parsing with
+ * done == total. */
 typedef struct xs_load_status {
     const char *path;
     int parsing;    /* 0: reading the file, 1: parsing it */
@@ -97,5 +99,27 @@ XS_API xs_dataset *xs_dataset_load_events_progress(const char *path,
                                                    const xs_columns *cols,
                                                    const xs_progress *progress,
                                                    xs_error *err);
+
+/* How a file is loaded.  The file is streamed in blocks of block_size bytes
+ * (0: 4 MiB), cut between records, and up to `threads` blocks at a time
+ * are parsed side by side; ids, events and errors are the same for every
+ * thread count and block size.  Memory holds about threads x block_size
+ * bytes of the file at a time, not the whole file. */
+typedef struct xs_load_options {
+    int threads;       /* parsing threads; 1: the calling thread only;
+                          <= 0: one per online processor */
+    size_t block_size; /* 0: the default (4 MiB) */
+    const xs_progress *progress; /* NULL: none */
+} xs_load_options;
+
+/* The loaders above with options (NULL: one thread, default blocks, no
+ * progress); the ones without options use one thread. */
+XS_API xs_dataset *xs_dataset_load_baskets_opts(const char *path,
+                                                const xs_load_options *opt,
+                                                xs_error *err);
+XS_API xs_dataset *xs_dataset_load_events_opts(const char *path,
+                                               const xs_columns *cols,
+                                               const xs_load_options *opt,
+                                               xs_error *err);
 
 #endif
