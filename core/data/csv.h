@@ -1,8 +1,11 @@
 /*
- * csv.h -- a CSV record reader over a whole file held in memory.
+ * csv.h -- a CSV record reader over bytes held in memory: a whole file
+ * (xs_csv_open, the catalog's loader) or one block of a file streamed by
+ * data/csv_blocks.h (xs_csv_open_mem, the data loaders).
  *
- * The file is read once into a buffer owned by the reader; fields are
- * unquoted and NUL-terminated in place.  In-place rewriting never touches
+ * A whole file is read once into a buffer owned by the reader; a block's
+ * buffer stays its caller's.  Fields are unquoted and NUL-terminated in
+ * place.  In-place rewriting never touches
  * other records, so every field of every record stays valid until
  * xs_csv_close().
  *

@@ -42,6 +42,15 @@ size_t xs_csv_safe_cut(const char *buf, size_t len)
     }
 }
 
+/* 1 when p[0..n) has only line breaks, spaces and tabs (blank lines). */
+static int blank(const char *p, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (p[i] != '\n' && p[i] != '\r' && p[i] != ' ' && p[i] != '\t')
+            return 0;
+    return 1;
+}
+
 int xs_csv_blocks_open(xs_csv_blocks *b, const char *path, size_t block_size,
                        xs_error *err)
 {
@@ -78,6 +87,7 @@ static int fill(xs_csv_blocks *b, char *buf, size_t *len, size_t cap)
     while (*len < cap && !b->eof) {
         size_t got = fread(buf + *len, 1, cap - *len, b->f);
         *len += got;
+        b->read += got;
         if (got == 0) {
             if (ferror(b->f))
                 return -1;
@@ -92,11 +102,15 @@ int xs_csv_blocks_next(xs_csv_blocks *b, xs_csv_block *out, xs_error *err)
     memset(out, 0, sizeof *out);
     if (b->eof && b->carry_len == 0)
         return 0;
-    size_t cap = b->carry_len + b->block, len = b->carry_len, cut;
+    size_t want = b->block, len = b->carry_len, cut;
+    if (b->size && b->size - b->read < want) /* a small file: no more */
+        want = (size_t)(b->size - b->read) + 1; /* + 1: sees the end */
+    size_t cap = b->carry_len + want;
     char *buf = malloc(cap + 1);
     if (!buf)
         goto nomem;
-    memcpy(buf, b->carry, b->carry_len);
+    if (b->carry_len)
+        memcpy(buf, b->carry, b->carry_len);
     for (;;) {
         if (fill(b, buf, &len, cap)) {
             int e = errno;
@@ -104,7 +118,7 @@ int xs_csv_blocks_next(xs_csv_blocks *b, xs_csv_block *out, xs_error *err)
             return xs_error_set(err, XS_ERR_IO, "%s: read failed: %s",
                                 b->path, strerror(e));
         }
-        if (!b->started) {
+        if (!b->started && (len >= 3 || b->eof)) {
             b->started = 1;
             if (len >= 3 && memcmp(buf, "\xEF\xBB\xBF", 3) == 0) {
                 memmove(buf, buf + 3, len - 3);
@@ -117,8 +131,9 @@ int xs_csv_blocks_next(xs_csv_blocks *b, xs_csv_block *out, xs_error *err)
             cut = len;
             break;
         }
-        cut = xs_csv_safe_cut(buf, len);
-        if (cut)
+        cut = b->started ? xs_csv_safe_cut(buf, len) : 0;
+        /* the first block holds the first record (a header is read alone) */
+        if (cut && (b->handed || !blank(buf, cut)))
             break;
         /* no whole record yet: a longer block */
         size_t ncap = cap * 2;
@@ -136,7 +151,8 @@ int xs_csv_blocks_next(xs_csv_blocks *b, xs_csv_block *out, xs_error *err)
         b->carry = c;
         b->carry_cap = rest;
     }
-    memcpy(b->carry, buf + cut, rest);
+    if (rest)
+        memcpy(b->carry, buf + cut, rest);
     b->carry_len = rest;
     if (cut == 0) { /* only the end of an empty file */
         free(buf);
@@ -147,6 +163,7 @@ int xs_csv_blocks_next(xs_csv_blocks *b, xs_csv_block *out, xs_error *err)
     out->len = cut;
     out->offset = b->offset;
     b->offset += cut;
+    b->handed = 1;
     return 1;
 nomem:
     free(buf);

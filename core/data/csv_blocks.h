@@ -4,7 +4,9 @@
  * The file is read in blocks of about `block` bytes, each cut after the
  * last line break that lies outside quotes, so every block holds whole
  * records and can be parsed on its own (data/csv.h, xs_csv_open_mem).
- * The bytes after the cut start the next block.  A record longer than a
+ * The bytes after the cut start the next block; the first block reaches
+ * at least past the first non-blank line (a header is read from it
+ * alone).  A record longer than a
  * block (or a quote left open: everything after it is one record) grows
  * the block until the record ends or the file does.
  *
@@ -34,7 +36,9 @@ typedef struct xs_csv_blocks {
     size_t carry_len, carry_cap;
     uint64_t offset; /* file offset of the next block's first byte */
     uint64_t size;   /* the file's size; 0 when unknown (a pipe) */
-    int eof, started;
+    uint64_t read;   /* bytes read so far */
+    int eof, started; /* started: a BOM was looked for */
+    int handed;       /* a block was handed out */
 } xs_csv_blocks;
 
 /* One block: buf[0..len) with buf[len] == '\0', malloc'ed, owned by the
