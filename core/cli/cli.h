@@ -38,6 +38,8 @@ typedef struct cli_data {
     int blend_threads; /* see xs_engine_config; set by serve */
     unsigned asks;     /* see xs_engine_config; 0: all requests */
     const xs_progress *progress; /* for the data file's loader; set by serve */
+    int load_threads; /* the data file's loader (xs_load_options); 0: one
+                         per online processor; serve and score set theirs */
 } cli_data;
 
 /* getopt_long codes and table entries of the data options, and the handler

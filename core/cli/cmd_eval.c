@@ -264,8 +264,9 @@ int cmd_eval(int argc, char **argv)
         rc = cli_fail("eval", cli_exit_code(err.code), "%s", err.msg);
         goto out;
     }
-    r.ds = d.baskets ? xs_dataset_load_baskets(d.baskets, &err)
-                     : xs_dataset_load_events(d.events, &cols, &err);
+    xs_load_options lo = {.threads = d.load_threads};
+    r.ds = d.baskets ? xs_dataset_load_baskets_opts(d.baskets, &lo, &err)
+                     : xs_dataset_load_events_opts(d.events, &cols, &lo, &err);
     char ts_col[128], order_col[128];
     snprintf(ts_col, sizeof ts_col, "%s",
              cols.timestamp ? cols.timestamp : "timestamp");

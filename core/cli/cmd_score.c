@@ -37,8 +37,9 @@ static void help(FILE *f)
             "  --customers FILE    only these customers, one id per line, in "
             "this order;\n"
             "                      unknown ids are counted and skipped\n"
-            "  --threads N         worker threads (default: every online "
-            "processor)\n"
+            "  --threads N         worker threads, also loading the data "
+            "(default: every\n"
+            "                      online processor)\n"
             "  --shard I/N         only customers whose id hashes to I mod N "
             "(64-bit FNV-1a of\n"
             "                      the id's bytes); 0 <= I < N\n"
@@ -270,6 +271,7 @@ int cmd_score(int argc, char **argv)
     FILE *f = NULL;
     int to_stdout = !strcmp(out_path, "-");
     d.asks = XS_ASK_CUSTOMER; /* customers only: nothing built for baskets */
+    d.load_threads = (int)threads;
     if ((rc = cli_engine_open("score", &d, &e)) ||
         (rc = cli_plugins_load(&pl, "score", &d, e, blend ? NULL : plugin,
                                NULL)))

@@ -347,7 +347,8 @@ int cmd_segment(int argc, char **argv)
         xs_columns_free(&cols);
         return cli_fail(CMD, cli_exit_code(err.code), "%s", err.msg);
     }
-    xs_dataset *ds = xs_dataset_load_events(events, &cols, &err);
+    xs_load_options lo = {.threads = 0}; /* one per online processor */
+    xs_dataset *ds = xs_dataset_load_events_opts(events, &cols, &lo, &err);
     if (!ds) {
         xs_columns_free(&cols);
         return cli_fail(CMD, CLI_RUNTIME, "%s", err.msg);

@@ -38,7 +38,9 @@ static void help(FILE *f)
             "SIGTERM.\n\n"
             "  --bind ENDPOINT     where to listen (default %s; port * picks "
             "a free one)\n"
-            "  --threads N         worker threads (default: one per core)\n"
+            "  --threads N         worker threads, also loading the data "
+            "(default: one per\n"
+            "                      core)\n"
             "  --default-plugin P  the plugin answering requests that name "
             "none (default:\n"
             "                      blend, the blend of all loaded plugins)\n"
@@ -359,6 +361,7 @@ int cmd_serve(int argc, char **argv)
         fprintf(stderr, "xsell serve: cannot watch for signals\n");
     xs_progress progress = {load_progress, &waiter};
     d.progress = &progress;
+    d.load_threads = cfg.threads;
     if ((rc = dcfg.dir ? cli_serve_open(&d, &dcfg, &e, &dd)
                        : cli_engine_open("serve", &d, &e)) ||
         (rc = cli_plugins_load(&pl, "serve", &d, e, NULL, NULL))) {

@@ -145,16 +145,16 @@ int cli_data_load(const char *cmd, const cli_data *d, xs_dataset **ds_out,
         return cli_fail(cmd, CLI_USAGE, "--columns applies to --events only");
     xs_error err = {0};
     xs_dataset *ds;
+    xs_load_options lo = {.threads = d->load_threads, .progress = d->progress};
     if (d->baskets) {
-        ds = xs_dataset_load_baskets_progress(d->baskets, d->progress, &err);
+        ds = xs_dataset_load_baskets_opts(d->baskets, &lo, &err);
     } else {
         xs_columns cols = {0};
         if (d->columns && xs_columns_parse(&cols, d->columns, &err)) {
             xs_columns_free(&cols);
             return cli_fail(cmd, cli_exit_code(err.code), "%s", err.msg);
         }
-        ds = xs_dataset_load_events_progress(d->events, &cols, d->progress,
-                                             &err);
+        ds = xs_dataset_load_events_opts(d->events, &cols, &lo, &err);
         xs_columns_free(&cols);
     }
     if (!ds)
