@@ -79,7 +79,9 @@ static inline uint32_t xs_hash_bytes(const void *key, size_t len)
 }
 
 /* uthash's hook: `#define HASH_FUNCTION XS_HASH_FUNCTION` before including
- * util/xs_uthash.h (dict.c does; the integer-keyed tables keep Jenkins). */
+ * util/xs_uthash.h (bench/dict does, to compare it with Jenkins on the same
+ * table; dict.c calls xs_hash_bytes itself, the integer-keyed tables keep
+ * Jenkins). */
 #define XS_HASH_FUNCTION(keyptr, keylen, hashv) \
     ((hashv) = xs_hash_bytes((keyptr), (size_t)(keylen)))
 
