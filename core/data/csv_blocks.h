@@ -26,7 +26,9 @@
 
 #include "xsell/error.h"
 
-#define XS_CSV_BLOCK (4u << 20) /* default block size in bytes */
+#define XS_CSV_BLOCK (256u << 10) /* default block size in bytes: small
+                                     blocks keep a round (threads x block,
+                                     with its events and names) small */
 
 typedef struct xs_csv_blocks {
     const char *path;

@@ -11,9 +11,9 @@
  * share nothing mutable.  Steps 1 and 4 and the progress reports run on
  * the calling thread.
  *
- * Memory: a round holds `threads` blocks of input plus their events and
- * local tables; the dataset's events grow by doubling (realloc, which
- * moves large arrays by remapping pages) and are trimmed at the end.
+ * Memory: a round holds ROUND_BLOCKS blocks per thread of input, their
+ * events and local tables; the dataset's events grow by doubling (realloc,
+ * which moves large arrays by remapping pages) and are trimmed at the end.
  */
 #include <pthread.h>
 #include <stdatomic.h>
@@ -24,6 +24,8 @@
 #include "data/csv_blocks.h"
 #include "data/load.h"
 #include "util/hash.h"
+
+#define ROUND_BLOCKS 4 /* blocks per thread in a round */
 
 /* ---- block-local names ---------------------------------------------------- */
 
@@ -427,7 +429,11 @@ int xs_load_run(const xs_load_spec *spec, xs_dataset *ds, size_t *records,
         st.threads = 256;
     if (xs_csv_blocks_open(&st.in, spec->path, spec->block_size, err))
         return -1;
-    xs_load_block *blk = calloc((size_t)st.threads, sizeof *blk);
+    /* a round of ROUND_BLOCKS blocks per thread: threads take them as they
+     * come free, so one thread held up (by a busy machine) holds the
+     * others up less, and there are fewer rounds to join */
+    size_t round_blocks = (size_t)st.threads * ROUND_BLOCKS;
+    xs_load_block *blk = calloc(round_blocks, sizeof *blk);
     if (!blk) {
         xs_csv_blocks_close(&st.in);
         return xs_error_set(err, XS_ERR_NOMEM, "%s: out of memory",
@@ -437,7 +443,7 @@ int xs_load_run(const xs_load_spec *spec, xs_dataset *ds, size_t *records,
     uint64_t done = 0;
     while (more && !rc) {
         size_t nb = 0;
-        while (nb < (size_t)st.threads) {
+        while (nb < round_blocks) {
             int got = read_block(&st, &blk[nb], err);
             if (got < 0)
                 rc = -1;

@@ -7,7 +7,7 @@
  * (spec->header); xs_load_run does the rest:
  *
  *   1. read: the file is read in blocks cut between records
- *      (data/csv_blocks.h), up to `threads` blocks per round, so memory
+ *      (data/csv_blocks.h), 4 blocks per thread in a round, so memory
  *      holds a round of the file, never all of it;
  *   2. parse: each block on its own thread, its names interned into
  *      block-local tables (xs_load_intern: local ids in the block's order

@@ -101,14 +101,14 @@ XS_API xs_dataset *xs_dataset_load_events_progress(const char *path,
                                                    xs_error *err);
 
 /* How a file is loaded.  The file is streamed in blocks of block_size bytes
- * (0: 4 MiB), cut between records, and up to `threads` blocks at a time
- * are parsed side by side; ids, events and errors are the same for every
- * thread count and block size.  Memory holds about threads x block_size
- * bytes of the file at a time, not the whole file. */
+ * (0: 256 KiB), cut between records, parsed on `threads` threads side by
+ * side; ids, events and errors are the same for every thread count and
+ * block size.  Memory holds 4 x threads x block_size bytes of the file at
+ * a time (and their events), not the whole file. */
 typedef struct xs_load_options {
     int threads;       /* parsing threads; 1: the calling thread only;
                           <= 0: one per online processor */
-    size_t block_size; /* 0: the default (4 MiB) */
+    size_t block_size; /* 0: the default (256 KiB) */
     const xs_progress *progress; /* NULL: none */
 } xs_load_options;
 
