@@ -383,6 +383,17 @@ static int merge_round(run_state *st, xs_dataset *ds, xs_load_block *blk,
         size_t cap = ds->cap_events ? ds->cap_events * 2 : 4096;
         if (cap < n_ev)
             cap = n_ev;
+        /* the first time, room for the whole file at the first round's
+         * events per byte (+5%): one large allocation, which malloc maps
+         * apart and realloc later moves by remapping, instead of a series
+         * of copies whose freed predecessors stay resident in the heap */
+        uint64_t seen = blk[nb - 1].end;
+        if (!ds->cap_events && st->in.size > seen && seen) {
+            double guess = (double)n_ev * (double)st->in.size / (double)seen;
+            if (guess * 1.05 > (double)cap && guess * 1.05 < (double)SIZE_MAX /
+                                                     (2 * sizeof(xs_event)))
+                cap = (size_t)(guess * 1.05);
+        }
         xs_event *e = realloc(ds->events, cap * sizeof *e);
         if (!e)
             goto nomem;

@@ -8,17 +8,17 @@
  * afterwards, in the order it chooses (xs_dict_number).  Every other path
  * (intern, find, add_unique) goes through the same shards on one thread.
  *
- * Each name is one record in its shard's arena, [hash u32][id u32][length
- * u32][bytes][NUL], never moved (chunks are only added), so names handed
+ * Each name is one record in its shard's arena, [id u32][length u32][bytes]
+ * [NUL], never moved (chunks are only added), so names handed
  * out stay valid and a record is the entry a bulk loader holds.  A shard
  * finds records by open addressing with linear probing: two parallel
  * arrays, the hash of the record in each slot (compared first, so a probe
  * rarely touches the arena) and a pointer to its bytes; at most 7 slots in
  * 10 are used (the table doubles past that).  names[] maps id -> bytes; a
  * record added by xs_dict_shard_intern has id XS_NONE and is not in
- * names[] until numbered.  The cost per distinct name is its record (13
+ * names[] until numbered.  The cost per distinct name is its record (9
  * bytes + the name, rounded to 4), 12 bytes per slot at 35 to 70% load and
- * 8 in names[]: about 45 bytes for a short id, against ~115 with a uthash
+ * 8 in names[]: about 50 bytes for an 8-byte id, against ~115 with a uthash
  * handle per entry.  Arena chunks start at 1 KiB and double to 64 KiB, so a
  * dictionary of a few names stays small although it has 32 shards.
  *
@@ -38,7 +38,7 @@
 #define ARENA_CHUNK_MIN 1024
 #define ARENA_CHUNK_MAX (64 * 1024)
 #define SLOTS_MIN 16
-#define REC_HEAD 12 /* hash, id, length */
+#define REC_HEAD 8 /* id, length */
 
 typedef struct arena_chunk {
     struct arena_chunk *next;
@@ -75,7 +75,7 @@ static void rec_set(char *key, int field, uint32_t v)
     memcpy(key - REC_HEAD + 4 * field, &v, sizeof v);
 }
 
-enum { REC_HASH, REC_ID, REC_LEN };
+enum { REC_ID, REC_LEN };
 
 xs_dict *xs_dict_new(void)
 {
@@ -101,7 +101,7 @@ void xs_dict_free(xs_dict *d)
 
 /* Copies s into the shard's arena as a record without an id; returns its
  * bytes. */
-static char *arena_copy(shard *sh, const char *s, size_t len, uint32_t hash)
+static char *arena_copy(shard *sh, const char *s, size_t len)
 {
     arena_chunk *c = sh->chunks;
     size_t need = (REC_HEAD + len + 1 + 3) & ~(size_t)3;
@@ -121,7 +121,6 @@ static char *arena_copy(shard *sh, const char *s, size_t len, uint32_t hash)
         sh->bytes += sizeof(arena_chunk) + cap;
     }
     char *key = c->data + c->used + REC_HEAD;
-    rec_set(key, REC_HASH, hash);
     rec_set(key, REC_ID, XS_NONE);
     rec_set(key, REC_LEN, (uint32_t)len);
     memcpy(key, s, len);
@@ -194,7 +193,7 @@ static char *shard_add(xs_dict *d, const char *s, size_t len, uint32_t hash)
                          (uint64_t)(sh->mask + 1) * 7) &&
         grow(sh))
         return NULL;
-    char *key = arena_copy(sh, s, len, hash);
+    char *key = arena_copy(sh, s, len);
     if (!key)
         return NULL;
     uint32_t i = probe(sh, s, len, hash);
