@@ -41,6 +41,17 @@ static void help(FILE *f)
             "  --threads N         worker threads, also loading the data "
             "(default: one per\n"
             "                      core)\n"
+            "  --shape S           how requests reach the workers (threads > "
+            "1): handoff\n"
+            "                      (default: one I/O thread owns the socket, "
+            "the workers\n"
+            "                      take requests from a queue) or proxy "
+            "(worker sockets\n"
+            "                      behind an inproc proxy)\n"
+            "  --io-threads N      ZeroMQ I/O threads (default 1)\n"
+            "  --spin-us N         how long an idle worker looks for work "
+            "before it sleeps\n"
+            "                      (default %d; 0: sleeps at once)\n"
             "  --default-plugin P  the plugin answering requests that name "
             "none (default:\n"
             "                      blend, the blend of all loaded plugins)\n"
@@ -78,7 +89,7 @@ static void help(FILE *f)
             "                      get in; SIGHUP reads DIR again\n"
             "  --insecure          serve beyond loopback without keys "
             "(refused otherwise)\n\n%s\n%s",
-            XS_DEFAULT_BIND, XS_DEFAULT_MAX_MSG, CLI_PLUGIN_HELP,
+            XS_DEFAULT_BIND, XS_DEFAULT_SPIN_US, XS_DEFAULT_MAX_MSG, CLI_PLUGIN_HELP,
             CLI_DATA_HELP);
 }
 
@@ -211,7 +222,8 @@ int cmd_serve(int argc, char **argv)
 {
     enum { O_BIND = OPT_FIRST_FREE, O_THREADS, O_DEFAULT_PLUGIN, O_PORT_FILE,
            O_MAX_MSG, O_BLEND_THREADS, O_DATA_DIR, O_FSYNC, O_SAVE_EVERY,
-           O_RECOVER, O_DRAIN, O_CURVE_KEY, O_CLIENTS, O_INSECURE };
+           O_RECOVER, O_DRAIN, O_CURVE_KEY, O_CLIENTS, O_INSECURE, O_SHAPE,
+           O_IO_THREADS, O_SPIN_US };
     static const struct option opts[] = {
         CLI_DATA_OPTIONS,
         CLI_PLUGIN_OPTIONS,
@@ -229,6 +241,9 @@ int cmd_serve(int argc, char **argv)
         {"curve-key", required_argument, NULL, O_CURVE_KEY},
         {"clients", required_argument, NULL, O_CLIENTS},
         {"insecure", no_argument, NULL, O_INSECURE},
+        {"shape", required_argument, NULL, O_SHAPE},
+        {"io-threads", required_argument, NULL, O_IO_THREADS},
+        {"spin-us", required_argument, NULL, O_SPIN_US},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0}};
     cli_data d = {0};
@@ -262,6 +277,27 @@ int cmd_serve(int argc, char **argv)
                 return cli_fail("serve", CLI_USAGE,
                                 "--threads: want 1..256, not '%s'", optarg);
             cfg.threads = (int)v;
+            break;
+        case O_SHAPE:
+            if (!strcmp(optarg, "handoff"))
+                cfg.shape = XS_SHAPE_HANDOFF;
+            else if (!strcmp(optarg, "proxy"))
+                cfg.shape = XS_SHAPE_PROXY;
+            else
+                return cli_fail("serve", CLI_USAGE, "--shape: want handoff "
+                                "or proxy, not '%s'", optarg);
+            break;
+        case O_IO_THREADS:
+            if (cli_parse_long(optarg, 1, 64, &v))
+                return cli_fail("serve", CLI_USAGE,
+                                "--io-threads: want 1..64, not '%s'", optarg);
+            cfg.io_threads = (int)v;
+            break;
+        case O_SPIN_US:
+            if (cli_parse_long(optarg, 0, 10000, &v))
+                return cli_fail("serve", CLI_USAGE,
+                                "--spin-us: want 0..10000, not '%s'", optarg);
+            cfg.spin_us = v ? (int)v : -1; /* -1: no spinning */
             break;
         case O_BLEND_THREADS:
             if (cli_parse_long(optarg, 0, 64, &v))

@@ -6,7 +6,7 @@
  *
  * Envelope: the ROUTER prepends the client's identity, a REQ client adds an
  * empty delimiter; so a request is [id, payload] or [id, "", payload] and
- * its reply goes back with the same envelope.  take_message() reads one
+ * its reply goes back with the same envelope.  xs_srv_take() reads one
  * message, keeps its first three frames and closes every further frame as
  * soon as it is read; a message of any other shape is answered bad_request
  * and never passed on, and once a large one is dropped the allocator is
@@ -18,7 +18,7 @@
  * client's identity, its envelope, a reference to the payload) and sends a
  * worker [tag, payload]; the worker answers [tag, reply] and the proxy
  * sends the reply with the slot's envelope.  The table bounds the requests
- * in flight (IN_FLIGHT_PER_WORKER per worker): when it is full the proxy
+ * in flight (XS_IN_FLIGHT_PER_WORKER per worker): when it is full the proxy
  * stops reading the ROUTER, and ZeroMQ's queue of each client
  * (XS_SERVER_RCVHWM), then TCP, push back.  With one worker (--threads 1)
  * there is no proxy: the worker serves the ROUTER directly on the caller's
@@ -27,7 +27,7 @@
  * Replies: the ROUTER queues at most XS_SERVER_SNDHWM replies per client
  * (ZMQ_ROUTER_MANDATORY: a full queue is an EAGAIN, not a silent drop).  A
  * reply meeting a full queue is parked: kept aside, at most PARK_BYTES and
- * PARK_MAX of them for all clients, and tried again every PARK_POLL_MS;
+ * PARK_MAX of them for all clients, and tried again every XS_PARK_POLL_MS;
  * one not delivered within PARK_SECONDS is dropped.  So a client reading
  * its replies loses none, however many it keeps in flight (its queue
  * drains in milliseconds), and one that never reads holds at most
@@ -58,66 +58,13 @@
 #include <zmq.h>
 
 #include "serve/auth.h"
-#include "serve/protocol.h"
-#include "serve/stats.h"
-#include "xsell/server.h"
+#include "serve/server_int.h"
 
-#define IN_FLIGHT_PER_WORKER 64
 #define CLOSE_LINGER_MS 1000 /* how long the last replies may take to leave */
 #define TRIM_BYTES (1 << 20) /* a dropped message this large: trim the heap */
 #define PARK_MAX 4096        /* replies waiting for a full client queue */
 #define PARK_BYTES (32u << 20)
 #define PARK_SECONDS 1.0
-#define PARK_POLL_MS 2
-
-typedef struct worker {
-    struct xs_server *srv;
-    pthread_t tid;
-    int started;
-    xs_stats stats;
-    xs_protocol *proto;
-} worker;
-
-/* A reply waiting for room in its client's queue. */
-typedef struct parked {
-    zmq_msg_t ident;
-    zmq_msg_t reply;
-    int delim;
-    double since;
-} parked;
-
-/* A request in flight through the proxy. */
-typedef struct slot {
-    zmq_msg_t ident;   /* the client's routing id */
-    zmq_msg_t payload; /* a reference to the request, for its id at drain */
-    uint32_t gen;      /* bumped at each use: a stale tag never matches */
-    int delim;         /* the request came after an empty delimiter */
-    int used;
-} slot;
-
-struct xs_server {
-    xs_engine *engine; /* NULL until attached */
-    void *ctx;
-    void *frontend, *backend;
-    char endpoint[256];
-    char inproc[64];
-    int stop_pipe[2];
-    int threads;
-    int64_t max_msg;
-    double drain_s;
-    worker *workers;
-    xs_stats **stats;         /* the workers', then the proxy's */
-    xs_stats proxy_stats;     /* messages the proxy refused itself */
-    xs_protocol *proxy_proto; /* the proxy's own replies; threads > 1 */
-    slot *slots;              /* n_slots; free ones listed in free_slots */
-    uint32_t *free_slots, n_free, n_slots;
-    atomic_int expired;       /* the drain limit passed */
-    xs_auth *auth;            /* the ZAP handler; NULL without CURVE */
-    parked *park;             /* n_park replies, oldest first */
-    uint32_t n_park;
-    size_t park_bytes;
-    xs_protocol_shared shared;
-};
 
 static int zfail(xs_error *err, const char *what)
 {
@@ -146,14 +93,26 @@ xs_server *xs_server_new(xs_engine *e, const xs_server_config *cfg,
         goto fail;
     }
     fcntl(s->stop_pipe[1], F_SETFL, O_NONBLOCK);
+    s->shape = cfg && cfg->shape == XS_SHAPE_PROXY && s->threads > 1
+                   ? XS_SHAPE_PROXY
+                   : XS_SHAPE_HANDOFF;
+    s->spin_us = !cfg || cfg->spin_us == 0 ? XS_DEFAULT_SPIN_US
+                 : cfg->spin_us < 0        ? 0
+                                           : cfg->spin_us;
     s->ctx = zmq_ctx_new();
     if (!s->ctx) {
         zfail(err, "zmq_ctx_new");
         goto fail;
     }
+    if (cfg && cfg->io_threads > 0 &&
+        zmq_ctx_set(s->ctx, ZMQ_IO_THREADS, cfg->io_threads)) {
+        zfail(err, "ZMQ_IO_THREADS");
+        goto fail;
+    }
     s->frontend = zmq_socket(s->ctx, ZMQ_ROUTER);
-    s->backend = zmq_socket(s->ctx, ZMQ_DEALER);
-    if (!s->frontend || !s->backend) {
+    if (s->shape == XS_SHAPE_PROXY)
+        s->backend = zmq_socket(s->ctx, ZMQ_DEALER);
+    if (!s->frontend || (s->shape == XS_SHAPE_PROXY && !s->backend)) {
         zfail(err, "zmq_socket");
         goto fail;
     }
@@ -162,7 +121,8 @@ xs_server *xs_server_new(xs_engine *e, const xs_server_config *cfg,
     zmq_setsockopt(s->frontend, ZMQ_LINGER, &linger, sizeof linger);
     zmq_setsockopt(s->frontend, ZMQ_ROUTER_MANDATORY, &mandatory,
                    sizeof mandatory);
-    zmq_setsockopt(s->backend, ZMQ_LINGER, &linger, sizeof linger);
+    if (s->backend)
+        zmq_setsockopt(s->backend, ZMQ_LINGER, &linger, sizeof linger);
     zmq_setsockopt(s->frontend, ZMQ_MAXMSGSIZE, &s->max_msg,
                    sizeof s->max_msg);
     zmq_setsockopt(s->frontend, ZMQ_SNDHWM, &sndhwm, sizeof sndhwm);
@@ -197,11 +157,11 @@ xs_server *xs_server_new(xs_engine *e, const xs_server_config *cfg,
         snprintf(s->endpoint, sizeof s->endpoint, "%s", bind);
     snprintf(s->inproc, sizeof s->inproc, "inproc://xsell-workers-%p",
              (void *)s);
-    if (zmq_bind(s->backend, s->inproc)) {
+    if (s->backend && zmq_bind(s->backend, s->inproc)) {
         zfail(err, "inproc bind");
         goto fail;
     }
-    s->n_slots = (uint32_t)s->threads * IN_FLIGHT_PER_WORKER;
+    s->n_slots = (uint32_t)s->threads * XS_IN_FLIGHT_PER_WORKER;
     s->workers = calloc((size_t)s->threads, sizeof *s->workers);
     s->stats = calloc((size_t)s->threads + 1, sizeof *s->stats);
     s->slots = calloc(s->n_slots, sizeof *s->slots);
@@ -220,6 +180,12 @@ xs_server *xs_server_new(xs_engine *e, const xs_server_config *cfg,
         s->stats[i] = &s->workers[i].stats;
     }
     s->stats[s->threads] = &s->proxy_stats;
+    if (s->threads > 1 && s->shape == XS_SHAPE_HANDOFF &&
+        xs_srv_queue_init(s)) {
+        xs_error_set(err, XS_ERR_NOMEM, "cannot set up the workers' queue: "
+                     "%s", strerror(errno));
+        goto fail;
+    }
     if (e && xs_server_attach(s, e, cfg, err))
         goto fail;
     return s;
@@ -290,15 +256,7 @@ void xs_server_stop(xs_server *s)
 
 /* ---- messages ------------------------------------------------------------ */
 
-/* One message as read: its first frames and its size. */
-typedef struct message {
-    zmq_msg_t f[3];
-    int kept;     /* frames held in f */
-    int frames;   /* frames of the whole message */
-    size_t bytes; /* bytes of the whole message */
-} message;
-
-static void message_close(message *m)
+void xs_srv_message_close(xs_srv_message *m)
 {
     for (int i = 0; i < m->kept; i++)
         zmq_msg_close(&m->f[i]);
@@ -308,7 +266,7 @@ static void message_close(message *m)
 /* Receives one whole message into m, keeping its first three frames and
  * closing each later one as it comes.  Returns 1, 0 when flags has
  * ZMQ_DONTWAIT and nothing is waiting, or -1 on ETERM or another error. */
-static int take_message(void *sock, message *m, int flags)
+int xs_srv_take(void *sock, xs_srv_message *m, int flags)
 {
     m->kept = m->frames = 0;
     m->bytes = 0;
@@ -320,7 +278,7 @@ static int take_message(void *sock, message *m, int flags)
         if (zmq_msg_recv(f, sock, m->frames == 0 ? flags : 0) < 0) {
             int e = errno;
             zmq_msg_close(f);
-            message_close(m);
+            xs_srv_message_close(m);
             return m->frames == 0 && e == EAGAIN ? 0 : -1;
         }
         int more = zmq_msg_more(f);
@@ -338,7 +296,7 @@ static int take_message(void *sock, message *m, int flags)
 /* Sets *env to the frames of m's envelope (the identity, then an empty
  * delimiter if there is one) and returns whether m is a request: exactly
  * one frame after the envelope. */
-static int message_env(const message *m, int *env)
+int xs_srv_message_env(const xs_srv_message *m, int *env)
 {
     *env = m->kept >= 2 && m->frames >= 3 && zmq_msg_size(&m->f[1]) == 0 ? 2
                                                                           : 1;
@@ -346,8 +304,8 @@ static int message_env(const message *m, int *env)
 }
 
 /* The bad_request reply to a message that is not one request. */
-static void refuse_shape(const xs_server *s, xs_protocol *p,
-                         const message *m, int env, const char **reply,
+void xs_srv_refuse_shape(const xs_server *s, xs_protocol *p,
+                         const xs_srv_message *m, int env, const char **reply,
                          size_t *len)
 {
     char msg[160];
@@ -359,7 +317,7 @@ static void refuse_shape(const xs_server *s, xs_protocol *p,
 }
 
 /* Gives the memory of a large dropped message back to the system. */
-static void trim_after(const message *m)
+void xs_srv_trim_after(const xs_srv_message *m)
 {
 #ifdef __GLIBC__
     if (m->bytes >= TRIM_BYTES)
@@ -388,13 +346,13 @@ static int try_send(void *router, zmq_msg_t *ident, int delim,
 /* Sends a reply to its client, or parks it when the client's queue is
  * full (drops it when the park is full).  ident and reply are taken: they
  * are left empty. */
-static void deliver(xs_server *s, zmq_msg_t *ident, int delim,
+void xs_srv_deliver(xs_server *s, zmq_msg_t *ident, int delim,
                     zmq_msg_t *reply)
 {
     size_t len = zmq_msg_size(reply);
     if (try_send(s->frontend, ident, delim, reply) &&
         s->n_park < PARK_MAX && s->park_bytes + len <= PARK_BYTES) {
-        parked *p = &s->park[s->n_park++];
+        xs_srv_parked *p = &s->park[s->n_park++];
         zmq_msg_init(&p->ident);
         zmq_msg_move(&p->ident, ident);
         zmq_msg_init(&p->reply);
@@ -409,8 +367,8 @@ static void deliver(xs_server *s, zmq_msg_t *ident, int delim,
     zmq_msg_init(reply);
 }
 
-/* deliver() of a copy of reply[0..len). */
-static void deliver_copy(xs_server *s, zmq_msg_t *ident, int delim,
+/* xs_srv_deliver() of a copy of reply[0..len). */
+void xs_srv_deliver_copy(xs_server *s, zmq_msg_t *ident, int delim,
                          const char *reply, size_t len)
 {
     zmq_msg_t r;
@@ -420,22 +378,22 @@ static void deliver_copy(xs_server *s, zmq_msg_t *ident, int delim,
         return;
     }
     memcpy(zmq_msg_data(&r), reply, len);
-    deliver(s, ident, delim, &r);
+    xs_srv_deliver(s, ident, delim, &r);
 }
 
 /* Tries the parked replies again, oldest first; drops those parked for
  * PARK_SECONDS, and all that cannot go at once when final. */
-static void retry_parked(xs_server *s, int final)
+void xs_srv_retry_parked(xs_server *s, int final)
 {
     double now = xs_now();
     uint32_t w = 0;
     for (uint32_t i = 0; i < s->n_park; i++) {
-        parked *p = &s->park[i];
+        xs_srv_parked *p = &s->park[i];
         size_t len = zmq_msg_size(&p->reply);
         if (try_send(s->frontend, &p->ident, p->delim, &p->reply) &&
             !final && now - p->since < PARK_SECONDS) {
             if (w != i) {
-                parked *q = &s->park[w];
+                xs_srv_parked *q = &s->park[w];
                 zmq_msg_init(&q->ident);
                 zmq_msg_move(&q->ident, &p->ident);
                 zmq_msg_init(&q->reply);
@@ -455,36 +413,44 @@ static void retry_parked(xs_server *s, int final)
     s->n_park = w;
 }
 
+void xs_srv_expired_message(const xs_server *s, char *buf, size_t size)
+{
+    snprintf(buf, size,
+             "the server is stopping: no answer within the %.3g s drain "
+             "limit (a write may or may not have been applied)",
+             s->drain_s);
+}
+
 /* ---- one worker on the ROUTER (--threads 1) ------------------------------ */
 
 /* Receives one request from the ROUTER and answers it.  Returns 0 when one
  * was served, 1 when none was waiting (ZMQ_DONTWAIT), -1 on ETERM or
  * another socket error. */
-static int serve_direct(worker *w, void *sock, int flags)
+static int serve_direct(xs_srv_worker *w, void *sock, int flags)
 {
-    message m;
-    int rc = take_message(sock, &m, flags);
+    xs_srv_message m;
+    int rc = xs_srv_take(sock, &m, flags);
     if (rc <= 0)
         return rc == 0 ? 1 : -1;
     double t0 = xs_now();
     const char *reply;
     size_t reply_len;
     int env, op = XS_OP_INVALID, failed = 1;
-    int request = message_env(&m, &env);
+    int request = xs_srv_message_env(&m, &env);
     if (request)
         op = xs_protocol_handle(w->proto, zmq_msg_data(&m.f[env]),
                                 zmq_msg_size(&m.f[env]),
                                 xs_auth_role(&m.f[env]), &reply, &reply_len,
                                 &failed);
     else
-        refuse_shape(w->srv, w->proto, &m, env, &reply, &reply_len);
+        xs_srv_refuse_shape(w->srv, w->proto, &m, env, &reply, &reply_len);
     /* counted before the reply leaves: a client that has its reply sees
      * the request in the next stats, whichever worker answers that */
     xs_stats_record(&w->stats, op, failed, (uint64_t)((xs_now() - t0) * 1e9));
-    deliver_copy(w->srv, &m.f[0], env == 2, reply, reply_len);
-    message_close(&m);
+    xs_srv_deliver_copy(w->srv, &m.f[0], env == 2, reply, reply_len);
+    xs_srv_message_close(&m);
     if (!request)
-        trim_after(&m);
+        xs_srv_trim_after(&m);
     return 0;
 }
 
@@ -497,21 +463,21 @@ static int run_direct(xs_server *s)
         {s->frontend, 0, ZMQ_POLLIN, 0},
     };
     for (;;) {
-        if (zmq_poll(items, 2, s->n_park ? PARK_POLL_MS : -1) < 0) {
+        if (zmq_poll(items, 2, s->n_park ? XS_PARK_POLL_MS : -1) < 0) {
             if (errno == EINTR)
                 continue;
             return XS_ERR_IO;
         }
         if (s->n_park)
-            retry_parked(s, 0);
+            xs_srv_retry_parked(s, 0);
         if (items[0].revents & ZMQ_POLLIN) {
             /* every request taken is answered: let parked replies go */
             double stop_at = xs_now();
             while (s->n_park && xs_now() - stop_at < s->drain_s) {
-                zmq_poll(NULL, 0, PARK_POLL_MS);
-                retry_parked(s, 0);
+                zmq_poll(NULL, 0, XS_PARK_POLL_MS);
+                xs_srv_retry_parked(s, 0);
             }
-            retry_parked(s, 1);
+            xs_srv_retry_parked(s, 1);
             return XS_OK;
         }
         int budget = 256; /* then look at the stop pipe again */
@@ -525,7 +491,7 @@ static int run_direct(xs_server *s)
 
 static void *worker_main(void *arg)
 {
-    worker *w = arg;
+    xs_srv_worker *w = arg;
     xs_server *s = w->srv;
     void *sock = zmq_socket(s->ctx, ZMQ_DEALER);
     int linger = 0;
@@ -536,8 +502,8 @@ static void *worker_main(void *arg)
         zmq_close(sock);
         return NULL;
     }
-    message m;
-    while (take_message(sock, &m, 0) > 0) { /* until ETERM */
+    xs_srv_message m;
+    while (xs_srv_take(sock, &m, 0) > 0) { /* until ETERM */
         /* [tag, payload]; once expired, the proxy has answered it */
         if (m.frames == 2 && !atomic_load(&s->expired)) {
             double t0 = xs_now();
@@ -556,7 +522,7 @@ static void *worker_main(void *arg)
             if (zmq_msg_send(&m.f[0], sock, ZMQ_SNDMORE) >= 0) /* the tag */
                 zmq_send(sock, reply, len, 0);
         }
-        message_close(&m);
+        xs_srv_message_close(&m);
     }
     zmq_close(sock);
     return NULL;
@@ -564,10 +530,11 @@ static void *worker_main(void *arg)
 
 /* ---- the proxy ----------------------------------------------------------- */
 
-static void slot_release(xs_server *s, uint32_t i)
+void xs_srv_slot_release(xs_server *s, uint32_t i)
 {
     zmq_msg_close(&s->slots[i].ident);
     zmq_msg_close(&s->slots[i].payload);
+    zmq_msg_close(&s->slots[i].reply);
     s->slots[i].used = 0;
     s->free_slots[s->n_free++] = i;
 }
@@ -577,25 +544,25 @@ static void slot_release(xs_server *s, uint32_t i)
  * was taken, 1 when none was waiting, -1 on a socket error. */
 static int proxy_take(xs_server *s)
 {
-    message m;
-    int rc = take_message(s->frontend, &m, ZMQ_DONTWAIT);
+    xs_srv_message m;
+    int rc = xs_srv_take(s->frontend, &m, ZMQ_DONTWAIT);
     if (rc <= 0)
         return rc == 0 ? 1 : -1;
     int env;
-    if (!message_env(&m, &env)) {
+    if (!xs_srv_message_env(&m, &env)) {
         double t0 = xs_now();
         const char *reply;
         size_t len;
-        refuse_shape(s, s->proxy_proto, &m, env, &reply, &len);
-        deliver_copy(s, &m.f[0], env == 2, reply, len);
-        message_close(&m);
-        trim_after(&m);
+        xs_srv_refuse_shape(s, s->proxy_proto, &m, env, &reply, &len);
+        xs_srv_deliver_copy(s, &m.f[0], env == 2, reply, len);
+        xs_srv_message_close(&m);
+        xs_srv_trim_after(&m);
         xs_stats_record(&s->proxy_stats, XS_OP_INVALID, 1,
                         (uint64_t)((xs_now() - t0) * 1e9));
         return 0;
     }
     uint32_t i = s->free_slots[--s->n_free]; /* the caller saw one free */
-    slot *sl = &s->slots[i];
+    xs_srv_slot *sl = &s->slots[i];
     sl->used = 1;
     sl->gen++;
     sl->delim = env == 2;
@@ -603,6 +570,7 @@ static int proxy_take(xs_server *s)
     zmq_msg_move(&sl->ident, &m.f[0]);
     zmq_msg_init(&sl->payload);
     zmq_msg_copy(&sl->payload, &m.f[env]);
+    zmq_msg_init(&sl->reply);
     /* the role is read here: a message's properties stay on this side */
     uint32_t tag[3] = {i, sl->gen, (uint32_t)xs_auth_role(&m.f[env])};
     rc = zmq_send(s->backend, tag, sizeof tag, ZMQ_SNDMORE) < 0 ||
@@ -610,8 +578,8 @@ static int proxy_take(xs_server *s)
              ? -1
              : 0;
     if (rc)
-        slot_release(s, i);
-    message_close(&m);
+        xs_srv_slot_release(s, i);
+    xs_srv_message_close(&m);
     return rc;
 }
 
@@ -620,20 +588,20 @@ static int proxy_take(xs_server *s)
  * socket error. */
 static int proxy_reply(xs_server *s)
 {
-    message m;
-    int rc = take_message(s->backend, &m, ZMQ_DONTWAIT);
+    xs_srv_message m;
+    int rc = xs_srv_take(s->backend, &m, ZMQ_DONTWAIT);
     if (rc <= 0)
         return rc == 0 ? 1 : -1;
     uint32_t tag[3];
     if (m.frames == 2 && zmq_msg_size(&m.f[0]) == sizeof tag) {
         memcpy(tag, zmq_msg_data(&m.f[0]), sizeof tag);
-        slot *sl = tag[0] < s->n_slots ? &s->slots[tag[0]] : NULL;
+        xs_srv_slot *sl = tag[0] < s->n_slots ? &s->slots[tag[0]] : NULL;
         if (sl && sl->used && sl->gen == tag[1]) {
-            deliver(s, &sl->ident, sl->delim, &m.f[1]);
-            slot_release(s, tag[0]);
+            xs_srv_deliver(s, &sl->ident, sl->delim, &m.f[1]);
+            xs_srv_slot_release(s, tag[0]);
         }
     }
-    message_close(&m);
+    xs_srv_message_close(&m);
     return 0;
 }
 
@@ -643,12 +611,9 @@ static void proxy_expire(xs_server *s)
 {
     atomic_store(&s->expired, 1);
     char msg[200];
-    snprintf(msg, sizeof msg,
-             "the server is stopping: no answer within the %.3g s drain "
-             "limit (a write may or may not have been applied)",
-             s->drain_s);
+    xs_srv_expired_message(s, msg, sizeof msg);
     for (uint32_t i = 0; i < s->n_slots; i++) {
-        slot *sl = &s->slots[i];
+        xs_srv_slot *sl = &s->slots[i];
         if (!sl->used)
             continue;
         const char *reply;
@@ -656,8 +621,8 @@ static void proxy_expire(xs_server *s)
         xs_protocol_refuse(s->proxy_proto, zmq_msg_data(&sl->payload),
                            zmq_msg_size(&sl->payload), "shutting_down", msg,
                            &reply, &len);
-        deliver_copy(s, &sl->ident, sl->delim, reply, len);
-        slot_release(s, i);
+        xs_srv_deliver_copy(s, &sl->ident, sl->delim, reply, len);
+        xs_srv_slot_release(s, i);
     }
 }
 
@@ -683,7 +648,7 @@ static int run_proxy(xs_server *s, xs_error *err)
     double stop_at = 0;
     for (;;) {
         int take = !stopping && s->n_free > 0;
-        long timeout = s->n_park ? PARK_POLL_MS : stopping ? 50 : -1;
+        long timeout = s->n_park ? XS_PARK_POLL_MS : stopping ? 50 : -1;
         if (zmq_poll(items, take ? 3 : 2, timeout) < 0) {
             if (errno == EINTR)
                 continue;
@@ -706,13 +671,13 @@ static int run_proxy(xs_server *s, xs_error *err)
                 ;
         }
         if (s->n_park)
-            retry_parked(s, 0);
+            xs_srv_retry_parked(s, 0);
         if (stopping && ((s->n_free == s->n_slots && !s->n_park) ||
                          xs_now() - stop_at >= s->drain_s))
             break;
     }
     proxy_expire(s); /* whatever is left */
-    retry_parked(s, 1);
+    xs_srv_retry_parked(s, 1);
     return rc;
 }
 
@@ -726,8 +691,10 @@ int xs_server_run(xs_server *s, xs_error *err)
         rc = run_direct(s);
         if (rc)
             xs_error_set(err, rc, "poll: %s", zmq_strerror(errno));
-    } else {
+    } else if (s->shape == XS_SHAPE_PROXY) {
         rc = run_proxy(s, err);
+    } else {
+        rc = xs_srv_run_handoff(s, err);
     }
     /* the last replies (and the shutting_down ones) get a moment to leave
      * when the socket closes */
@@ -746,13 +713,14 @@ void xs_server_free(xs_server *s)
         zmq_close(s->backend);
     if (s->ctx)
         zmq_ctx_shutdown(s->ctx); /* wakes the workers with ETERM */
+    xs_srv_queue_free(s);         /* stops and joins the queue's workers */
     xs_auth_stop(s->auth);        /* and the ZAP handler */
     for (int i = 0; s->workers && i < s->threads; i++)
         if (s->workers[i].started)
             pthread_join(s->workers[i].tid, NULL);
     for (uint32_t i = 0; s->slots && i < s->n_slots; i++)
         if (s->slots[i].used)
-            slot_release(s, i);
+            xs_srv_slot_release(s, i);
     for (uint32_t i = 0; s->park && i < s->n_park; i++) {
         zmq_msg_close(&s->park[i].ident);
         zmq_msg_close(&s->park[i].reply);

@@ -33,6 +33,8 @@
 #define XS_DEFAULT_DRAIN 5.0  /* seconds */
 #define XS_SERVER_SNDHWM 16   /* replies queued per client */
 #define XS_SERVER_RCVHWM 64   /* requests queued per client */
+#define XS_DEFAULT_SPIN_US 0 /* a spinning worker takes the core from the
+                                 I/O thread when cores are few */
 
 typedef struct xs_server_config {
     const char *bind;           /* NULL: XS_DEFAULT_BIND */
@@ -59,7 +61,19 @@ typedef struct xs_server_config {
     const char *clients_dir;
     int insecure; /* reported by `stats`: bound beyond loopback without
                      keys, on purpose (--insecure) */
+    /* How requests reach the workers (threads > 1): XS_SHAPE_HANDOFF (0,
+     * the default) or XS_SHAPE_PROXY; with one thread the worker serves
+     * the socket itself whatever the shape. */
+    int shape;
+    int io_threads; /* ZeroMQ I/O threads; 0: 1 */
+    int spin_us;    /* handoff: how long an idle worker looks for work
+                       before it sleeps; 0: XS_DEFAULT_SPIN_US, < 0: none */
 } xs_server_config;
+
+#define XS_SHAPE_HANDOFF 0 /* one I/O thread owns the ROUTER and hands
+                              requests to the workers through a queue */
+#define XS_SHAPE_PROXY 1   /* a proxy loop passes requests to worker
+                              sockets over inproc:// */
 
 typedef struct xs_server xs_server;
 

@@ -1,7 +1,8 @@
 """server_shutdown.py -- stopping `xsell serve` (docs/protocol.md, Stopping).
 
   - SIGTERM under load, with one worker (the worker serves the ROUTER
-    itself) and with three (the proxy in front): 4 DEALER clients (two with
+    itself) and with three (the I/O thread and its queue in front, then
+    --shape proxy: the proxy in front): 4 DEALER clients (two with
     the delimiter frame) keep 16 requests each in flight; the server must
     exit 0 within 5 s + 2 s and print "stopped (SIGTERM)"; every reply any
     client got, before or after the signal, is exactly the expected reply
@@ -11,7 +12,8 @@
   - SIGINT on an idle server: exit 0, "stopped (SIGINT)", promptly; the
     same with idle REQ and DEALER clients connected and the signal sent
     twice;
-  - past the drain limit (--drain 0.3, requests of 2 s through the test
+  - past the drain limit, through each --shape (--drain 0.3, requests of
+    2 s through the test
     plugin testgood's sleep_ms): every request taken gets exactly one
     reply, `shutting_down` with its id and envelope for those unanswered
     at the limit, and the server exits 0;
@@ -127,8 +129,9 @@ def client(cid, endpoint, ctx, reqs, expected, stop_sending, server_gone,
             tally["bad"] += bad
 
 
-def sigterm_under_load(ctx, threads):
-    srv = Server(ck, threads=threads, label="load%d" % threads)
+def sigterm_under_load(ctx, threads, shape="handoff"):
+    srv = Server(ck, threads=threads, label="load%d-%s" % (threads, shape),
+                 args=["--shape", shape])
     try:
         reqs = mix()
         c = ReqClient(ctx, srv.endpoint, 10000)
@@ -157,8 +160,8 @@ def sigterm_under_load(ctx, threads):
             if t.is_alive():
                 fail("a client thread is stuck")
         err = srv.stderr()
-        ck.note("SIGTERM under load, %d worker(s): exit %r after %.2f s; "
-                "%s" % (threads, rc, took, tally))
+        ck.note("SIGTERM under load, %d worker(s), %s: exit %r after "
+                "%.2f s; %s" % (threads, shape, rc, took, tally))
         if not ck.eq(rc, 0, "%d worker(s): exit code after SIGTERM under "
                      "load" % threads):
             print(err[-5000:], file=sys.stderr)
@@ -241,14 +244,14 @@ def idle_signals(ctx):
             srv.kill()
 
 
-def past_the_drain(ctx):
+def past_the_drain(ctx, shape):
     if not tp_dir:
         ck.fail("--test-plugin-dir DIR (with testgood.so) is required")
         return
-    srv = Server(ck, threads=2, label="drain",
+    srv = Server(ck, threads=2, label="drain-" + shape,
                  args=["--plugins", "copurchase,testgood", "--plugin-dir",
                        tp_dir, "--plugin-opt", "testgood.sleep_ms=2000",
-                       "--drain", "0.3"])
+                       "--drain", "0.3", "--shape", shape])
     try:
         d = socket(ctx, zmq.DEALER, srv.endpoint, 4000)
         q = socket(ctx, zmq.DEALER, srv.endpoint, 4000)
@@ -479,8 +482,10 @@ def main():
         for threads in (3, 1):
             sigterm_under_load(ctx, threads)
             taken_requests_answered(ctx, threads)
+        sigterm_under_load(ctx, 3, "proxy")
         idle_signals(ctx)
-        past_the_drain(ctx)
+        for shape in ("handoff", "proxy"):
+            past_the_drain(ctx, shape)
         for threads in (2, 1):
             other_signals(ctx, threads)
         loading(ctx)
