@@ -80,6 +80,7 @@ xs_server *xs_server_new(xs_engine *e, const xs_server_config *cfg,
         return NULL;
     }
     s->stop_pipe[0] = s->stop_pipe[1] = -1;
+    s->q.wake_fd = -1; /* the queue is set up for the handoff shape only */
     const char *bind = cfg && cfg->bind ? cfg->bind : XS_DEFAULT_BIND;
     s->max_msg = cfg && cfg->max_msg > 0 ? cfg->max_msg : XS_DEFAULT_MAX_MSG;
     s->threads = cfg && cfg->threads > 0 ? cfg->threads
