@@ -1,8 +1,14 @@
 /*
  * server.c -- the ZeroMQ front of the engine (xsell/server.h).
  *
- *   clients (REQ/DEALER) --tcp--> ROUTER [proxy loop, caller's thread]
- *                                    |  DEALER --inproc--> N worker DEALERs
+ * Three shapes behind one ROUTER, all on the caller's thread:
+ *   --threads 1        the worker serves the ROUTER itself (run_direct)
+ *   handoff (default)  an I/O thread and an in-process queue: handoff.c
+ *   --shape proxy      ROUTER [proxy loop] | DEALER --inproc--> N worker
+ *                      DEALERs (run_proxy, below)
+ * This file owns what they share (server_int.h): the server object, the
+ * messages read off the ROUTER, and the replies sent on it, parked ones
+ * included.
  *
  * Envelope: the ROUTER prepends the client's identity, a REQ client adds an
  * empty delimiter; so a request is [id, payload] or [id, "", payload] and
