@@ -298,17 +298,7 @@ static void expire(xs_server *s)
 int xs_srv_run_handoff(xs_server *s, xs_error *err)
 {
     xs_srv_queue *q = &s->q;
-    int rc = XS_OK;
-    for (int i = 0; i < s->threads; i++) {
-        if (pthread_create(&s->workers[i].tid, NULL, worker_main,
-                           &s->workers[i])) {
-            xs_server_stop(s);
-            rc = xs_error_set(err, XS_ERR_INTERNAL, "cannot start worker %d",
-                              i);
-            break;
-        }
-        s->workers[i].started = 1;
-    }
+    int rc = xs_srv_start_workers(s, worker_main, err);
     zmq_pollitem_t items[3] = {
         {NULL, s->stop_pipe[0], ZMQ_POLLIN, 0},
         {NULL, q->wake_fd, ZMQ_POLLIN, 0},

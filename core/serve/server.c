@@ -633,19 +633,22 @@ static void proxy_expire(xs_server *s)
     }
 }
 
-static int run_proxy(xs_server *s, xs_error *err)
+int xs_srv_start_workers(xs_server *s, void *(*fn)(void *), xs_error *err)
 {
-    int rc = XS_OK;
     for (int i = 0; i < s->threads; i++) {
-        if (pthread_create(&s->workers[i].tid, NULL, worker_main,
-                           &s->workers[i])) {
+        if (pthread_create(&s->workers[i].tid, NULL, fn, &s->workers[i])) {
             xs_server_stop(s);
-            rc = xs_error_set(err, XS_ERR_INTERNAL, "cannot start worker %d",
-                              i);
-            break;
+            return xs_error_set(err, XS_ERR_INTERNAL,
+                                "cannot start worker %d", i);
         }
         s->workers[i].started = 1;
     }
+    return XS_OK;
+}
+
+static int run_proxy(xs_server *s, xs_error *err)
+{
+    int rc = xs_srv_start_workers(s, worker_main, err);
     zmq_pollitem_t items[3] = {
         {NULL, s->stop_pipe[0], ZMQ_POLLIN, 0},
         {s->backend, 0, ZMQ_POLLIN, 0},

@@ -131,6 +131,10 @@ void xs_srv_slot_release(struct xs_server *s, uint32_t i);
 /* The message of a shutting_down reply at the drain limit. */
 void xs_srv_expired_message(const struct xs_server *s, char *buf,
                             size_t size);
+/* Starts s->threads workers running fn(&s->workers[i]); on a failure
+ * stops the server (the started ones finish) and returns the error. */
+int xs_srv_start_workers(struct xs_server *s, void *(*fn)(void *),
+                         xs_error *err);
 
 /* handoff.c */
 int xs_srv_queue_init(struct xs_server *s);
