@@ -14,6 +14,12 @@
  * whenever the threshold proves it, and otherwise the lists' candidates
  * with their exact totals.
  *
+ * With D and min_count > 1 a pair counts only when its plain count reaches
+ * min_count, which is in the host's row: a second lookup per pair.  So
+ * each rebuilt list comes with a bit per entry of the item's D row saying
+ * whether the pair counts (elig), read instead of the host's row while the
+ * list is current.
+ *
  * Up to date: prepare() rebuilds the list of every item whose D row or
  * host row changed since its list was built, and every list once the
  * transactions grew by `refresh` (a fraction) since they were all built.
@@ -29,7 +35,10 @@ void recency_free_ranked(recency *r)
         ranked_free(&r->ranked[i]);
         ranked_sample_free(&r->dsample[i]);
         ranked_sample_free(&r->hsample[i]);
+        free(r->elig[i]);
     }
+    free(r->elig);
+    r->elig = NULL;
     free(r->ranked);
     free(r->ranked_hver);
     free(r->dsample);
@@ -60,9 +69,12 @@ static int current(const recency *r, uint32_t a, const uint32_t *ver,
             r->ranked_hver[a] == host_version(ver, n_ver, a));
 }
 
-/* The entries of item a's list, before ranking, in e (room for its row). */
+/* The entries of item a's list, before ranking, in e (room for its row);
+ * with D and min_count > 1 the eligible entries of D's row marked in elig
+ * (zeroed, a bit per entry). */
 static uint32_t entries(const recency *r, uint32_t a, const uint32_t *sup,
-                        uint32_t n_sup, uint64_t n, ranked_entry *e)
+                        uint32_t n_sup, uint64_t n, ranked_entry *e,
+                        uint64_t *elig)
 {
     uint32_t m = 0;
     xs_row host = {0};
@@ -91,6 +103,7 @@ static uint32_t entries(const recency *r, uint32_t a, const uint32_t *sup,
             if (hp == host.n || host.nbr[hp] != c ||
                 host.cnt[hp] < r->min_count)
                 continue;
+            elig[j >> 6] |= (uint64_t)1 << (j & 63);
         }
         double dc = c < r->n_rows ? r->dsup[c] : 0;
         e[m++] = (ranked_entry){
@@ -130,6 +143,11 @@ int recency_refresh_ranked(recency *r)
         if (!hs)
             return -1;
         r->hsample = hs;
+        uint64_t **el = xs_grow_zeroed(r->elig, r->n_ranked, items,
+                                       sizeof *el);
+        if (!el)
+            return -1;
+        r->elig = el;
         r->n_ranked = items;
     }
     int all = r->ranked_n == 0 ||
@@ -153,9 +171,20 @@ int recency_refresh_ranked(recency *r)
             e = g;
             e_cap = len;
         }
+        uint64_t *elig = NULL;
+        if (r->decayed && r->min_count > 1) {
+            size_t words = ((size_t)len + 63) / 64;
+            elig = realloc(r->elig[a], (words ? words : 1) * sizeof *elig);
+            if (!elig) {
+                rc = -1;
+                break;
+            }
+            memset(elig, 0, (words ? words : 1) * sizeof *elig);
+            r->elig[a] = elig;
+        }
         ranked_list *l = &r->ranked[a];
         r->ranked_entries -= l->n;
-        uint32_t m = entries(r, a, sup, n_sup, n, e);
+        uint32_t m = entries(r, a, sup, n_sup, n, e, elig);
         rc = ranked_build(l, e, m, r->basket_nb,
                           source_version(r, a, ver, n_ver));
         r->ranked_hver[a] = host_version(ver, n_ver, a);
@@ -220,7 +249,11 @@ static double exact(void *arg, uint32_t j, uint32_t c, const ranked_list *li,
         p = ranked_find_sampled(d->nbr, d->n, &r->dsample[a], d->version, c);
         if (p == d->n)
             return 0;
-        if (r->min_count > 1) {
+        if (r->min_count > 1 && r->elig[a] &&
+            current(r, a, x->ver, x->n_ver)) {
+            if (!(r->elig[a][p >> 6] >> (p & 63) & 1))
+                return 0;
+        } else if (r->min_count > 1) {
             uint32_t q = ranked_find_sampled(
                 h->nbr, h->n, &r->hsample[a],
                 host_version(x->ver, x->n_ver, a), c);
@@ -240,7 +273,8 @@ static void prefetch(void *arg, uint32_t j, uint32_t c)
     const recency *r = x->r;
     uint32_t a = x->items[j];
     const xs_row *h = &x->host[j];
-    if (!r->decayed || r->min_count > 1)
+    if (!r->decayed || (r->min_count > 1 &&
+                        !(r->elig[a] && current(r, a, x->ver, x->n_ver))))
         ranked_prefetch_row(h->nbr, h->cnt, h->n, &r->hsample[a],
                             host_version(x->ver, x->n_ver, a), c);
     if (r->decayed && a < r->n_rows) {

@@ -234,6 +234,9 @@ typedef struct recency {
     uint32_t *ranked_hver; /* host row version each was built from */
     ranked_sample *dsample; /* of D's rows, by item id (n_ranked) */
     ranked_sample *hsample; /* of the host's rows, by item id (n_ranked) */
+    uint64_t **elig;    /* with D and min_count > 1: bit j of elig[a] says
+                           whether D's entry j of row a has n_ac >=
+                           min_count, valid while a's list is current */
     uint32_t n_ranked;
     uint64_t ranked_entries;
     uint64_t ranked_n;   /* transactions when all were last built */
