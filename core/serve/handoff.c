@@ -223,15 +223,7 @@ static void take_batch(xs_server *s)
             break;
         int env;
         if (!xs_srv_message_env(&m, &env)) {
-            double t0 = xs_now();
-            const char *reply;
-            size_t len;
-            xs_srv_refuse_shape(s, s->proxy_proto, &m, env, &reply, &len);
-            xs_srv_deliver_copy(s, &m.f[0], env == 2, reply, len);
-            xs_srv_message_close(&m);
-            xs_srv_trim_after(&m);
-            xs_stats_record(&s->proxy_stats, XS_OP_INVALID, 1,
-                            (uint64_t)((xs_now() - t0) * 1e9));
+            xs_srv_refuse(s, &m, env);
             continue;
         }
         uint32_t i = s->free_slots[--s->n_free];

@@ -546,6 +546,19 @@ void xs_srv_slot_release(xs_server *s, uint32_t i)
     s->free_slots[s->n_free++] = i;
 }
 
+void xs_srv_refuse(xs_server *s, xs_srv_message *m, int env)
+{
+    double t0 = xs_now();
+    const char *reply;
+    size_t len;
+    xs_srv_refuse_shape(s, s->proxy_proto, m, env, &reply, &len);
+    xs_srv_deliver_copy(s, &m->f[0], env == 2, reply, len);
+    xs_srv_message_close(m);
+    xs_srv_trim_after(m);
+    xs_stats_record(&s->proxy_stats, XS_OP_INVALID, 1,
+                    (uint64_t)((xs_now() - t0) * 1e9));
+}
+
 /* Takes one message from the ROUTER: a request goes to a free slot and to
  * the workers, anything else is refused here.  Returns 0 when a message
  * was taken, 1 when none was waiting, -1 on a socket error. */
@@ -557,15 +570,7 @@ static int proxy_take(xs_server *s)
         return rc == 0 ? 1 : -1;
     int env;
     if (!xs_srv_message_env(&m, &env)) {
-        double t0 = xs_now();
-        const char *reply;
-        size_t len;
-        xs_srv_refuse_shape(s, s->proxy_proto, &m, env, &reply, &len);
-        xs_srv_deliver_copy(s, &m.f[0], env == 2, reply, len);
-        xs_srv_message_close(&m);
-        xs_srv_trim_after(&m);
-        xs_stats_record(&s->proxy_stats, XS_OP_INVALID, 1,
-                        (uint64_t)((xs_now() - t0) * 1e9));
+        xs_srv_refuse(s, &m, env);
         return 0;
     }
     uint32_t i = s->free_slots[--s->n_free]; /* the caller saw one free */

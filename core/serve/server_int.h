@@ -131,6 +131,9 @@ void xs_srv_slot_release(struct xs_server *s, uint32_t i);
 /* The message of a shutting_down reply at the drain limit. */
 void xs_srv_expired_message(const struct xs_server *s, char *buf,
                             size_t size);
+/* Answers (and counts as invalid) a message of the wrong shape taken off
+ * the ROUTER, and closes it. */
+void xs_srv_refuse(struct xs_server *s, xs_srv_message *m, int env);
 /* Starts s->threads workers running fn(&s->workers[i]); on a failure
  * stops the server (the started ones finish) and returns the error. */
 int xs_srv_start_workers(struct xs_server *s, void *(*fn)(void *),
