@@ -274,12 +274,7 @@ static void expire(xs_server *s)
         xs_srv_slot *sl = &s->slots[i];
         if (!sl->used)
             continue;
-        const char *reply;
-        size_t len;
-        xs_protocol_refuse(s->proxy_proto, zmq_msg_data(&sl->payload),
-                           zmq_msg_size(&sl->payload), "shutting_down", msg,
-                           &reply, &len);
-        xs_srv_deliver_copy(s, &sl->ident, sl->delim, reply, len);
+        xs_srv_expire_slot(s, sl, msg);
         if (sl->working) /* the worker still reads the payload */
             continue;
         xs_srv_slot_release(s, i);

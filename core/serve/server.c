@@ -617,6 +617,16 @@ static int proxy_reply(xs_server *s)
     return 0;
 }
 
+void xs_srv_expire_slot(xs_server *s, xs_srv_slot *sl, const char *msg)
+{
+    const char *reply;
+    size_t len;
+    xs_protocol_refuse(s->proxy_proto, zmq_msg_data(&sl->payload),
+                       zmq_msg_size(&sl->payload), "shutting_down", msg,
+                       &reply, &len);
+    xs_srv_deliver_copy(s, &sl->ident, sl->delim, reply, len);
+}
+
 /* The drain limit passed: every request still in flight is answered
  * shutting_down, and the workers drop those they have not started. */
 static void proxy_expire(xs_server *s)
@@ -628,12 +638,7 @@ static void proxy_expire(xs_server *s)
         xs_srv_slot *sl = &s->slots[i];
         if (!sl->used)
             continue;
-        const char *reply;
-        size_t len;
-        xs_protocol_refuse(s->proxy_proto, zmq_msg_data(&sl->payload),
-                           zmq_msg_size(&sl->payload), "shutting_down", msg,
-                           &reply, &len);
-        xs_srv_deliver_copy(s, &sl->ident, sl->delim, reply, len);
+        xs_srv_expire_slot(s, sl, msg);
         xs_srv_slot_release(s, i);
     }
 }

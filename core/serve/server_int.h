@@ -131,6 +131,10 @@ void xs_srv_slot_release(struct xs_server *s, uint32_t i);
 /* The message of a shutting_down reply at the drain limit. */
 void xs_srv_expired_message(const struct xs_server *s, char *buf,
                             size_t size);
+/* Answers slot sl's request shutting_down (msg: xs_srv_expired_message);
+ * the slot stays used. */
+void xs_srv_expire_slot(struct xs_server *s, xs_srv_slot *sl,
+                        const char *msg);
 /* Answers (and counts as invalid) a message of the wrong shape taken off
  * the ROUTER, and closes it. */
 void xs_srv_refuse(struct xs_server *s, xs_srv_message *m, int env);
