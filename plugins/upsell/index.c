@@ -218,7 +218,16 @@ out:
 int upsell_catalog(void *state, const uint32_t *items, size_t n)
 {
     upsell *u = state;
-    int rc = upsell_reindex(u, items, n);
+    /* the categories the items leave: lists there may hold them */
+    uint32_t *was = malloc((n ? n : 1) * sizeof *was);
+    int rc = was ? 0 : -1;
+    for (size_t i = 0; was && i < n; i++)
+        was[i] = items[i] < u->n_items ? u->items[items[i]].category : XS_NONE;
+    if (!rc)
+        rc = upsell_reindex(u, items, n);
+    if (!rc)
+        rc = upsell_lists_mark(u, items, was, n);
+    free(was);
     if (rc)
         u->api->log(u->host, XS_LOG_ERROR,
                     "out of memory updating the catalog index");

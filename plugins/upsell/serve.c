@@ -8,11 +8,20 @@
  * swept in price order, every candidate scored and pushed.  For a larger
  * group, in three steps:
  *  1. the neighbours of each viewed item a in its customer-scope row that
- *     lie in a's band are scored exactly and pushed: they are the only
- *     candidates with subst > 0.  The union of the group's bands is set in
- *     a request bitmap, so reading a row costs a bit test per neighbour;
- *     the neighbours kept are then scored, their pair counts read by a
- *     linear merge with the (sorted) rows;
+ *     lie in a's band: they are the only candidates with subst > 0.  By
+ *     default they are read from the viewed items' substitute lists
+ *     (lists.c), best pair part first, rank by rank, each candidate scored
+ *     exactly over every viewed item and pushed, until no unread candidate
+ *     can enter (its pair part is at most the lists' next keys, its prior
+ *     part at most step 2's first bound); when every list was read, the
+ *     last keys of the capped ones (`rest`) are added to step 2's bound and
+ *     step 2 scores what it reads from the rows (a lookup per viewed item),
+ *     or, with no prior part to rank by, whole rows are read as below.
+ *     With max_neighbours=0 (or a list that does not match its rows) whole
+ *     rows are read: the union of the group's bands is set in a request
+ *     bitmap, so reading a row costs a bit test per neighbour; the
+ *     neighbours kept are then scored, their pair counts read by a linear
+ *     merge with the (sorted) rows;
  *  2. every other candidate c scores prior * pop(c) * sum of its uplifts,
  *     at most prior / max_support * (support(c) * m) for the uplift-1
  *     items and prior / max_support * (exp(log(support(c)) + W log(pm_c)
@@ -31,10 +40,12 @@
  *     pushes were kept.
  *
  * Serving cost: per viewed item two binary searches for its band and one
- * lookup of each of its rows; per large group O(U) to set and clear the
- * bitmap for bands whose union holds U items, O(d) bit tests for rows of
- * d neighbours (the main cost on large stores: popular items have
- * thousands of neighbours), and O(m) per neighbour in a band, scored; then
+ * lookup of each of its rows; per large group, from the lists, at most
+ * max_neighbours ranks of m lists, O(m log d) per candidate met; from
+ * whole rows, O(U) to set and clear the bitmap for bands whose union holds
+ * U items, O(d) bit tests for rows of d neighbours (the main cost on large
+ * stores: popular items have thousands of neighbours, which is why the
+ * lists exist), and O(m) per neighbour in a band, scored; then
  * O(m) per item read in steps 2 and 3, typically a few times k when
  * popularity and margin rank the band's best first (at worst the whole
  * category, as a full sweep would).  A sweep costs O(B m + B log d) for
@@ -85,7 +96,7 @@ static uint32_t price_bound(const band_entry *e, uint32_t n, double p,
 
 /* Fills *v for item a and returns 1 when a has a catalog entry, a category
  * in the index and a price > 0, else 0. */
-static int view(const upsell *u, uint32_t a, viewed *v)
+int upsell_view(const upsell *u, uint32_t a, viewed *v)
 {
     xs_item_info info;
     if (!u->api->item_info(u->host, a, &info) || info.category == XS_NONE ||
@@ -120,7 +131,7 @@ static uint32_t viewed_items(const upsell *u, const xs_request *req,
     uint32_t n = 0;
     if (req->n_items) {
         for (uint32_t i = 0; i < req->n_items; i++)
-            n += view(u, req->items[i], &v[n]);
+            n += upsell_view(u, req->items[i], &v[n]);
         return n;
     }
     if (req->customer == XS_NONE || u->history == 0)
@@ -137,12 +148,12 @@ static uint32_t viewed_items(const upsell *u, const xs_request *req,
         if (j < n_seen)
             continue;
         seen[n_seen++] = a;
-        n += view(u, a, &v[n]);
+        n += upsell_view(u, a, &v[n]);
     }
     return n;
 }
 
-static void counts_get(const upsell *u, counts *c)
+void upsell_counts(const upsell *u, counts *c)
 {
     const xs_host_api *api = u->api;
     c->sup = NULL;
@@ -157,8 +168,8 @@ static void counts_get(const upsell *u, counts *c)
 
 /* subst(a, c) for viewed item v = a from the pair counts n_ac (customer
  * scope) and n_bac (basket scope, used only when v has a basket row). */
-static double subst_counts(const upsell *u, const counts *k, const viewed *v,
-                           uint32_t c, uint32_t n_ac, uint32_t n_bac)
+double upsell_subst(const upsell *u, const counts *k, const viewed *v,
+                    uint32_t c, uint32_t n_ac, uint32_t n_bac)
 {
     if (n_ac == 0)
         return 0;
@@ -177,10 +188,10 @@ static double subst(const upsell *u, const counts *k, const viewed *v,
     uint32_t n_ac = xs_row_count(&v->cust, c);
     if (n_ac == 0)
         return 0;
-    return subst_counts(u, k, v, c, n_ac, xs_row_count(&v->bask, c));
+    return upsell_subst(u, k, v, c, n_ac, xs_row_count(&v->bask, c));
 }
 
-static double uplift(const upsell *u, const viewed *v, double price,
+double upsell_uplift(const upsell *u, const viewed *v, double price,
                      double margin)
 {
     double pm = price_margin(price, margin);
@@ -204,7 +215,7 @@ static double contribution(const upsell *u, const counts *k, const viewed *v,
                            uint32_t c, double price, double margin,
                            double sim, double *up)
 {
-    double lift = uplift(u, v, price, margin);
+    double lift = upsell_uplift(u, v, price, margin);
     if (up)
         *up = lift;
     return (sim + u->prior * pop(u, k, c, v->category)) * lift;
@@ -222,6 +233,10 @@ typedef struct serving {
     uint32_t n_best, want;
     uint64_t *seen; /* bit per item id < u->n_items: scored */
     uint64_t *band; /* the same: in a band of the group in step 1 */
+    size_t words;   /* of each bitmap */
+    int band_clear; /* band was zeroed (on first use) */
+    int lookup;     /* unscored items may have subst > 0: score_of reads
+                       the rows */
 } serving;
 
 /* Pushes c with score; on a keep, records it among the k best kept. */
@@ -273,8 +288,9 @@ static int test_and_set(serving *s, uint32_t c)
     return 0;
 }
 
-/* The exact score of c, an indexed item of the group's category that is
- * not a neighbour of any viewed item of v[0..m) whose band holds it (subst
+/* The exact score of c, an indexed item of the group's category: with
+ * s->lookup its pair counts read from the rows, else c is known not to be
+ * a neighbour of any viewed item of v[0..m) whose band holds it (subst
  * 0); returns 0 when no band holds it. */
 static int score_of(const serving *s, const viewed *v, uint32_t m, uint32_t c,
                     double *score)
@@ -284,8 +300,9 @@ static int score_of(const serving *s, const viewed *v, uint32_t m, uint32_t c,
     *score = 0;
     for (uint32_t i = 0; i < m; i++)
         if (c != v[i].item && it->price >= v[i].plo && it->price <= v[i].phi) {
+            double sim = s->lookup ? subst(s->u, s->k, &v[i], c) : 0;
             *score += contribution(s->u, s->k, &v[i], c, it->price, it->margin,
-                                   0, NULL);
+                                   sim, NULL);
             any = 1;
         }
     return any;
@@ -390,14 +407,122 @@ static void serve_neighbours(serving *s, const viewed *v, uint32_t m,
             uint32_t a = n_ac[i];
             uint32_t b = a && v[i].bask.n ? seek(&v[i].bask, &pos[m + i], c) : 0;
             score += contribution(u, s->k, &v[i], c, it->price, it->margin,
-                                  subst_counts(u, s->k, &v[i], c, a, b), NULL);
+                                  upsell_subst(u, s->k, &v[i], c, a, b), NULL);
         }
         offer(s, c, score);
     }
 }
 
+/* Step 1 from whole rows for the m viewed items of v: the neighbours in
+ * the union of their bands.  Returns -1 when out of scratch memory. */
+static int serve_rows(serving *s, const viewed *v, uint32_t m, uint32_t *pos)
+{
+    size_t n_nbr = 0;
+    for (uint32_t i = 0; i < m; i++)
+        n_nbr += v[i].cust.n;
+    uint32_t *cand =
+        s->u->api->scratch(s->out, (n_nbr ? n_nbr : 1) * sizeof *cand);
+    if (!cand)
+        return -1;
+    if (!s->band_clear) {
+        memset(s->band, 0, s->words * 8);
+        s->band_clear = 1;
+    }
+    mark_bands(s, v, m, 1);
+    serve_neighbours(s, v, m, cand, pos);
+    mark_bands(s, v, m, 0);
+    return 0;
+}
+
+/* The lists of the group's viewed items into L when every one can serve
+ * (built from the rows the host holds now); 0 when one cannot. */
+static int group_lists(const serving *s, const viewed *v, uint32_t m,
+                       const sub_list **L)
+{
+    const upsell *u = s->u;
+    if (!u->max_nb || !u->lists)
+        return 0;
+    uint32_t n_cv = 0, n_bv = 0;
+    const uint32_t *cv =
+        u->api->row_versions(u->host, XS_SCOPE_CUSTOMER, &n_cv);
+    const uint32_t *bv =
+        u->has_basket ? u->api->row_versions(u->host, XS_SCOPE_BASKET, &n_bv)
+                      : NULL;
+    for (uint32_t i = 0; i < m; i++) {
+        uint32_t a = v[i].item;
+        if (a >= u->n_lists)
+            return 0;
+        const sub_list *l = &u->lists[a];
+        if (!l->built || l->cver != (a < n_cv ? cv[a] : 0) ||
+            l->bver != (a < n_bv ? bv[a] : 0))
+            return 0;
+        L[i] = l;
+    }
+    return 1;
+}
+
+/* The key bounding list l's unread entries from rank d on. */
+static double list_bound(const sub_list *l, uint32_t d)
+{
+    if (d < l->n)
+        return l->e[d].key;
+    return l->full || l->n == 0 ? 0 : l->e[l->n - 1].key;
+}
+
+/* Step 1 from the substitute lists (lists.c): rank by rank, each candidate
+ * met scored exactly over every viewed item (the pair counts of the list's
+ * own item from the entry, the others' from their rows) and pushed, until
+ * no unread candidate can enter: its pair part is at most the lists' next
+ * keys, its prior part at most p0.  Returns 1 when stopped so; else every
+ * list was read and *rest receives the bound of the pair part of any
+ * unread candidate (the last keys of the capped lists). */
+static int serve_lists(serving *s, const viewed *v, uint32_t m,
+                       const sub_list *const *L, double p0, double *rest)
+{
+    const upsell *u = s->u;
+    uint32_t category = v[0].category, depth = 0;
+    for (uint32_t i = 0; i < m; i++)
+        if (L[i]->n > depth)
+            depth = L[i]->n;
+    for (uint32_t d = 0; d < depth; d++) {
+        for (uint32_t i = 0; i < m; i++) {
+            if (d >= L[i]->n)
+                continue;
+            const sub_entry *e = &L[i]->e[d];
+            uint32_t c = e->item;
+            const item_ent *it = &u->items[c];
+            if (it->category != category || test_and_set(s, c))
+                continue;
+            double score = 0;
+            int any = 0;
+            for (uint32_t j = 0; j < m; j++) {
+                if (c == v[j].item || !(it->price >= v[j].plo) ||
+                    !(it->price <= v[j].phi))
+                    continue;
+                double sim = j == i ? upsell_subst(u, s->k, &v[j], c, e->n_ac,
+                                                   e->n_bac)
+                                    : subst(u, s->k, &v[j], c);
+                score += contribution(u, s->k, &v[j], c, it->price,
+                                      it->margin, sim, NULL);
+                any = 1;
+            }
+            if (any)
+                offer(s, c, score);
+        }
+        double tau = p0;
+        for (uint32_t i = 0; i < m; i++)
+            tau += list_bound(L[i], d + 1);
+        if (beaten(s, tau))
+            return 1;
+    }
+    *rest = 0;
+    for (uint32_t i = 0; i < m; i++)
+        *rest += list_bound(L[i], L[i]->n);
+    return 0;
+}
+
 /* Scores and pushes c, not a neighbour of any viewed item whose band holds
- * it, unless already scored. */
+ * it (or, with s->lookup, any item), unless already scored. */
 static int serve_one(serving *s, const viewed *v, uint32_t m, uint32_t c)
 {
     double score;
@@ -406,51 +531,84 @@ static int serve_one(serving *s, const viewed *v, uint32_t m, uint32_t c)
     return offer(s, c, score);
 }
 
-/* Step 2: the rankings, best bound first, until no unread item can enter.
- * Returns 1 when stopped so (step 3 is then not needed). */
-static int serve_ranked(serving *s, const viewed *v, uint32_t m)
+/* Step 2's position in the category's rankings for one group: the
+ * bound of the prior part of any unread item, scale * (its support bound
+ * times the sum of the uplifts over the viewed items, as below). */
+typedef struct cursor {
+    const cat_index *ci;
+    uint32_t m, B, io, il, is;
+    double scale, L, S;
+    uint32_t next; /* the item the bound was computed for */
+} cursor;
+
+/* Sets c at the start of v[0..m)'s rankings; 0 when the group has no prior
+ * part (prior 0, or no item of the category sold): every score but the
+ * pair part is 0 then. */
+static int cursor_init(const serving *s, const viewed *v, uint32_t m,
+                       cursor *c)
 {
     const upsell *u = s->u;
     const cat_index *ci = &u->cats[v[0].category];
     if (!(u->prior > 0) || ci->max_sup == 0)
-        return 0; /* every score but the neighbours' is 0 */
-    double scale = u->prior / ci->max_sup;
+        return 0;
+    *c = (cursor){.ci = ci, .m = m, .scale = u->prior / ci->max_sup,
+                  .L = -INFINITY};
     /* sum over the viewed items with a margin of pm_a^-W = exp(L) S */
-    double L = -INFINITY, S = 0;
-    uint32_t B = 0;
     for (uint32_t i = 0; i < m; i++) {
         if (u->margin_weight == 0 || isnan(v[i].pm))
-            B++;
-        else if (-u->margin_weight * log(v[i].pm) > L)
-            L = -u->margin_weight * log(v[i].pm);
+            c->B++;
+        else if (-u->margin_weight * log(v[i].pm) > c->L)
+            c->L = -u->margin_weight * log(v[i].pm);
     }
     for (uint32_t i = 0; i < m; i++)
         if (u->margin_weight != 0 && !isnan(v[i].pm))
-            S += exp(-u->margin_weight * log(v[i].pm) - L);
-    uint32_t io = 0, il = 0, is = 0;
-    for (;;) {
-        /* the next positive item of each ranking read */
-        int one = io < ci->n_one && ci->one[io].score > 0;
-        int by_lift = il < ci->n_lift && ci->lift[il].score > -INFINITY;
-        int by_sup = is < ci->n_lift && ci->lsup[is].score > 0;
-        int lifted = (S == 0 || by_lift) && (B == 0 || by_sup);
-        if (!one && !lifted)
-            return 0;
-        double t_one = one ? ci->one[io].score * m : 0;
-        double t_lift = S > 0 && by_lift ? exp(ci->lift[il].score + L) * S : 0;
-        double t_sup = B > 0 && by_sup ? ci->lsup[is].score * B : 0;
-        double t = lifted && t_lift + t_sup > t_one ? t_lift + t_sup : t_one;
-        if (beaten(s, scale * t))
+            c->S += exp(-u->margin_weight * log(v[i].pm) - c->L);
+    return 1;
+}
+
+/* The bound of the prior part of every unread item into *t, and the item
+ * to read next into c->next; 0 when no unread item has a positive one. */
+static int cursor_bound(cursor *c, double *t)
+{
+    const cat_index *ci = c->ci;
+    int one = c->io < ci->n_one && ci->one[c->io].score > 0;
+    int by_lift = c->il < ci->n_lift && ci->lift[c->il].score > -INFINITY;
+    int by_sup = c->is < ci->n_lift && ci->lsup[c->is].score > 0;
+    int lifted = (c->S == 0 || by_lift) && (c->B == 0 || by_sup);
+    if (!one && !lifted)
+        return 0;
+    double t_one = one ? ci->one[c->io].score * c->m : 0;
+    double t_lift =
+        c->S > 0 && by_lift ? exp(ci->lift[c->il].score + c->L) * c->S : 0;
+    double t_sup = c->B > 0 && by_sup ? ci->lsup[c->is].score * c->B : 0;
+    double best = lifted && t_lift + t_sup > t_one ? t_lift + t_sup : t_one;
+    *t = c->scale * best;
+    if (one && (!lifted || t_one >= t_lift + t_sup))
+        c->next = ci->one[c->io++].item;
+    else if (c->S > 0 && (c->B == 0 || t_lift >= t_sup))
+        c->next = ci->lift[c->il++].item;
+    else
+        c->next = ci->lsup[c->is++].item;
+    return 1;
+}
+
+/* Step 2: the rankings, best bound first, until no unread item can enter:
+ * its prior part is at most the rankings' bound, its pair part at most
+ * rest (0 once every neighbour with subst > 0 was scored).  Returns 1 when
+ * stopped so (step 3 is then not needed), 0 when every item with a
+ * positive prior part was read, 2 when the group has no prior part. */
+static int serve_ranked(serving *s, const viewed *v, uint32_t m, double rest)
+{
+    cursor c;
+    if (!cursor_init(s, v, m, &c))
+        return 2;
+    double t;
+    while (cursor_bound(&c, &t)) {
+        if (beaten(s, t + rest))
             return 1;
-        uint32_t c;
-        if (one && (!lifted || t_one >= t_lift + t_sup))
-            c = ci->one[io++].item;
-        else if (S > 0 && (B == 0 || t_lift >= t_sup))
-            c = ci->lift[il++].item;
-        else
-            c = ci->lsup[is++].item;
-        serve_one(s, v, m, c);
+        serve_one(s, v, m, c.next);
     }
+    return 0;
 }
 
 /* Step 3: the unread band items by id (they all score 0), until k of them
@@ -486,24 +644,23 @@ int upsell_recommend(void *state, const xs_request *req, xs_result *out)
     if (nv == 0 || req->k == 0)
         return 0;
     counts k;
-    counts_get(u, &k);
+    upsell_counts(u, &k);
     sort_viewed(v, nv);
     size_t words = ((size_t)u->n_items + 63) / 64;
     serving s = {u, &k, out, api->scratch(out, req->k * sizeof(xs_cand)), 0,
-                 req->k, api->scratch(out, (words ? words : 1) * 16), NULL};
+                 req->k, api->scratch(out, (words ? words : 1) * 16), NULL,
+                 words, 0, 0};
     if (!s.best || !s.seen)
         return -1;
     s.band = s.seen + words;
-    memset(s.seen, 0, words * 16);
+    memset(s.seen, 0, words * 8); /* band: zeroed when first used */
     /* the groups, viewed items of one category: small ones are swept, the
      * others' starts kept in g (the sweeps fill the heap early) */
     uint32_t *g = api->scratch(out, nv * sizeof *g), n_g = 0;
-    size_t n_nbr = 0;
-    for (uint32_t i = 0; i < nv; i++)
-        n_nbr += v[i].cust.n;
+    double *rest = api->scratch(out, nv * sizeof *rest);
+    const sub_list **L = api->scratch(out, nv * sizeof *L);
     uint32_t *pos = api->scratch(out, 3 * nv * sizeof *pos);
-    uint32_t *cand = api->scratch(out, (n_nbr ? n_nbr : 1) * sizeof *cand);
-    if (!g || !pos || !cand)
+    if (!g || !rest || !L || !pos)
         return -1;
     for (uint32_t i = 0, h; i < nv; i = h) {
         uint64_t band = 0;
@@ -516,16 +673,40 @@ int upsell_recommend(void *state, const xs_request *req, xs_result *out)
         else
             g[n_g++] = i;
     }
+    /* step 1: from the lists where they serve, else from whole rows; a
+     * group its lists finish is dropped from g */
+    uint32_t n_left = 0;
     for (uint32_t i = 0; i < n_g; i++) {
         uint32_t m = group_size(v, nv, g[i]);
-        mark_bands(&s, v + g[i], m, 1);
-        serve_neighbours(&s, v + g[i], m, cand, pos);
-        mark_bands(&s, v + g[i], m, 0);
+        const viewed *gv = v + g[i];
+        if (group_lists(&s, gv, m, L)) {
+            cursor c;
+            double p0 = 0;
+            if (cursor_init(&s, gv, m, &c) && !cursor_bound(&c, &p0))
+                p0 = 0;
+            if (serve_lists(&s, gv, m, L, p0, &rest[n_left]))
+                continue;
+        } else if (serve_rows(&s, gv, m, pos)) {
+            return -1;
+        } else {
+            rest[n_left] = 0;
+        }
+        g[n_left++] = g[i];
     }
-    for (uint32_t i = 0; i < n_g; i++) {
+    for (uint32_t i = 0; i < n_left; i++) {
         uint32_t m = group_size(v, nv, g[i]);
-        if (!serve_ranked(&s, v + g[i], m))
-            serve_zeros(&s, v + g[i], m);
+        s.lookup = rest[i] > 0;
+        int r = serve_ranked(&s, v + g[i], m, rest[i]);
+        if (r == 1)
+            continue;
+        if (r == 2 && s.lookup && !beaten(&s, rest[i])) {
+            /* no prior part to rank by: the capped lists' unread
+             * neighbours are found in the whole rows */
+            if (serve_rows(&s, v + g[i], m, pos))
+                return -1;
+            s.lookup = 0;
+        }
+        serve_zeros(&s, v + g[i], m);
     }
     return 0;
 }
@@ -541,12 +722,12 @@ int upsell_explain(void *state, const xs_request *req, uint32_t item,
     viewed hist[HISTORY_MAX], one, from = {0};
     uint32_t nv = req->n_items ? req->n_items : viewed_items(u, req, hist);
     counts k;
-    counts_get(u, &k);
+    upsell_counts(u, &k);
     double best = -INFINITY, best_s = 0, best_up = 1;
     for (uint32_t i = 0; i < nv; i++) {
         if (!req->n_items)
             one = hist[i];
-        else if (!view(u, req->items[i], &one))
+        else if (!upsell_view(u, req->items[i], &one))
             continue;
         if (one.item == item || one.category != info.category ||
             info.price < u->min_ratio * one.price ||

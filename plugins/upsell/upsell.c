@@ -23,6 +23,7 @@ static void up_destroy(void *state)
     }
     free(u->cats);
     free(u->items);
+    upsell_lists_free(u);
     free(u);
 }
 
@@ -31,7 +32,8 @@ static int up_create(const xs_host_api *api, xs_host *host,
                      char *err, size_t errlen)
 {
     double min_ratio = 1.05, max_ratio = 2.5, prior = 0.01, margin_weight = 1;
-    uint32_t history = 5;
+    uint32_t history = 5, max_nb = 50;
+    double refresh = 0.05;
     int measure = XS_MEASURE_JACCARD;
     const xs_opt_spec spec[] = {
         {.key = "min_ratio", .type = XS_OPT_NUMBER, .out = &min_ratio,
@@ -45,6 +47,10 @@ static int up_create(const xs_host_api *api, xs_host *host,
          .out = &margin_weight, .lo = 0, .hi = 100},
         {.key = "history", .type = XS_OPT_INTEGER, .out = &history, .lo = 0,
          .hi = HISTORY_MAX},
+        {.key = "max_neighbours", .type = XS_OPT_INTEGER, .out = &max_nb,
+         .lo = 0, .hi = 1000000},
+        {.key = "refresh", .type = XS_OPT_NUMBER, .out = &refresh, .lo = 0,
+         .hi = INFINITY},
     };
     if (xs_opts_parse(api, spec, sizeof spec / sizeof *spec, opts, n_opts,
                       err, errlen))
@@ -71,7 +77,9 @@ static int up_create(const xs_host_api *api, xs_host *host,
                   .prior = prior,
                   .margin_weight = margin_weight,
                   .measure = measure,
-                  .history = history};
+                  .history = history,
+                  .max_nb = max_nb,
+                  .refresh = refresh};
     u->has_customer = api->use_scope(host, XS_SCOPE_CUSTOMER) == 0;
     u->has_basket = api->use_scope(host, XS_SCOPE_BASKET) == 0;
     u->pop_scope = u->has_customer ? XS_SCOPE_CUSTOMER
@@ -110,6 +118,8 @@ static const xs_plugin upsell_plugin = {
     .observe = upsell_observe,
     .destroy = up_destroy,
     .catalog = upsell_catalog,
+    .prepare = upsell_prepare,
+    .stats = upsell_stats,
 };
 
 XS_PLUGIN_ENTRY(upsell_plugin)

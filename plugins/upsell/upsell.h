@@ -37,13 +37,17 @@
  * Options (xsell/plugin_util.h syntax): min_ratio=R > 0 (1.05),
  * max_ratio=R > 0 and >= min_ratio (2.5), similarity=MEASURE (jaccard),
  * prior=P >= 0 (0.01), margin_weight=W in [0, 100] (1; 0 ignores margins),
- * history=N in 0..100 (5; 0: requests without items get nothing).
+ * history=N in 0..100 (5; 0: requests without items get nothing),
+ * max_neighbours=M >= 0 (50: each item's substitute list, lists.c; 0: whole
+ * rows), refresh=F >= 0 (0.05: every list rebuilt once the customer
+ * transactions grew by 5%).
  *
  * Explain: from (the viewed item contributing most), category, price_delta
  * (price_c - price_a), price_ratio (price_c / price_a), similarity
  * (subst(a, c)) and margin_uplift (uplift(a, c)) for that item.
  *
- * How the index is built and kept up to date is in index.c; how a request
+ * How the index is built and kept up to date is in index.c; the
+ * substitute lists that bound a request's cost, in lists.c; how a request
  * is answered exactly without scoring every candidate, in serve.c.
  */
 #ifndef XS_PLUGIN_UPSELL_H
@@ -87,6 +91,26 @@ typedef struct item_ent {
     uint32_t sup;      /* support (pop scope) the rankings are sorted by */
 } item_ent;
 
+/* One entry of an item's substitute list: an in-band neighbour c of a,
+ * its pair counts when the list was built (customer scope; basket scope,
+ * 0 without orders) and its key, subst(a, c) * uplift(a, c) then, rounded
+ * up to a float. */
+typedef struct sub_entry {
+    uint32_t item, n_ac, n_bac;
+    float key;
+} sub_entry;
+
+/* Item a's substitute list (lists.c): its best `max_neighbours`
+ * neighbours by key, best first (ties by id).  Valid for serving while
+ * the versions of a's rows are those it was built from. */
+typedef struct sub_list {
+    sub_entry *e; /* n entries; owned */
+    uint32_t n;
+    uint32_t cver, bver; /* row versions (customer, basket) built from */
+    uint8_t built;
+    uint8_t full; /* every in-band neighbour with subst > 0 is listed */
+} sub_list;
+
 typedef struct upsell {
     const xs_host_api *api;
     xs_host *host;
@@ -100,6 +124,14 @@ typedef struct upsell {
     uint32_t n_cats;
     item_ent *items;  /* by item id; owned */
     uint32_t n_items; /* entries of items */
+    /* the substitute lists (lists.c) */
+    uint32_t max_nb;  /* option max_neighbours; 0: whole rows, no lists */
+    double refresh;   /* growth of the transactions that rebuilds them all */
+    sub_list *lists;  /* by item id; owned */
+    uint8_t *dirty;   /* by item id: rebuild at the next prepare; owned */
+    uint32_t n_lists; /* entries of lists and dirty */
+    uint64_t n_built; /* customer transactions when all were last built */
+    uint64_t list_entries, rebuilt, rebuilt_all;
 } upsell;
 
 /* A viewed item with its band and its rows (n = 0 when it has none). */
@@ -126,6 +158,27 @@ static inline double price_margin(double price, double margin)
 {
     return isfinite(margin) && margin > 0 && price > 0 ? price * margin : NAN;
 }
+
+/* serve.c: the counts a request reads; subst(a, c) from its pair counts;
+ * the uplift of an item priced `price` with margin `margin` over viewed
+ * v. */
+void upsell_counts(const upsell *u, counts *k);
+double upsell_subst(const upsell *u, const counts *k, const viewed *v,
+                    uint32_t c, uint32_t n_ac, uint32_t n_bac);
+double upsell_uplift(const upsell *u, const viewed *v, double price,
+                     double margin);
+/* serve.c: fills *v for item a; 1 when a has a band, else 0. */
+int upsell_view(const upsell *u, uint32_t a, viewed *v);
+
+/* lists.c: the substitute lists up to date (prepare()); the items whose
+ * lists a catalog change of items[0 .. n) may change marked for the next
+ * prepare (was[i]: the category items[i] was indexed under before); the
+ * lists freed; their figures for stats(). */
+int upsell_prepare(void *state, unsigned asks, char *err, size_t errlen);
+int upsell_lists_mark(upsell *u, const uint32_t *items, const uint32_t *was,
+                      size_t n);
+void upsell_lists_free(upsell *u);
+int upsell_stats(void *state, xs_evidence *out);
 
 /* index.c: the catalog entries of items[0 .. n) changed (or are new):
  * each leaves the category it was indexed under and enters its current

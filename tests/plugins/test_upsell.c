@@ -259,7 +259,11 @@ static void test_refusals(void)
         const char *msg;
     } bad[] = {
         {"foo=1", "plugin upsell: unknown option 'foo' (min_ratio, max_ratio, "
-                  "similarity, prior, margin_weight, history)"},
+                  "similarity, prior, margin_weight, history, max_neighbours, "
+                  "refresh)"},
+        {"max_neighbours=-1", "plugin upsell: max_neighbours: want an "
+                              "integer"},
+        {"refresh=-0.5", "plugin upsell: refresh: want a number"},
         {"min_ratio=x", "plugin upsell: min_ratio: want a number > 0, not 'x'"},
         {"min_ratio=0", "plugin upsell: min_ratio: want a number > 0, not '0'"},
         {"max_ratio=-2", "plugin upsell: max_ratio: want a number > 0, not '-2'"},

@@ -419,17 +419,25 @@ static void test_exact_top_k(void)
         return;
     static const char *const priors[] = {"0", "0.01", "1"};
     static const char *const weights[] = {"0", "1", "2"};
+    /* substitute lists of the default length, none (whole rows), and of
+     * one entry: capped lists, read past their end through the rows */
+    static const char *const caps[] = {"max_neighbours=50",
+                                       "max_neighbours=0",
+                                       "max_neighbours=1"};
+    for (int ci = 0; ci < 3; ci++)
     for (int pi = 0; pi < 3; pi++)
         for (int wi = 0; wi < 3; wi++) {
-            char o1[32], o2[32], label[96];
+            char o1[32], o2[32], label[128];
             snprintf(o1, sizeof o1, "prior=%s", priors[pi]);
             snprintf(o2, sizeof o2, "margin_weight=%s", weights[wi]);
             xs_engine *e = xtp_engine(events, catalog);
             if (!e)
                 continue;
             xs_context *ctx = NULL;
-            if (!CHECK_MSG(xtp_add(e, "upsell", (const char *const[]){o1, o2, NULL},
-                                      &err) == XS_OK,
+            if (!CHECK_MSG(xtp_add(e, "upsell",
+                                   (const char *const[]){o1, o2, caps[ci],
+                                                         NULL},
+                                   &err) == XS_OK,
                            "add: %s", err.msg) ||
                 !CHECK((ctx = xs_context_new(e)) != NULL)) {
                 xs_engine_free(e);
@@ -438,7 +446,7 @@ static void test_exact_top_k(void)
             double prior = atof(priors[pi]), w = atof(weights[wi]);
             uint64_t seed = (uint64_t)(pi * 3 + wi) * 7919 + 1;
             size_t bad;
-            snprintf(label, sizeof label, "%s %s", o1, o2);
+            snprintf(label, sizeof label, "%s %s %s", o1, o2, caps[ci]);
             bad = compare_exact(label, e, ctx, prior, w, seed, 120, ref);
             CHECK_MSG(bad == 0, "%s: %zu answers differ", label, bad);
 
@@ -477,7 +485,8 @@ static void test_exact_top_k(void)
                                XS_OK,
                            "upsert: %s", err.msg))
                 goto next;
-            snprintf(label, sizeof label, "%s %s after upsert", o1, o2);
+            snprintf(label, sizeof label, "%s %s %s after upsert", o1, o2,
+                     caps[ci]);
             bad = compare_exact(label, e, ctx, prior, w, seed + 1, 80, ref);
             CHECK_MSG(bad == 0, "%s: %zu answers differ", label, bad);
 
@@ -503,7 +512,8 @@ static void test_exact_top_k(void)
             if (!CHECK_MSG(xs_engine_ingest(e, ev, 60, &err) == XS_OK,
                            "ingest: %s", err.msg))
                 goto next;
-            snprintf(label, sizeof label, "%s %s after ingest", o1, o2);
+            snprintf(label, sizeof label, "%s %s %s after ingest", o1, o2,
+                     caps[ci]);
             bad = compare_exact(label, e, ctx, prior, w, seed + 2, 80, ref);
             CHECK_MSG(bad == 0, "%s: %zu answers differ", label, bad);
         next:

@@ -537,6 +537,8 @@ PLUGIN_STATS = {"ease": {"mode", "items", "lambda", "fits", "fitted_events",
                          "refit_every"},
                 "copurchase": {"max_neighbours", "list_entries",
                                "lists_rebuilt", "full_refreshes"},
+                "upsell": {"max_neighbours", "list_entries",
+                           "lists_rebuilt", "full_refreshes"},
                 "recency": {"basket_neighbours", "ranked_entries",
                             "decayed_pairs"}}
 
