@@ -9,7 +9,9 @@ Three pages of a storefront, each one request (see docs/protocol.md):
                     product) is ingested, then the product page is asked
                     again: the orders count at once
 
-Needs only Debian's python3-zmq and python3-msgpack:
+Uses the xsell package (clients/python: `import xsell`), installed or, when
+it is not, from the source tree beside this file; that needs only Debian's
+python3-zmq and python3-msgpack:
 
   build/bin/xsell serve --events examples/data/events.csv \\
       --catalog examples/data/catalog.csv &
@@ -31,112 +33,16 @@ import os
 import sys
 import time
 
-import msgpack
-import zmq
-import zmq.utils.z85
+try:
+    import xsell
+except ImportError:  # not installed: the package beside this example, in the source tree
+    sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                                    os.pardir, os.pardir, "clients", "python", "src"))
+    import xsell
 
 SHOPPER = "C001462"  # the signed-in customer
 OTHER_SHOPPER = "C000007"  # another customer, checking out the same product
 NEW_PREFIX = "PNEW-"  # products launched by the checkout step
-
-
-class XsellError(Exception):
-    """An error reply ({"ok": false, "error": {"code", "message"}})."""
-
-    def __init__(self, code, message):
-        super().__init__(f"{code}: {message}")
-        self.code = code
-        self.message = message
-
-
-class XsellTimeout(XsellError):
-    """No reply within the timeout (server down, or the request too large)."""
-
-    def __init__(self, endpoint, timeout_ms, curve=False):
-        hint = " (with CURVE, an unknown key or a wrong server key look like this)" \
-            if curve else ""
-        super().__init__("timeout", f"no reply from {endpoint} within {timeout_ms} ms{hint}")
-
-
-def read_curve_key(path, secret=False):
-    """A CURVE key file as `xsell keygen` writes it: one line of 40 Z85
-    characters; returns the key as bytes.  A secret key (secret=True) that
-    group or others may read is refused, as xsell refuses its own.  Raises
-    OSError or ValueError."""
-    with open(path, "rb") as f:
-        mode = os.fstat(f.fileno()).st_mode
-        if secret and mode & 0o077:
-            raise ValueError(f"a secret key others may read (mode {mode & 0o777:03o};"
-                             f" chmod 600 it)")
-        key = f.read(128).strip()
-    try:
-        if len(key) != 40 or len(zmq.utils.z85.decode(key)) != 32:
-            raise ValueError
-    except (ValueError, KeyError):  # KeyError: a character outside Z85
-        raise ValueError("not a CURVE key (want 40 characters of Z85 text,"
-                         " as `xsell keygen` writes)") from None
-    return key
-
-
-class XsellClient:
-    """A blocking client: one request, one reply, on a REQ socket.
-
-        with XsellClient("tcp://127.0.0.1:5555") as xs:
-            reply = xs.request("recommend", items=["P000030"], k=5)
-
-    request() returns the reply map and raises XsellError on an error reply,
-    XsellTimeout when no reply comes within timeout_ms.
-
-    For a CURVE server, give curve=(server_public_key, client_secret_key),
-    both 40-byte Z85 keys (read_curve_key reads them from files).  An unknown
-    key or a wrong server key get no reply at all: XsellTimeout.
-    """
-
-    def __init__(self, endpoint="tcp://127.0.0.1:5555", timeout_ms=5000, curve=None):
-        self.endpoint = endpoint
-        self.timeout_ms = timeout_ms
-        self._curve = curve
-        self._sock = None
-        self._open()
-
-    def _open(self):
-        sock = zmq.Context.instance().socket(zmq.REQ)
-        sock.setsockopt(zmq.LINGER, 0)  # never hang on exit with unsent requests
-        sock.setsockopt(zmq.RCVTIMEO, self.timeout_ms)
-        sock.setsockopt(zmq.SNDTIMEO, self.timeout_ms)
-        if self._curve:
-            server_public, secret = self._curve
-            sock.curve_serverkey = server_public
-            sock.curve_publickey = zmq.curve_public(secret)
-            sock.curve_secretkey = secret
-        sock.connect(self.endpoint)
-        self._sock = sock
-
-    def request(self, op, **fields):
-        frame = msgpack.packb(dict(fields, op=op), use_bin_type=True)
-        try:
-            self._sock.send(frame)
-            reply = msgpack.unpackb(self._sock.recv(), raw=False)
-        except zmq.Again:
-            # A REQ socket that missed its reply cannot send again: start over.
-            self._sock.close()
-            self._open()
-            raise XsellTimeout(self.endpoint, self.timeout_ms, bool(self._curve)) from None
-        if not isinstance(reply, dict):
-            raise XsellError("bad_reply", "the reply is not a map")
-        if reply.get("ok") is not True:
-            error = reply.get("error") or {}
-            raise XsellError(error.get("code", "?"), error.get("message", ""))
-        return reply
-
-    def close(self):
-        self._sock.close()
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.close()
 
 
 def load_catalog(path):
@@ -173,17 +79,18 @@ def main():
     if (args.curve_server_key is None) != (args.curve_key is None):
         ap.error("--curve-server-key and --curve-key go together")
 
-    curve = None
+    keys = {}
     if args.curve_key is not None:
-        keys = []
-        for path, secret in ((args.curve_server_key, False), (args.curve_key, True)):
+        for name, path, secret in (("server_key", args.curve_server_key, False),
+                                   ("secret_key", args.curve_key, True)):
             try:
-                keys.append(read_curve_key(path, secret))
-            except (OSError, ValueError) as e:
-                print(f"storefront: {path}: {getattr(e, 'strerror', None) or e}",
-                      file=sys.stderr)
+                keys[name] = xsell.read_key(path, secret)
+            except OSError as e:
+                print(f"storefront: {path}: {e.strerror}", file=sys.stderr)
                 return 1
-        curve = tuple(keys)
+            except ValueError as e:  # the message names the file
+                print(f"storefront: {e}", file=sys.stderr)
+                return 1
 
     try:
         catalog = load_catalog(args.catalog) if args.catalog else {}
@@ -209,10 +116,10 @@ def main():
             print(f"   {rank}. {name(r['item']):<28} score {r['score']:7.2f}{why}")
 
     try:
-        with XsellClient(args.connect, args.timeout_ms, curve) as xs:
+        with xsell.Client(args.connect, args.timeout_ms / 1000, **keys) as xs:
             # 1. Product page: "customers who also bought".
             print(f"1. Product page: {name(args.product)}")
-            page = xs.request("recommend", items=[args.product], k=args.k, explain=True)
+            page = xs.recommend([args.product], k=args.k, explain=True)
             if page.get("unknown"):
                 print(f"   (the server does not know {args.product} yet)")
             print("   Customers who bought this also bought:")
@@ -225,8 +132,7 @@ def main():
             print(f"\n2. Basket page: {', '.join(basket)}")
             # Basket items are never returned anyway; exclude is where a shop
             # would also list what the shopper already owns or is out of stock.
-            recs = xs.request("recommend", items=basket, exclude=basket, k=args.k,
-                              customer=SHOPPER)
+            recs = xs.recommend(basket, exclude=basket, k=args.k, customer=SHOPPER)
             print("   You may also like:")
             show(recs["items"])
 
@@ -245,11 +151,11 @@ def main():
             events += [{"customer": OTHER_SHOPPER, "item": item, "qty": 1,
                         "price": price(item), "order": order2}
                        for item in (args.product, new_item)]
-            reply = xs.request("ingest", events=events)
+            reply = xs.ingest(events)
             print(f"\n3. Checkout: order {order} ({', '.join(basket + [new_item])})"
                   f" and {order2} ({args.product}, {new_item}):"
                   f" {reply['accepted']} events ingested")
-            page = xs.request("recommend", items=[args.product], k=args.k, explain=True)
+            page = xs.recommend([args.product], k=args.k, explain=True)
             print(f"   Customers who bought {args.product} also bought:")
             show(page["items"])
             ranks = [r["item"] for r in page["items"]]
@@ -258,8 +164,11 @@ def main():
                       f" the orders count at once")
             else:
                 print(f"   -> {new_item} is not in the top {args.k}")
-    except XsellError as e:
+    except xsell.ServerError as e:
         print(f"storefront: {e.code}: {e.message}", file=sys.stderr)
+        return 1
+    except xsell.Error as e:  # Timeout (its text starts "timeout:"), ProtocolError
+        print(f"storefront: {e}", file=sys.stderr)
         return 1
     return 0
 
