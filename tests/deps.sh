@@ -3,7 +3,7 @@
 # missing.  Used by examples/demo.sh and tests/run.sh; .ci/run installs the
 # same list itself.  Needs root (or sudo) only when something is missing.
 set -eu
-pkgs="gcc make cmake pkg-config libzmq3-dev libmsgpack-dev uthash-dev liblapacke-dev libopenblas-dev python3 python3-zmq python3-msgpack python3-numpy python3-scipy valgrind"
+pkgs="gcc make cmake pkg-config libzmq3-dev libmsgpack-dev uthash-dev liblapacke-dev libopenblas-dev python3 python3-zmq python3-msgpack python3-numpy python3-scipy valgrind python3-pip python3-venv python3-setuptools python3-wheel man-db groff-base"
 missing=""
 for p in $pkgs; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" ||

@@ -20,8 +20,9 @@ Run by ctest (tests/clients/CMakeLists.txt) as
    --xsell: every op, errors as exceptions, timeouts, fields passed
    through, CURVE keys with read and write roles.
 
-Exit 0 when every check passed, 1 otherwise, 77 (skipped) when python3-venv
-or python3-pip is missing.
+Exit 0 when every check passed, 1 otherwise, 77 (skipped) when Debian's
+python3-venv, python3-pip, python3-setuptools or python3-wheel is missing
+(tests/deps.sh installs them).
 """
 import argparse
 import json
@@ -62,7 +63,7 @@ def main():
     ap.add_argument("--version", required=True)
     args = ap.parse_args()
     src = os.path.abspath(args.source_dir)
-    for mod in ("venv", "pip"):
+    for mod in ("venv", "pip", "setuptools", "wheel"):
         if subprocess.run([PYTHON, "-c", f"import {mod}"],
                           capture_output=True).returncode != 0:
             print(f"python_package: skipped: no python3 {mod} module")
