@@ -233,6 +233,31 @@ class PassThrough(unittest.TestCase):
         with self.assertRaises(TypeError):
             self.xs.recommend(["P000030"], op="stats")
 
+    def test_lone_string_refused(self):
+        for call in (lambda: self.xs.recommend("P000030"),
+                     lambda: self.xs.recommend(["P000030"], exclude="P000251"),
+                     lambda: self.xs.ingest({"customer": "C", "item": "P"}),
+                     lambda: self.xs.catalog("P000030")):
+            with self.assertRaises(TypeError):
+                call()
+        self.assertEqual(self.xs.health()["status"], "serving")
+
+    def test_interrupted_wait_leaves_the_client_usable(self):
+        # an exception while waiting for the reply (Ctrl-C) must not leave
+        # the REQ socket expecting a reply that is gone
+        real = self.xs._sock.poll
+        calls = []
+
+        def poll(*a, **kw):
+            calls.append(a)
+            if len(calls) == 2:  # the wait for the reply
+                raise KeyboardInterrupt
+            return real(*a, **kw)
+        self.xs._sock.poll = poll
+        with self.assertRaises(KeyboardInterrupt):
+            self.xs.health()
+        self.assertEqual(self.xs.health()["status"], "serving")
+
     def test_none_is_not_sent(self):
         # None means "the server's default": k=None gives 10 items
         self.assertEqual(len(self.xs.recommend(["P000030"], k=None)["items"]), 10)

@@ -32,6 +32,16 @@ from .keys import z85_key
 DEFAULT_ENDPOINT = "tcp://127.0.0.1:5555"
 
 
+def _seq(value, what):
+    """value (any iterable of ids or maps) as a list; a lone string is a
+    mistake (list("P1") would send its characters)."""
+    if value is None:
+        return None
+    if isinstance(value, (str, bytes, dict)):
+        raise TypeError(f"{what}: want a list, not {type(value).__name__}")
+    return list(value)
+
+
 def _fields(named, extra):
     """The request's fields: `named` without its None values, then
     `extra` as given (a name in both is a TypeError, as the server would
@@ -85,9 +95,8 @@ class Client:
         ...evidence}], and "unknown" (request ids the server does not
         know) and "note" when the server gives them}."""
         return self.request("recommend", _fields(dict(
-            items=list(items) if items is not None else None, customer=customer,
-            k=k, plugin=plugin,
-            exclude=list(exclude) if exclude is not None else None,
+            items=_seq(items, "items"), customer=customer, k=k, plugin=plugin,
+            exclude=_seq(exclude, "exclude"),
             category=category, exclude_owned=exclude_owned, explain=explain),
             fields))
 
@@ -95,13 +104,13 @@ class Client:
         """Adds purchase events, each a map {"customer", "item", "ts",
         "qty", "price", "order"} (customer and item required).  The batch
         is applied whole or not at all; returns {"ok", "accepted"}."""
-        return self.request("ingest", _fields({"events": list(events)}, fields))
+        return self.request("ingest", _fields({"events": _seq(events, "events")}, fields))
 
     def catalog(self, items, **fields):
         """Adds or replaces catalog entries, each a map {"item",
         "category", "price", "margin", "in_stock", "title"}; returns
         {"ok", "accepted", "added"}."""
-        return self.request("catalog", _fields({"items": list(items)}, fields))
+        return self.request("catalog", _fields({"items": _seq(items, "items")}, fields))
 
     def rules(self, *, min_support=None, min_confidence=None, sort=None,
               limit=None, scope=None, **fields):
@@ -188,6 +197,9 @@ class Client:
         except zmq.Again:
             self._reopen()
             raise Timeout(self.endpoint, self.timeout, self._curve is not None) from None
+        except BaseException:  # KeyboardInterrupt while waiting...: the REQ
+            self._reopen()     # socket would refuse the next send
+            raise
         if len(frames) != 1:
             raise ProtocolError(f"a reply of {len(frames)} frames")
         return frames[0]
