@@ -15,14 +15,13 @@ UTF-8 comes back as a str holding surrogates; sent back in a request it is
 encoded the same way, byte for byte, and id.encode("utf-8",
 "surrogateescape") gives its bytes.
 
-Timeouts: `timeout` seconds for the whole exchange.  A REQ socket that
+Timeouts: `timeout` seconds from the send to the reply (the socket's
+ZMQ_RCVTIMEO, set again when the attribute changes).  A REQ socket that
 missed its reply cannot send again, so after a Timeout the socket is
 closed and a new one connected; the late reply, if it ever comes, is lost
 with the old socket.  A Client is not thread-safe: one per thread (they
 may share the ZeroMQ context, which is).
 """
-import time
-
 import msgpack
 import zmq
 
@@ -61,8 +60,8 @@ class Client:
             xs.recommend(["P000030"], k=5)
 
     endpoint   the server's ZeroMQ endpoint (default tcp://127.0.0.1:5555)
-    timeout    seconds to wait for each reply (default 5); the attribute
-               may be changed between requests
+    timeout    seconds to wait for each reply (default 5; None: for ever);
+               the attribute may be changed between requests
     server_key, secret_key
                CURVE: the server's public key and this client's secret key
                (40 Z85 characters, str or bytes, or 32 raw bytes; read_key()
@@ -176,37 +175,40 @@ class Client:
             sock.curve_serverkey, sock.curve_publickey, sock.curve_secretkey = self._curve
         sock.connect(self.endpoint)
         self._sock = sock
+        self._sock_timeout = None  # RCVTIMEO not set yet
 
     def _reopen(self):
         self._sock.close(0)
         self._open()
 
     def _exchange(self, frame):
-        """Sends one frame, returns the reply's one frame; Timeout after
-        self.timeout seconds in all."""
+        """Sends one frame, returns the reply's one frame; Timeout when no
+        reply comes within self.timeout seconds of the send."""
         if self._sock is None:
             raise ValueError("the client is closed")
-        deadline = time.monotonic() + self.timeout
+        sock = self._sock
+        if self._sock_timeout != self.timeout:
+            sock.setsockopt(zmq.RCVTIMEO, -1 if self.timeout is None
+                            else max(1, int(self.timeout * 1000)))
+            self._sock_timeout = self.timeout
         try:
-            if not self._sock.poll(self._left(deadline), zmq.POLLOUT):
-                raise zmq.Again()
-            self._sock.send(frame, zmq.NOBLOCK)
-            if not self._sock.poll(self._left(deadline), zmq.POLLIN):
-                raise zmq.Again()
-            frames = self._sock.recv_multipart(zmq.NOBLOCK)
+            # A REQ socket with one request in flight always takes the
+            # next one (queued until the connection is up).
+            sock.send(frame, zmq.NOBLOCK)
+            reply = sock.recv()
+            more = 0
+            while sock.getsockopt(zmq.RCVMORE):  # never from xsell serve
+                sock.recv()
+                more += 1
         except zmq.Again:
             self._reopen()
             raise Timeout(self.endpoint, self.timeout, self._curve is not None) from None
         except BaseException:  # KeyboardInterrupt while waiting...: the REQ
             self._reopen()     # socket would refuse the next send
             raise
-        if len(frames) != 1:
-            raise ProtocolError(f"a reply of {len(frames)} frames")
-        return frames[0]
-
-    @staticmethod
-    def _left(deadline):
-        return max(0, int((deadline - time.monotonic()) * 1000))
+        if more:
+            raise ProtocolError(f"a reply of {more + 1} frames")
+        return reply
 
     def close(self):
         """Closes the socket (pending requests are dropped)."""
