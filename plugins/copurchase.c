@@ -75,7 +75,29 @@
  * max_neighbours=M >= 0 (50; 0: whole rows, no lists),
  * refresh=F >= 0 (0.05: rebuild every list once the data grew by 5%),
  * scope=auto|basket|customer (auto: the engine's default scope),
- * history=N in 0..100 (5; 0: customer-only requests get nothing).
+ * history=N in 0..100 (5; 0: customer-only requests get nothing),
+ * cross_llr=G >= 0 (3.84; see "Event types").
+ *
+ * Event types (docs/plugins.md "Event types").  With data holding other
+ * event types (views, carts) and a weight w_t > 0 for one of them
+ * (event_weights), the score adds what the buyers of the basket did:
+ *
+ *     score(c) = w_purchase * (the sum above)
+ *              + sum over types t, a in B with LLR(a, t:c) >= cross_llr
+ *                of  w_t * m(a -> t:c)
+ *
+ * where a -> t:c is the cross-occurrence pair "bought a, did t on c" over
+ * customers (the host's cross_row: n_ac its count, n_a a's buyers, n_c the
+ * customers who did t on c).  LLR decides which pairs are evidence, as the
+ * Universal Recommender's CCO keeps only the correlated cross-occurrences
+ * (cross_llr: 3.84 by default, G^2's 5% point with one degree of freedom;
+ * 0 keeps every pair of at least min_count); m is the plugin's measure, so
+ * a view pair and a purchase pair are on one scale and w_t says what a
+ * view is worth against a purchase.  This path sums whole rows into a
+ * dense array of item_count() scores (8 bytes an item per request), with
+ * no ranked lists: it is for stores that weigh other types, and costs
+ * nothing when every other weight is 0 (the default), where answers are
+ * exactly those of data without types.
  *
  * Explain: support, confidence, lift and count of the rule a -> c for the
  * basket item a contributing most (named in "from").
@@ -107,6 +129,7 @@ typedef struct copurchase {
     uint32_t n_lists;
     uint64_t list_entries;
     uint64_t rebuilt_all, rebuilt; /* full refreshes, single lists */
+    double cross_llr; /* LLR a cross-occurrence pair needs to count */
 } copurchase;
 
 typedef struct cursor {
@@ -145,6 +168,9 @@ static inline double rule_score(const copurchase *cp, uint32_t n_ac,
 /* The option refresh: every list is rebuilt once the transactions grew by
  * this fraction since they were all last built. */
 #define DEFAULT_REFRESH 0.05
+
+/* The option cross_llr (see "Event types"). */
+#define DEFAULT_CROSS_LLR 3.84
 
 static void free_lists(copurchase *cp)
 {
@@ -256,6 +282,7 @@ static int cp_create(const xs_host_api *api, xs_host *host,
     uint32_t min_count = DEFAULT_MIN_COUNT, max_nb = DEFAULT_MAX_NB;
     uint32_t history = DEFAULT_HISTORY;
     double refresh = DEFAULT_REFRESH;
+    double cross_llr = DEFAULT_CROSS_LLR;
     const xs_opt_spec spec[] = {
         {.key = "measure", .type = XS_OPT_MEASURE, .out = &measure},
         {.key = "min_support", .type = XS_OPT_NUMBER, .out = &min_support,
@@ -269,6 +296,8 @@ static int cp_create(const xs_host_api *api, xs_host *host,
          .hi = HISTORY_MAX},
         {.key = "refresh", .type = XS_OPT_NUMBER, .out = &refresh, .lo = 0,
          .hi = 1000},
+        {.key = "cross_llr", .type = XS_OPT_NUMBER, .out = &cross_llr,
+         .lo = 0, .hi = 1e9},
     };
     if (xs_opts_parse(api, spec, sizeof spec / sizeof *spec, opts, n_opts,
                       err, errlen) ||
@@ -291,6 +320,7 @@ static int cp_create(const xs_host_api *api, xs_host *host,
     cp->max_nb = max_nb;
     cp->history = history;
     cp->refresh = refresh;
+    cp->cross_llr = cross_llr;
     *state = cp;
     return 0;
 }
@@ -397,6 +427,79 @@ static const uint32_t *basket_of(const copurchase *cp, const xs_request *req,
 static int score_basket(const copurchase *cp, const uint32_t *items,
                         uint32_t n_items, uint32_t k, xs_result *out);
 
+/* Whether the host has types and some type other than 0 weighs > 0. */
+static int types_weighted(const copurchase *cp)
+{
+    const xs_host_api *api = cp->api;
+    if (!XS_HOST_HAS(api, type_events))
+        return 0;
+    uint32_t nt = api->type_count(cp->host);
+    for (uint32_t t = 1; t < nt; t++)
+        if (api->type_weight(cp->host, t) > 0)
+            return 1;
+    return 0;
+}
+
+/* "Event types": the whole rows of the basket's items and their cross
+ * rows, summed per candidate into a dense array, then pushed. */
+static int score_typed(const copurchase *cp, const uint32_t *items,
+                       uint32_t n_items, xs_result *out)
+{
+    const xs_host_api *api = cp->api;
+    xs_host *h = cp->host;
+    uint32_t n_it = api->item_count(h), n_sup, n_touched = 0;
+    const uint32_t *sup = api->supports(h, cp->scope, &n_sup);
+    double *acc = api->scratch(out, (size_t)n_it * sizeof *acc);
+    uint32_t *touched = api->scratch(out, (size_t)n_it * sizeof *touched);
+    if (!acc || !touched)
+        return -1;
+    for (uint32_t c = 0; c < n_it; c++)
+        acc[c] = NAN; /* NaN: not a candidate yet */
+    double w0 = api->type_weight(h, 0);
+    uint64_t n_cust = api->type_transactions(h);
+    uint32_t nt = api->type_count(h);
+    for (uint32_t i = 0; i < n_items; i++) {
+        cursor c;
+        if (w0 > 0 && whole_row(cp, items[i], &c))
+            for (uint32_t j = 0; j < c.len; j++) {
+                uint32_t b = c.nbr[j];
+                if (c.cnt[j] < cp->min_count || b >= n_it)
+                    continue;
+                if (isnan(acc[b])) {
+                    acc[b] = 0;
+                    touched[n_touched++] = b;
+                }
+                acc[b] += w0 * rule_score(cp, c.cnt[j], c.support, b, sup,
+                                          n_sup);
+            }
+        for (uint32_t t = 1; t < nt; t++) {
+            double wt = api->type_weight(h, t);
+            xs_row r;
+            if (!(wt > 0) || !api->cross_row(h, t, items[i], &r))
+                continue;
+            for (uint32_t j = 0; j < r.n; j++) {
+                uint32_t b = r.nbr[j];
+                if (r.cnt[j] < cp->min_count || b >= n_it)
+                    continue;
+                uint32_t n_b = api->type_support(h, t, b);
+                if (xs_measure_value(XS_MEASURE_LLR, r.cnt[j], r.support, n_b,
+                                     n_cust) < cp->cross_llr)
+                    continue;
+                if (isnan(acc[b])) {
+                    acc[b] = 0;
+                    touched[n_touched++] = b;
+                }
+                acc[b] += wt * xs_measure_value(cp->measure, r.cnt[j],
+                                                r.support, n_b, n_cust);
+            }
+        }
+    }
+    for (uint32_t j = 0; j < n_touched; j++)
+        if (acc[touched[j]] > 0)
+            api->push(out, touched[j], acc[touched[j]]);
+    return 0;
+}
+
 static int cp_recommend(void *state, const xs_request *req, xs_result *out)
 {
     const copurchase *cp = state;
@@ -408,6 +511,8 @@ static int cp_recommend(void *state, const xs_request *req, xs_result *out)
             cp->api->note(out, why);
         return 0;
     }
+    if (types_weighted(cp))
+        return score_typed(cp, items, n_items, out);
     return score_basket(cp, items, n_items, req->k, out);
 }
 

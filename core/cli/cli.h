@@ -58,7 +58,7 @@ enum { OPT_BASKETS = 1000, OPT_EVENTS, OPT_CATALOG, OPT_COLUMNS,
     "data:\n"                                                                  \
     "  --baskets FILE     one basket per line, items comma separated\n"        \
     "  --events FILE      CSV with header: customer,item[,timestamp,weight,"   \
-    "price,order]\n"                                                           \
+    "price,order,type]\n"                                                      \
     "  --columns MAP      column names, e.g. customer=userId,item=movieId\n"   \
     "  --catalog FILE     CSV item,category,price[,margin,in_stock,title]\n"   \
     "  --scope S          co-occurrence scope: basket, customer or auto "      \
@@ -155,12 +155,14 @@ typedef struct cli_plugins {
  * before it binds).  CLI_OK or an exit code after printing the error. */
 int cli_config_read(cli_plugins *p, const char *cmd);
 
-enum { OPT_PLUGINS = 1100, OPT_PLUGIN_OPT, OPT_CONFIG, OPT_SET };
+enum { OPT_PLUGINS = 1100, OPT_PLUGIN_OPT, OPT_CONFIG, OPT_SET,
+       OPT_EVENT_WEIGHTS };
 #define CLI_PLUGIN_OPTIONS                                                    \
     {"plugins", required_argument, NULL, OPT_PLUGINS},                        \
         {"plugin-opt", required_argument, NULL, OPT_PLUGIN_OPT},              \
         {"config", required_argument, NULL, OPT_CONFIG},                      \
-        {"set", required_argument, NULL, OPT_SET}
+        {"set", required_argument, NULL, OPT_SET},                            \
+        {"event-weights", required_argument, NULL, OPT_EVENT_WEIGHTS}
 #define CLI_PLUGIN_HELP                                                        \
     "plugins and rules:\n"                                                     \
     "  --plugins a,b,...  plugins to load (default copurchase,recency,popular "\
@@ -174,6 +176,10 @@ enum { OPT_PLUGINS = 1100, OPT_PLUGIN_OPT, OPT_CONFIG, OPT_SET };
     "weight.PLUGIN.customer=W\n"                                              \
     "                     (W for requests with a customer and no items; "      \
     "repeatable)\n"                                                           \
+    "  --event-weights T=W,...  weights of event types (a `type` column):\n"    \
+    "                     view=0.2,cart=0.5,purchase=1 (= --set "             \
+    "event_weights=...;\n"                                                     \
+    "                     default purchase=1, other types 0: unused)\n"       \
     "  --config FILE      lines `plugins = a,b`, `P.K = V`, `engine.KEY = V`; " \
     "# comments;\n"                                                            \
     "                     the command line wins\n"

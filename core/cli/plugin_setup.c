@@ -65,6 +65,8 @@ int cli_plugins_option(cli_plugins *p, const char *cmd, int opt, char *arg)
         *eq = '\0';
         return push(p, cmd, "engine", arg, eq + 1, 0) ? -1 : 1;
     }
+    case OPT_EVENT_WEIGHTS: /* --set event_weights=... */
+        return push(p, cmd, "engine", "event_weights", arg, 0) ? -1 : 1;
     default:
         return 0;
     }

@@ -8,6 +8,13 @@
  * streaming the file, the threads, interning in file order and progress are
  * data/load.c's.  The parse functions run on several blocks at once: they
  * read their context and write only their block.
+ *
+ * Event types: the optional `type` column is interned like the ids (the
+ * types dictionary starts with XS_PRIMARY_TYPE, so the primary type is id
+ * 0 in every file), and once the file is read the events of other types
+ * move to ds->other (split_types, a stable pass).  ds->events then holds
+ * what the same file without those lines would give, so nothing that reads
+ * purchases changes when a file gains views.
  */
 #include <math.h>
 #include <stdio.h>
@@ -47,10 +54,12 @@ int xs_columns_parse(xs_columns *cols, const char *spec, xs_error *err)
             cols->price = name;
         else if (!strcmp(tok, "order"))
             cols->order = name;
+        else if (!strcmp(tok, "type"))
+            cols->type = name;
         else
             return xs_error_set(err, XS_ERR_USAGE,
                                 "--columns: unknown role '%s' (roles: customer, "
-                                "item, timestamp, weight, price, order)", tok);
+                                "item, timestamp, weight, price, order, type)", tok);
     }
     return XS_OK;
 }
@@ -84,7 +93,9 @@ void xs_dataset_free(xs_dataset *ds)
     xs_dict_free(ds->items);
     xs_dict_free(ds->customers);
     xs_dict_free(ds->orders);
+    xs_dict_free(ds->types);
     free(ds->events);
+    free(ds->other);
     free(ds);
 }
 
@@ -99,6 +110,58 @@ int xs_dataset_push(xs_dataset *ds, const xs_event *ev)
         ds->cap_events = cap;
     }
     ds->events[ds->n_events++] = *ev;
+    return 0;
+}
+
+int xs_dataset_push_other(xs_dataset *ds, const xs_event *ev)
+{
+    if (ds->n_other == ds->cap_other) {
+        size_t cap = ds->cap_other ? ds->cap_other * 2 : 1024;
+        xs_event *e = realloc(ds->other, cap * sizeof *e);
+        if (!e)
+            return -1;
+        ds->other = e;
+        ds->cap_other = cap;
+    }
+    ds->other[ds->n_other++] = *ev;
+    return 0;
+}
+
+int xs_dataset_use_types(xs_dataset *ds)
+{
+    uint32_t id;
+    if (ds->types)
+        return 0;
+    if (!(ds->types = xs_dict_new()) ||
+        xs_dict_intern(ds->types, XS_PRIMARY_TYPE, strlen(XS_PRIMARY_TYPE),
+                       &id))
+        return -1;
+    return 0;
+}
+
+int xs_type_name_ok(const char *s, size_t len)
+{
+    if (len == 0 || len > XS_TYPE_NAME_MAX)
+        return 0;
+    for (size_t i = 0; i < len; i++)
+        if ((unsigned char)s[i] <= ' ' || (unsigned char)s[i] >= 127 ||
+            s[i] == ',' || s[i] == '=' || s[i] == '"')
+            return 0;
+    return 1;
+}
+
+/* Moves the events of non-primary types from ds->events to ds->other,
+ * both keeping file order.  Returns 0 or -1 (memory). */
+static int split_types(xs_dataset *ds)
+{
+    size_t kept = 0;
+    for (size_t i = 0; i < ds->n_events; i++) {
+        if (ds->events[i].reserved == 0)
+            ds->events[kept++] = ds->events[i];
+        else if (xs_dataset_push_other(ds, &ds->events[i]))
+            return -1;
+    }
+    ds->n_events = kept;
     return 0;
 }
 
@@ -208,10 +271,10 @@ fail:
 /* ---- --events ------------------------------------------------------------ */
 
 enum { COL_CUSTOMER, COL_ITEM, COL_TIMESTAMP, COL_WEIGHT, COL_PRICE, COL_ORDER,
-       COL_COUNT };
+       COL_TYPE, COL_COUNT };
 
 static const char *const col_role[COL_COUNT] = {
-    "customer", "item", "timestamp", "weight", "price", "order"};
+    "customer", "item", "timestamp", "weight", "price", "order", "type"};
 
 /* The events loader's context: set by the header, read by every block. */
 typedef struct events_ctx {
@@ -300,6 +363,7 @@ static int events_parse(void *arg, xs_load_block *b, xs_error *err)
                    -1;
         const xs_csv_cell *f = c->f;
         xs_event ev = {XS_NONE, 0, XS_NONE, 0, 0, 1.0, NAN};
+        int other = 0; /* of a type other than the primary */
         const xs_csv_cell *cu = &f[idx[COL_CUSTOMER]], *it = &f[idx[COL_ITEM]];
         if (cu->len == 0 || it->len == 0)
             return xs_error_set(err, XS_ERR_DATA, "%s:%zu: empty %s", path,
@@ -331,7 +395,22 @@ static int events_parse(void *arg, xs_load_block *b, xs_error *err)
                                     "%s:%zu: bad price '%.40s' (want a number "
                                     ">= 0)", path, c->line, pr->s), -1;
         }
-        if (idx[COL_ORDER] >= 0) {
+        if (idx[COL_TYPE] >= 0) {
+            const xs_csv_cell *t = &f[idx[COL_TYPE]];
+            if (!xs_type_name_ok(t->s, t->len))
+                return xs_error_set(err, XS_ERR_DATA,
+                                    "%s:%zu: bad type '%.40s' (want a name "
+                                    "of 1 to %d characters, no spaces, "
+                                    "commas or '=')", path, c->line, t->s,
+                                    XS_TYPE_NAME_MAX), -1;
+            if (xs_load_intern(b, XS_LOAD_TYPE, t->s, t->len, &ev.reserved))
+                goto nomem;
+            other = t->len != sizeof XS_PRIMARY_TYPE - 1 ||
+                    memcmp(t->s, XS_PRIMARY_TYPE, t->len);
+        }
+        /* other types leave the order out: orders are the purchases' (the
+         * orders dictionary equals the file's without those lines) */
+        if (idx[COL_ORDER] >= 0 && !other) {
             const xs_csv_cell *o = &f[idx[COL_ORDER]];
             if (o->len == 0)
                 return xs_error_set(err, XS_ERR_DATA, "%s:%zu: empty order",
@@ -374,11 +453,11 @@ xs_dataset *xs_dataset_load_events_opts(const char *path,
         cols = &defaults;
     events_ctx x = {path,
                     {cols->customer, cols->item, cols->timestamp,
-                     cols->weight, cols->price, cols->order},
+                     cols->weight, cols->price, cols->order, cols->type},
                     {0},
                     0};
     xs_dataset *ds = xs_dataset_new();
-    if (!ds || !(ds->orders = xs_dict_new())) {
+    if (!ds || !(ds->orders = xs_dict_new()) || xs_dataset_use_types(ds)) {
         xs_dataset_free(ds);
         xs_error_set(err, XS_ERR_NOMEM, "%s: out of memory", path);
         return NULL;
@@ -389,7 +468,7 @@ xs_dataset *xs_dataset_load_events_opts(const char *path,
         .block_size = opt ? opt->block_size : 0,
         .progress = opt && opt->progress && opt->progress->fn ? opt->progress
                                                               : NULL,
-        .dicts = {ds->customers, ds->items, ds->orders},
+        .dicts = {ds->customers, ds->items, ds->orders, ds->types},
         .header = events_header,
         .parse = events_parse,
         .arg = &x,
@@ -400,6 +479,26 @@ xs_dataset *xs_dataset_load_events_opts(const char *path,
     if (ds->n_events == 0) {
         xs_error_set(err, XS_ERR_DATA, "%s: no events after the header", path);
         goto fail;
+    }
+    if (x.idx[COL_TYPE] < 0) { /* no type column: no types dictionary */
+        xs_dict_free(ds->types);
+        ds->types = NULL;
+    }
+    if (ds->types) {
+        if (xs_dict_size(ds->types) > XS_TYPES_MAX) {
+            xs_error_set(err, XS_ERR_DATA, "%s: %u event types (at most %d)",
+                         path, xs_dict_size(ds->types), XS_TYPES_MAX);
+            goto fail;
+        }
+        if (split_types(ds)) {
+            xs_error_set(err, XS_ERR_NOMEM, "%s: out of memory", path);
+            goto fail;
+        }
+        if (ds->n_events == 0) {
+            xs_error_set(err, XS_ERR_DATA, "%s: no '%s' events (the primary "
+                         "type) after the header", path, XS_PRIMARY_TYPE);
+            goto fail;
+        }
     }
     ds->has_customer = 1;
     ds->has_timestamp = x.idx[COL_TIMESTAMP] >= 0;

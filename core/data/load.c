@@ -238,7 +238,7 @@ static void remap_task(void *arg, size_t i)
 {
     load_round *r = arg;
     xs_load_block *b = &r->blk[i];
-    const uint32_t *map[XS_LOAD_DICTS] = {NULL, NULL, NULL};
+    const uint32_t *map[XS_LOAD_DICTS] = {NULL};
     for (int k = 0; k < XS_LOAD_DICTS; k++) {
         xs_load_names *t = &b->names[k];
         if (!r->spec->dicts[k] || !t->n)
@@ -259,6 +259,8 @@ static void remap_task(void *arg, size_t i)
             ev.order += rbase;
         else if (map[XS_LOAD_ORDER] && ev.order != XS_NONE)
             ev.order = map[XS_LOAD_ORDER][ev.order];
+        if (map[XS_LOAD_TYPE])
+            ev.reserved = map[XS_LOAD_TYPE][ev.reserved];
         out[e] = ev;
     }
 }

@@ -38,7 +38,9 @@
 #include "util/dict_bulk.h"
 #include "xsell/dataset.h"
 
-enum { XS_LOAD_CUSTOMER, XS_LOAD_ITEM, XS_LOAD_ORDER, XS_LOAD_DICTS };
+/* XS_LOAD_TYPE: event type names (events' `reserved` field, the type id). */
+enum { XS_LOAD_CUSTOMER, XS_LOAD_ITEM, XS_LOAD_ORDER, XS_LOAD_TYPE,
+       XS_LOAD_DICTS };
 
 typedef struct xs_load_name {
     const char *s; /* in the block's buffer */

@@ -136,6 +136,49 @@ static uint32_t h_max_basket(const xs_host *h)
     return S(h)->max_basket;
 }
 
+static uint32_t h_type_count(const xs_host *h)
+{
+    const xs_dataset *ds = S(h)->ds;
+    return ds->types ? xs_dict_size(ds->types) : 1;
+}
+
+static const char *h_type_name(const xs_host *h, uint32_t type)
+{
+    const xs_dataset *ds = S(h)->ds;
+    if (!ds->types)
+        return type == 0 ? XS_PRIMARY_TYPE : NULL;
+    return xs_dict_name(ds->types, type);
+}
+
+static double h_type_weight(const xs_host *h, uint32_t type)
+{
+    return type < h_type_count(h) && type < XS_TYPES_MAX
+               ? S(h)->type_weight[type]
+               : 0.0;
+}
+
+static int h_cross_row(const xs_host *h, uint32_t type, uint32_t item,
+                       xs_row *out)
+{
+    return out ? xs_xocc_row(S(h)->xocc, type, item, out) : 0;
+}
+
+static uint32_t h_type_support(const xs_host *h, uint32_t type, uint32_t item)
+{
+    return xs_xocc_support(S(h)->xocc, type, item);
+}
+
+static uint64_t h_type_transactions(const xs_host *h)
+{
+    return S(h)->xocc ? S(h)->xocc->n : 0;
+}
+
+static int h_type_events(const xs_host *h, uint32_t customer,
+                         const xs_event **ev, size_t *n)
+{
+    return ev && n ? xs_xocc_events(S(h)->xocc, customer, ev, n) : 0;
+}
+
 void xs_host_log(const xs_host *h, int level, const char *fmt, ...)
 {
     char msg[512];
@@ -183,4 +226,11 @@ const xs_host_api xs_host_api_table = {
     .max_basket = h_max_basket,
     .note = xs_result_note,
     .admits = xs_result_admits,
+    .type_count = h_type_count,
+    .type_name = h_type_name,
+    .type_weight = h_type_weight,
+    .cross_row = h_cross_row,
+    .type_support = h_type_support,
+    .type_transactions = h_type_transactions,
+    .type_events = h_type_events,
 };

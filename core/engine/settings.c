@@ -51,6 +51,8 @@ static int apply(xs_engine *e, const char *key, const char *value,
                                 value);
         return XS_OK;
     }
+    if (!strcmp(key, "event_weights"))
+        return xs_store_set_type_weights(&e->store, value, err);
     if (!strcmp(key, "rebuy"))
         return xs_business_rules_set_rebuy(&e->rules, e->store.cat, value,
                                            err);

@@ -1,7 +1,15 @@
 /*
  * store.c -- the engine's data (engine/store.h): building it, the tables
  * of each scope, its size.
+ *
+ * Event types: the co-occurrence tables and histories are built from the
+ * primary events only (ds->events), exactly as for data without types;
+ * the cross-occurrence tables of the other types (data/xocc.h) are built
+ * beside them at init, whatever the weights, so a weight set later (the
+ * config file and --set come after the load) needs no rebuild.
  */
+#include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -24,6 +32,9 @@ int xs_store_init(xs_store *s, xs_dataset *ds, xs_catalog *cat, int scope,
     s->default_scope = scope >= 0   ? scope
                        : ds->n_orders ? XS_SCOPE_BASKET
                                       : XS_SCOPE_CUSTOMER;
+    s->type_weight[0] = 1.0;
+    if (ds->types && !(s->xocc = xs_xocc_build(ds, max_basket, err)))
+        return err ? err->code : XS_ERR_NOMEM;
     for (size_t i = 0; i < ds->n_events; i++)
         if (ds->events[i].ts > s->latest_ts)
             s->latest_ts = ds->events[i].ts;
@@ -48,6 +59,7 @@ int xs_store_init_image(xs_store *s, xs_image_parts *p, int threads,
     }
     s->threads = threads;
     s->default_scope = p->default_scope;
+    s->type_weight[0] = 1.0;
     s->ingested = 0; /* the image's events are all loaded events now */
     s->ingested_before = p->ingested;
     for (size_t i = 0; i < s->ds->n_events; i++)
@@ -82,6 +94,7 @@ void xs_store_free(xs_store *s)
         }
     }
     xs_history_free(&s->hist);
+    xs_xocc_free(s->xocc);
     xs_dataset_free(s->ds);
     xs_catalog_free(s->cat);
     memset(s, 0, sizeof *s);
@@ -113,6 +126,46 @@ const xs_cooc *xs_store_cooc(const xs_store *s, int scope)
                : NULL;
 }
 
+int xs_store_set_type_weights(xs_store *s, const char *spec, xs_error *err)
+{
+    double w[XS_TYPES_MAX];
+    memcpy(w, s->type_weight, sizeof w);
+    const char *p = spec;
+    while (*p) {
+        const char *end = strchr(p, ',');
+        size_t len = end ? (size_t)(end - p) : strlen(p);
+        const char *eq = memchr(p, '=', len);
+        char num[64];
+        size_t nlen = eq ? len - (size_t)(eq + 1 - p) : 0;
+        double v = 0;
+        char *stop = NULL;
+        if (eq && nlen > 0 && nlen < sizeof num) {
+            memcpy(num, eq + 1, nlen);
+            num[nlen] = '\0';
+            v = strtod(num, &stop);
+        }
+        if (!eq || !xs_type_name_ok(p, (size_t)(eq - p)) || !stop ||
+            *stop || !isfinite(v) || v < 0)
+            return xs_error_set(err, XS_ERR_USAGE,
+                                "event_weights: '%.*s' is not TYPE=WEIGHT "
+                                "(a type name and a number >= 0)",
+                                (int)(len > 80 ? 80 : len), p);
+        uint32_t t = XS_NONE;
+        size_t tl = (size_t)(eq - p);
+        if (tl == strlen(XS_PRIMARY_TYPE) && !memcmp(p, XS_PRIMARY_TYPE, tl))
+            t = 0;
+        else if (s->ds->types)
+            t = xs_dict_find(s->ds->types, p, tl);
+        if (t < XS_TYPES_MAX)
+            w[t] = v;
+        p += len;
+        if (*p == ',')
+            p++;
+    }
+    memcpy(s->type_weight, w, sizeof w);
+    return XS_OK;
+}
+
 uint32_t xs_store_customers(const xs_store *s)
 {
     return xs_dict_size(s->ds->customers); /* empty without customers */
@@ -137,5 +190,7 @@ size_t xs_store_bytes(const xs_store *s)
                    s->hist.live_bytes + HASH_OVERHEAD(hh, s->hist.live);
     for (int sc = 0; sc < 2; sc++)
         bytes += xs_store_table_bytes(s, sc);
+    bytes += ds->cap_other * sizeof(xs_event) + xs_xocc_bytes(s->xocc) +
+             (ds->types ? xs_dict_bytes(ds->types) : 0);
     return bytes;
 }

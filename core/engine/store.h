@@ -16,6 +16,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "data/xocc.h"
 #include "engine/history.h"
 #include "util/xs_uthash.h"
 #include "xsell/catalog.h"
@@ -48,6 +49,11 @@ typedef struct xs_store {
     uint64_t ingested_before; /* of the loaded events, those a snapshot
                                  image says were ingested before it */
     int64_t latest_ts;    /* latest event time, loaded or ingested */
+    /* Event types: the cross-occurrence tables (NULL when the data has no
+     * type column) and each type's weight, by type id: 1 for the primary
+     * type, 0 for the others until event_weights says otherwise. */
+    xs_xocc *xocc;
+    double type_weight[XS_TYPES_MAX];
 } xs_store;
 
 /* Takes ownership of ds and cat (cat may be NULL) even on failure; indexes
@@ -72,6 +78,12 @@ int xs_store_use_scope(xs_store *s, int scope, xs_error *err);
 
 /* The table of a scope, or NULL when not built (or not a scope). */
 const xs_cooc *xs_store_cooc(const xs_store *s, int scope);
+
+/* Sets the types' weights from "view=0.2,cart=0.5,purchase=1": each NAME
+ * a type name (types the data does not have are accepted and ignored),
+ * each weight a finite number >= 0; types not named keep their weight.
+ * XS_ERR_USAGE naming the bad entry. */
+int xs_store_set_type_weights(xs_store *s, const char *spec, xs_error *err);
 
 /* Customers known: those of the data, and those ingest added. */
 uint32_t xs_store_customers(const xs_store *s);

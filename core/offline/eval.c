@@ -13,6 +13,12 @@
  * order id minus order_base: the orders dictionary's index for --events,
  * the basket's ordinal for --baskets; every event of a dataset with orders
  * has one.  The basket protocol's run is in eval_basket.c.
+ *
+ * Event types: a split is a split of the primary (purchase) events; the
+ * train side also gets the other types' events (views, carts) except
+ * those of a (customer, item) pair the test side holds a purchase of, so a
+ * view of the very item held out never tells the train engine the answer
+ * (other_to_train).  The test side gets none.
  */
 #include <errno.h>
 #include <math.h>
@@ -241,6 +247,60 @@ int xs_split(const xs_dataset *ds, int method, double ratio, uint64_t seed,
     return XS_OK;
 }
 
+static int cmp_u64(const void *a, const void *b)
+{
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* Copies ds's events of other types into out (the train side): types and
+ * ids interned in out, events of a (customer, item) pair that the test side
+ * buys left out.  Returns 0 or -1 (memory). */
+static int other_to_train(const xs_dataset *ds, const unsigned char *is_test,
+                          xs_dataset *out)
+{
+    size_t n_test = 0;
+    for (size_t i = 0; i < ds->n_events; i++)
+        n_test += is_test[i] != 0;
+    uint64_t *held = malloc((n_test ? n_test : 1) * sizeof *held);
+    if (!held || xs_dataset_use_types(out)) {
+        free(held);
+        return -1;
+    }
+    size_t m = 0;
+    for (size_t i = 0; i < ds->n_events; i++)
+        if (is_test[i])
+            held[m++] = (uint64_t)ds->events[i].customer << 32 |
+                        ds->events[i].item;
+    qsort(held, m, sizeof *held, cmp_u64);
+    for (size_t i = 0; i < ds->n_other; i++) {
+        xs_event ev = ds->other[i];
+        uint64_t key = (uint64_t)ev.customer << 32 | ev.item;
+        if (bsearch(&key, held, m, sizeof *held, cmp_u64))
+            continue;
+        const char *s;
+        if (ev.customer != XS_NONE) {
+            s = xs_dict_name(ds->customers, ev.customer);
+            if (xs_dict_intern(out->customers, s, strlen(s), &ev.customer))
+                goto nomem;
+        }
+        s = xs_dict_name(ds->items, ev.item);
+        if (xs_dict_intern(out->items, s, strlen(s), &ev.item))
+            goto nomem;
+        s = xs_dict_name(ds->types, ev.reserved);
+        if (xs_dict_intern(out->types, s, strlen(s), &ev.reserved))
+            goto nomem;
+        ev.order = XS_NONE; /* orders are the purchases' */
+        if (xs_dataset_push_other(out, &ev))
+            goto nomem;
+    }
+    free(held);
+    return 0;
+nomem:
+    free(held);
+    return -1;
+}
+
 xs_dataset *xs_dataset_subset(const xs_dataset *ds,
                               const unsigned char *is_test, int side,
                               xs_error *err)
@@ -286,6 +346,8 @@ xs_dataset *xs_dataset_subset(const xs_dataset *ds,
     }
     if (out->orders)
         out->n_orders = xs_dict_size(out->orders);
+    if (ds->types && side == 0 && other_to_train(ds, is_test, out))
+        goto nomem;
     free(renum);
     return out;
 nomem:

@@ -8,9 +8,19 @@
  *   --baskets FILE   one basket per line, items comma separated; every line is
  *                    one order of an anonymous customer.
  *   --events FILE    CSV with a header; columns customer,item and optional
- *                    timestamp,weight,price,order (names remapped by
+ *                    timestamp,weight,price,order,type (names remapped by
  *                    xs_columns); comma or tab separated, detected from the
  *                    header line.
+ *
+ * Event types.  With a `type` column every event has a type name (view,
+ * cart, purchase, or any name), interned in ds->types and kept as a type id
+ * in the event's `reserved` field.  Type 0 is the primary type, always
+ * "purchase" (interned first, whether the file names it or not): primary
+ * events are ds->events, exactly the events a file without a type column
+ * gives, and feed everything purchases feed (tables, histories, owned
+ * items).  Events of the other types are ds->other, in file order, read
+ * only by the cross-occurrence tables (xsell/xocc.h).  Without a type
+ * column ds->types is NULL and ds->other empty.
  *
  * Both accept a UTF-8 BOM, CRLF line ends, blank lines, RFC 4180 quoting.
  */
@@ -35,6 +45,7 @@ typedef struct xs_columns {
     const char *price;     /* default "price" */
     const char *order;     /* default "order" */
     char *owned;           /* storage behind a parsed spec */
+    const char *type;      /* default "type" (optional column) */
 } xs_columns;
 
 /* Parses "customer=userId,item=movieId,weight=rating" into cols, which must be
@@ -57,7 +68,20 @@ typedef struct xs_dataset {
     int has_weight;
     int has_price;
     size_t duplicates; /* repeated item in the same basket line */
+    /* Event types (see "Event types" above); NULL / empty without a type
+     * column. */
+    xs_dict *types;   /* type names; id 0 is XS_PRIMARY_TYPE */
+    xs_event *other;  /* events of types other than 0, in file order */
+    size_t n_other;
+    size_t cap_other;
 } xs_dataset;
+
+/* The primary type's name: type id 0. */
+#define XS_PRIMARY_TYPE "purchase"
+/* Type names: [a-z0-9_-]+, at most XS_TYPE_NAME_MAX bytes; at most
+ * XS_TYPES_MAX types. */
+#define XS_TYPE_NAME_MAX 32
+#define XS_TYPES_MAX 64
 
 /* An empty dataset with its dictionaries; NULL when out of memory. */
 XS_API xs_dataset *xs_dataset_new(void);
@@ -65,6 +89,14 @@ XS_API void xs_dataset_free(xs_dataset *ds);
 
 /* Appends one event (ids already interned).  Returns 0 or -1 (memory). */
 XS_API int xs_dataset_push(xs_dataset *ds, const xs_event *ev);
+/* Appends one event of a type other than the primary (ev->reserved != 0)
+ * to ds->other.  Returns 0 or -1 (memory). */
+XS_API int xs_dataset_push_other(xs_dataset *ds, const xs_event *ev);
+/* Gives ds a types dictionary when it has none, with XS_PRIMARY_TYPE as
+ * id 0.  Returns 0 or -1 (memory). */
+XS_API int xs_dataset_use_types(xs_dataset *ds);
+/* Whether name is a valid type name (see XS_TYPE_NAME_MAX). */
+XS_API int xs_type_name_ok(const char *s, size_t len);
 
 /* Loaders.  Return a new dataset owned by the caller, or NULL with err set. */
 XS_API xs_dataset *xs_dataset_load_baskets(const char *path, xs_error *err);

@@ -196,6 +196,12 @@ XS_API int xs_engine_recommend_excluding(xs_engine *e, xs_context *ctx,
  *                                     customer and no items (default: not
  *                                     set, weight.NAME applies)
  *   fill            NAME|none         plugin that fills short blends
+ *   event_weights   TYPE=W,...        weights of the event types (xsell/
+ *                                     dataset.h "Event types"): view=0.2,
+ *                                     cart=0.5,purchase=1; plugins read
+ *                                     them through the host (type_weight);
+ *                                     default purchase 1, every other 0
+ *                                     (types ignored until weighted)
  * Defaults (chosen by measurement): exclude_owned=true, fill=popular,
  * weight.popular=0.25 (it blends a little and fills), weight.upsell=0 (it
  * answers its own slot), weight.copurchase.customer=0 (recency answers

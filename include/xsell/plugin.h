@@ -96,12 +96,16 @@ enum xs_measure {
 
 enum xs_log_level { XS_LOG_DEBUG = 0, XS_LOG_INFO, XS_LOG_WARN, XS_LOG_ERROR };
 
-/* One purchase (or rating) event. */
+/* One purchase (or rating) event.  `reserved` is the event's type id
+ * (docs/plugins.md "Event types"): 0, the primary type (purchase), for
+ * every event of history() and observe(); other types (view, cart, ...)
+ * reach a plugin only through type_events() and the cross rows.  The
+ * field keeps its old name so the layout and older plugins are unchanged. */
 typedef struct xs_event {
     uint32_t customer; /* XS_NONE when unknown */
     uint32_t item;
     uint32_t order;    /* XS_NONE when unknown */
-    uint32_t reserved;
+    uint32_t reserved; /* the type id; 0: the primary type */
     int64_t ts;        /* unix seconds; 0 when unknown */
     double weight;     /* quantity or rating; 1 by default */
     double price;      /* unit price; NaN when unknown */
@@ -262,6 +266,31 @@ typedef struct xs_host_api {
      * plugins' ranked lists fall back to whole rows when the lists cannot
      * fill k). */
     int (*admits)(const xs_result *r, uint32_t item);
+
+    /* Event types (docs/plugins.md "Event types").  Types are dense ids
+     * 0 .. type_count()-1; 0 is the primary type ("purchase"), the only one
+     * in the co-occurrence tables, history() and observe().  type_count()
+     * is 1 for data without a type column.  type_weight() is the user's
+     * weight of a type (event_weights: 1 for the primary type and 0 for
+     * the others unless set); read it per request, it may be set after
+     * prepare(). */
+    uint32_t (*type_count)(const xs_host *h);
+    const char *(*type_name)(const xs_host *h, uint32_t type);
+    double (*type_weight)(const xs_host *h, uint32_t type);
+    /* The cross-occurrence row of bought item `item` for type `type` > 0:
+     * nbr[i] are the items that cnt[i] of the item's buyers did `type` on
+     * (customers; support = the item's buyers).  Returns 1 and fills *out,
+     * or 0 (type 0, unknown ids, no types). */
+    int (*cross_row)(const xs_host *h, uint32_t type, uint32_t item,
+                     xs_row *out);
+    /* Customers who did `type` on item (type 0: who bought it), and the
+     * customers of the cross tables (n of their measures). */
+    uint32_t (*type_support)(const xs_host *h, uint32_t type, uint32_t item);
+    uint64_t (*type_transactions)(const xs_host *h);
+    /* A customer's events of the types other than 0, in file order (the
+     * type id in `reserved`).  Returns 1 and fills, or 0 when none. */
+    int (*type_events)(const xs_host *h, uint32_t customer,
+                       const xs_event **ev, size_t *n);
 } xs_host_api;
 
 /* The plugin table: only ever grows at the end (see "Versions"). */

@@ -1,0 +1,271 @@
+/*
+ * xocc.c -- the cross-occurrence tables of event types (data/xocc.h): for
+ * a type t other than the primary one (a view, a cart), the pairs
+ * (p bought, o t-ed) over customers, as the Universal Recommender's
+ * correlated cross-occurrence (CCO) counts them.
+ *
+ * Why the rows are keyed by the bought item.  A plugin answering a basket
+ * B (or a customer's latest purchases) asks "what did the buyers of B
+ * view", row by row of B; the counts are symmetric data, so the same table
+ * answers "what did viewers of o buy" by reading columns, which nothing
+ * needs yet.  A plugin scores a pair with the measures of xsell/plugin.h
+ * from n_po (cnt), n_p (bought[p]), n_o (support[o]) and n (customers),
+ * LLR deciding which pairs are evidence (docs/plugins.md "Event types").
+ *
+ * The scope is always the customer: views and carts rarely carry an
+ * order, and the point of them is what a customer looked at around what
+ * they bought.  The bound is the co-occurrence tables' (--max-basket): a
+ * customer feeds its first max_basket distinct items of each kind, in file
+ * order, so a crawler's thousand views cost at most max_basket^2 pairs.
+ *
+ * Building: events grouped by customer with a counting sort (one for the
+ * purchases, one for the other types), each customer's distinct items
+ * found with a stamp per item, every (p, o) pair written as a 64-bit key
+ * p << 32 | o into one array per type, sorted, and run-length counted
+ * into compressed rows.  Memory: the pairs before counting (8 bytes each),
+ * then 8 bytes per distinct pair.
+ *
+ * Invariants: rows are sorted by nbr and hold no zero count; support[o] <=
+ * n and cnt <= min(bought[p], support[o]).  The tables are read-only once
+ * built (ingest of other types is not applied to them yet).
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "data/xocc.h"
+
+static int cmp_u64(const void *a, const void *b)
+{
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+void xs_xocc_free(xs_xocc *x)
+{
+    if (!x)
+        return;
+    for (uint32_t t = 0; x->t && t < x->n_types; t++) {
+        free(x->t[t].off);
+        free(x->t[t].nbr);
+        free(x->t[t].cnt);
+        free(x->t[t].support);
+    }
+    free(x->t);
+    free(x->bought);
+    free(x->ev);
+    free(x->start);
+    free(x);
+}
+
+/* Events of ev[0..n) with a customer, grouped by customer: idx[start[c] ..
+ * start[c + 1]) in file order.  0 or -1 (memory). */
+static int group(const xs_event *ev, size_t n, uint32_t n_cust,
+                 size_t **start_out, size_t **idx_out)
+{
+    size_t *start = calloc((size_t)n_cust + 2, sizeof *start);
+    size_t *idx = malloc((n ? n : 1) * sizeof *idx);
+    if (!start || !idx) {
+        free(start);
+        free(idx);
+        return -1;
+    }
+    for (size_t i = 0; i < n; i++)
+        if (ev[i].customer < n_cust)
+            start[ev[i].customer + 2]++;
+    for (uint32_t c = 0; c < n_cust; c++)
+        start[c + 2] += start[c + 1];
+    for (size_t i = 0; i < n; i++)
+        if (ev[i].customer < n_cust)
+            idx[start[ev[i].customer + 1]++] = i;
+    *start_out = start;
+    *idx_out = idx;
+    return 0;
+}
+
+/* The first `max` distinct items of customer c's events of type `type`
+ * into out; stamp[item] == mark means seen.  Returns the count. */
+static uint32_t distinct(const xs_event *ev, const size_t *start,
+                         const size_t *idx, uint32_t c, uint32_t type,
+                         uint32_t max, uint32_t *stamp, uint32_t mark,
+                         uint32_t *out)
+{
+    uint32_t m = 0;
+    for (size_t j = start[c]; j < start[c + 1] && m < max; j++) {
+        const xs_event *e = &ev[idx[j]];
+        if (e->reserved != type || stamp[e->item] == mark)
+            continue;
+        stamp[e->item] = mark;
+        out[m++] = e->item;
+    }
+    return m;
+}
+
+/* Run-length counts the sorted keys into type table tt.  0 or -1. */
+static int compress(xs_xocc_type *tt, uint64_t *key, size_t n_key,
+                    uint32_t n_items)
+{
+    size_t n_pair = 0;
+    for (size_t i = 0; i < n_key; i++)
+        n_pair += i == 0 || key[i] != key[i - 1];
+    tt->off = calloc((size_t)n_items + 1, sizeof *tt->off);
+    tt->nbr = malloc((n_pair ? n_pair : 1) * sizeof *tt->nbr);
+    tt->cnt = malloc((n_pair ? n_pair : 1) * sizeof *tt->cnt);
+    if (!tt->off || !tt->nbr || !tt->cnt)
+        return -1;
+    size_t w = 0;
+    for (size_t i = 0; i < n_key; i++) {
+        if (i > 0 && key[i] == key[i - 1]) {
+            tt->cnt[w - 1]++;
+            continue;
+        }
+        tt->off[(key[i] >> 32) + 1]++;
+        tt->nbr[w] = (uint32_t)key[i];
+        tt->cnt[w++] = 1;
+    }
+    for (uint32_t p = 0; p < n_items; p++)
+        tt->off[p + 1] += tt->off[p];
+    tt->pairs = n_pair;
+    return 0;
+}
+
+xs_xocc *xs_xocc_build(const xs_dataset *ds, uint32_t max_basket,
+                       xs_error *err)
+{
+    uint32_t n_items = xs_dict_size(ds->items);
+    uint32_t n_cust = xs_dict_size(ds->customers);
+    uint32_t n_types = ds->types ? xs_dict_size(ds->types) : 1;
+    uint32_t max = max_basket ? max_basket : UINT32_MAX;
+    size_t *ps = NULL, *pi = NULL, *os = NULL, *oi = NULL;
+    uint32_t *stamp = calloc((size_t)n_items + 1, sizeof *stamp);
+    uint32_t *pbuf = malloc(((size_t)n_items + 1) * sizeof *pbuf);
+    uint32_t *obuf = malloc(((size_t)n_items + 1) * sizeof *obuf);
+    uint64_t *key = NULL;
+    size_t n_key = 0, cap_key = 0;
+    uint32_t mark = 0;
+    xs_xocc *x = calloc(1, sizeof *x);
+    if (!x || !stamp || !pbuf || !obuf ||
+        !(x->t = calloc(n_types, sizeof *x->t)) ||
+        !(x->bought = calloc((size_t)n_items + 1, sizeof *x->bought)) ||
+        group(ds->events, ds->n_events, n_cust, &ps, &pi) ||
+        group(ds->other, ds->n_other, n_cust, &os, &oi))
+        goto nomem;
+    x->n_types = n_types;
+    x->n_items = n_items;
+    for (uint32_t c = 0; c < n_cust; c++) {
+        uint32_t np = distinct(ds->events, ps, pi, c, 0, max, stamp, ++mark,
+                               pbuf);
+        x->n += np > 0 || os[c + 1] > os[c];
+        for (uint32_t j = 0; j < np; j++)
+            x->bought[pbuf[j]]++;
+    }
+    for (uint32_t t = 1; t < n_types; t++) {
+        xs_xocc_type *tt = &x->t[t];
+        if (!(tt->support = calloc((size_t)n_items + 1, sizeof *tt->support)))
+            goto nomem;
+        n_key = 0;
+        for (uint32_t c = 0; c < n_cust; c++) {
+            if (os[c + 1] == os[c])
+                continue;
+            uint32_t no = distinct(ds->other, os, oi, c, t, max, stamp,
+                                   ++mark, obuf);
+            for (uint32_t j = 0; j < no; j++)
+                tt->support[obuf[j]]++;
+            uint32_t np = no ? distinct(ds->events, ps, pi, c, 0, max, stamp,
+                                        ++mark, pbuf)
+                             : 0;
+            if ((uint64_t)np * no > SIZE_MAX / 16 - n_key)
+                goto nomem;
+            if (n_key + (size_t)np * no > cap_key) {
+                size_t cap = cap_key ? cap_key : 4096;
+                while (cap < n_key + (size_t)np * no)
+                    cap *= 2;
+                uint64_t *k = realloc(key, cap * sizeof *k);
+                if (!k)
+                    goto nomem;
+                key = k;
+                cap_key = cap;
+            }
+            for (uint32_t a = 0; a < np; a++)
+                for (uint32_t b = 0; b < no; b++)
+                    key[n_key++] = (uint64_t)pbuf[a] << 32 | obuf[b];
+        }
+        qsort(key, n_key, sizeof *key, cmp_u64);
+        if (compress(tt, key, n_key, n_items))
+            goto nomem;
+    }
+    if (!(x->ev = malloc((ds->n_other ? ds->n_other : 1) * sizeof *x->ev)))
+        goto nomem;
+    for (size_t j = 0; j < os[n_cust]; j++)
+        x->ev[j] = ds->other[oi[j]];
+    x->start = os; /* start[c] .. start[c + 1] after the grouping's fill */
+    x->n_cust = n_cust;
+    os = NULL;
+    free(key);
+    free(stamp);
+    free(pbuf);
+    free(obuf);
+    free(ps);
+    free(pi);
+    free(os);
+    free(oi);
+    return x;
+nomem:
+    free(key);
+    free(stamp);
+    free(pbuf);
+    free(obuf);
+    free(ps);
+    free(pi);
+    free(os);
+    free(oi);
+    xs_xocc_free(x);
+    xs_error_set(err, XS_ERR_NOMEM, "cross-occurrence tables: out of memory");
+    return NULL;
+}
+
+int xs_xocc_row(const xs_xocc *x, uint32_t type, uint32_t item, xs_row *out)
+{
+    if (!x || type == 0 || type >= x->n_types || item >= x->n_items ||
+        !x->t[type].off)
+        return 0;
+    const xs_xocc_type *tt = &x->t[type];
+    out->item = item;
+    out->support = x->bought[item];
+    out->n = tt->off[item + 1] - tt->off[item];
+    out->nbr = tt->nbr + tt->off[item];
+    out->cnt = tt->cnt + tt->off[item];
+    return 1;
+}
+
+uint32_t xs_xocc_support(const xs_xocc *x, uint32_t type, uint32_t item)
+{
+    if (!x || type >= x->n_types || item >= x->n_items)
+        return 0;
+    if (type == 0)
+        return x->bought[item];
+    return x->t[type].support ? x->t[type].support[item] : 0;
+}
+
+int xs_xocc_events(const xs_xocc *x, uint32_t c, const xs_event **ev,
+                   size_t *n)
+{
+    if (!x || c >= x->n_cust || x->start[c + 1] == x->start[c])
+        return 0;
+    *ev = x->ev + x->start[c];
+    *n = x->start[c + 1] - x->start[c];
+    return 1;
+}
+
+size_t xs_xocc_bytes(const xs_xocc *x)
+{
+    if (!x)
+        return 0;
+    size_t b = sizeof *x + (size_t)x->n_types * sizeof *x->t +
+               ((size_t)x->n_items + 1) * sizeof *x->bought +
+               x->start[x->n_cust] * sizeof *x->ev +
+               ((size_t)x->n_cust + 2) * sizeof *x->start;
+    for (uint32_t t = 1; t < x->n_types; t++)
+        b += ((size_t)x->n_items + 1) * 2 * sizeof(uint32_t) +
+             (size_t)x->t[t].pairs * 2 * sizeof(uint32_t);
+    return b;
+}
