@@ -57,6 +57,14 @@ static void help(FILE *f)
             "with an order\n"
             "                     column, and in test.csv hidden = 1 on the "
             "hidden item)\n"
+            "  --target-items FILE  score only these items (one name a line): "
+            "the basket\n"
+            "                     protocol evaluates the held-out baskets "
+            "whose hidden item\n"
+            "                     is listed, the customer protocol counts "
+            "listed test items\n"
+            "                     only (recall on a segment, e.g. cold "
+            "items)\n"
             "  --format F         table or json (default table)\n\n"
             "metrics (means over evaluated users): precision, recall, ndcg, "
             "map, mrr,\nhit_rate;\n"
@@ -71,6 +79,56 @@ typedef struct eval_run {
     unsigned char *hidden; /* basket protocol: the hidden items' events */
     xs_engine *e;   /* on the train side */
 } eval_run;
+
+/* --target-items: test events whose item FILE does not list are taken out
+ * of the test side (a basket whose hidden item is not listed, whole), after
+ * the train engine is built, so train is the same with or without it. */
+static int keep_targets(const char *path, eval_run *r, int by_basket)
+{
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return cli_fail("eval", CLI_RUNTIME, "--target-items %s: %s", path,
+                        strerror(errno));
+    xs_dict *set = xs_dict_new();
+    unsigned char *drop = NULL;
+    char line[4096];
+    int rc = CLI_RUNTIME;
+    uint32_t id;
+    while (set && fgets(line, sizeof line, f)) {
+        size_t n = strcspn(line, "\r\n");
+        if (n && xs_dict_intern(set, line, n, &id))
+            goto out;
+    }
+    const xs_dataset *ds = r->ds;
+    uint32_t max_order = 0;
+    for (size_t i = 0; i < ds->n_events; i++)
+        if (ds->events[i].order != XS_NONE &&
+            ds->events[i].order > max_order)
+            max_order = ds->events[i].order;
+    if (!set || !(drop = calloc((size_t)max_order + 1, 1)))
+        goto out;
+    for (size_t i = 0; i < ds->n_events; i++) {
+        const char *name = xs_dict_name(ds->items, ds->events[i].item);
+        int listed = xs_dict_find(set, name, strlen(name)) != XS_NONE;
+        if (by_basket && r->hidden[i] && !listed &&
+            ds->events[i].order != XS_NONE)
+            drop[ds->events[i].order] = 1;
+        else if (!by_basket && r->is_test[i] && !listed)
+            r->is_test[i] = 0;
+    }
+    for (size_t i = 0; by_basket && i < ds->n_events; i++)
+        if (ds->events[i].order != XS_NONE && drop[ds->events[i].order])
+            r->is_test[i] = 0;
+    rc = CLI_OK;
+out:
+    if (rc)
+        cli_fail("eval", CLI_RUNTIME, "--target-items %s: out of memory",
+                 path);
+    fclose(f);
+    xs_dict_free(set);
+    free(drop);
+    return rc;
+}
 
 static void run_free(eval_run *r)
 {
@@ -144,7 +202,7 @@ static void print_report(int format, const xs_eval_report *m,
 int cmd_eval(int argc, char **argv)
 {
     enum { O_SPLIT = OPT_FIRST_FREE, O_RATIO, O_SEED, O_K, O_PLUGIN,
-           O_SAVE, O_FORMAT };
+           O_SAVE, O_FORMAT, O_TARGETS };
     static const struct option opts[] = {
         CLI_DATA_OPTIONS,
         CLI_PLUGIN_OPTIONS,
@@ -155,12 +213,13 @@ int cmd_eval(int argc, char **argv)
         {"plugin", required_argument, NULL, O_PLUGIN},
         {"save-split", required_argument, NULL, O_SAVE},
         {"format", required_argument, NULL, O_FORMAT},
+        {"target-items", required_argument, NULL, O_TARGETS},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0}};
     cli_data d = {0};
     cli_plugins pl = {0};
     eval_run r = {0};
-    const char *plugin = "recency", *save_dir = NULL;
+    const char *plugin = "recency", *save_dir = NULL, *targets = NULL;
     int method = XS_SPLIT_STRATIFIED, format = CLI_TABLE, c, taken;
     double ratio = 0.75;
     long k = 10, seed = 42;
@@ -181,6 +240,7 @@ int cmd_eval(int argc, char **argv)
             goto out;
         case O_PLUGIN: plugin = optarg; break;
         case O_SAVE: save_dir = optarg; break;
+        case O_TARGETS: targets = optarg; break;
         case O_SPLIT:
             if ((method = xs_split_parse(optarg)) < 0) {
                 cli_fail("eval", CLI_USAGE, "--split: want stratified, "
@@ -340,6 +400,8 @@ int cmd_eval(int argc, char **argv)
         goto done;
     const char *ask = NULL;
     if ((rc = cli_plugin_target("eval", &pl, r.e, plugin, &ask)))
+        goto done;
+    if (targets && (rc = keep_targets(targets, &r, by_basket)))
         goto done;
     rc = CLI_RUNTIME;
 

@@ -32,7 +32,8 @@ static void gen_usage(FILE *out)
 {
     fprintf(out,
             "usage: xsell gen [--customers N] [--items M] [--orders K]\n"
-            "                 [--seed S] [--start UNIX_SECONDS] --out DIR\n"
+            "                 [--seed S] [--start UNIX_SECONDS]\n"
+            "                 [--views V] [--carts P] [--cold F] --out DIR\n"
             "\n"
             "Writes a deterministic synthetic store: DIR/catalog.csv\n"
             "(item,category,price,margin,in_stock,title) and DIR/events.csv\n"
@@ -47,6 +48,13 @@ static void gen_usage(FILE *out)
             "  --seed S        random seed (default %d)\n"
             "  --start T       unix seconds of the first day (default\n"
             "                  1735689600, 2025-01-01T00:00:00Z)\n"
+            "  --views V       event types: V browsing views per purchase on\n"
+            "                  average, besides a view of each item bought\n"
+            "                  (adds a type column: purchase, view, cart)\n"
+            "  --carts P       share of purchases carted first, 0..1\n"
+            "  --cold F        share of cold items, 0..1: picked for an order,\n"
+            "                  a cold item is only viewed 4 times in 5\n"
+            "                  (few purchases, many views)\n"
             "  --out DIR       output directory, created if missing\n"
             "  --help          this text\n",
             GEN_DEFAULT_CUSTOMERS, GEN_DEFAULT_ITEMS, GEN_DEFAULT_ORDERS,
@@ -75,7 +83,7 @@ static int gen_option_long(const char *name, const char *val, long lo,
 int cmd_gen(int argc, char **argv)
 {
     enum { OPT_CUSTOMERS = 256, OPT_ITEMS, OPT_ORDERS, OPT_SEED, OPT_START,
-           OPT_OUT, OPT_HELP };
+           OPT_OUT, OPT_HELP, OPT_VIEWS, OPT_CARTS, OPT_COLD };
     static const struct option opts[] = {
         {"customers", required_argument, NULL, OPT_CUSTOMERS},
         {"items", required_argument, NULL, OPT_ITEMS},
@@ -83,12 +91,16 @@ int cmd_gen(int argc, char **argv)
         {"seed", required_argument, NULL, OPT_SEED},
         {"start", required_argument, NULL, OPT_START},
         {"out", required_argument, NULL, OPT_OUT},
+        {"views", required_argument, NULL, OPT_VIEWS},
+        {"carts", required_argument, NULL, OPT_CARTS},
+        {"cold", required_argument, NULL, OPT_COLD},
         {"help", no_argument, NULL, OPT_HELP},
         {NULL, 0, NULL, 0},
     };
     long customers = GEN_DEFAULT_CUSTOMERS, items = GEN_DEFAULT_ITEMS;
     long orders = GEN_DEFAULT_ORDERS, seed = GEN_DEFAULT_SEED, start = 0;
     const char *out = NULL;
+    double views = 0, carts = 0, cold = 0;
 
     optind = 1;
     opterr = 0;
@@ -120,6 +132,19 @@ int cmd_gen(int argc, char **argv)
         case OPT_OUT:
             out = optarg;
             break;
+        case OPT_VIEWS:
+        case OPT_CARTS:
+        case OPT_COLD: {
+            double *dst = c == OPT_VIEWS ? &views : c == OPT_CARTS ? &carts
+                                                                  : &cold;
+            if (cli_parse_double(optarg, 0, c == OPT_VIEWS ? 100 : 1, dst))
+                return gen_usage_error(c == OPT_VIEWS ? "--views: want a "
+                                                        "number in 0..100, not"
+                                                      : "--carts/--cold: want "
+                                                        "a number in 0..1, not",
+                                       optarg);
+            break;
+        }
         case OPT_HELP:
         case 'h':
             gen_usage(stdout);
@@ -148,6 +173,9 @@ int cmd_gen(int argc, char **argv)
     p.seed = (uint64_t)seed;
     p.start = (int64_t)start;
     p.lines_out = &lines;
+    p.views = views;
+    p.carts = carts;
+    p.cold = cold;
 
     xs_error err;
     memset(&err, 0, sizeof err);

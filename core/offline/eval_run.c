@@ -152,6 +152,13 @@ void xs_eval_map_items(xs_engine *e, const xs_dataset *ds,
             has_events[tds->events[i].item] = 1;
             (*n_train)++;
         }
+    /* an item only viewed (carted) in train is known to the engine too:
+     * recommending it on the strength of its views can be a hit */
+    for (size_t i = 0; i < tds->n_other; i++)
+        if (!has_events[tds->other[i].item]) {
+            has_events[tds->other[i].item] = 1;
+            (*n_train)++;
+        }
     for (uint32_t i = 0, n = xs_dict_size(ds->items); i < n; i++) {
         uint32_t t = xs_engine_item(e, xs_dict_name(ds->items, i));
         item_map[i] = t != XS_NONE && has_events[t] ? t : n_engine + i;

@@ -43,6 +43,11 @@
  *     is a per-customer ring of the last GEN_HIST lines, filled after each
  *     order.
  *
+ *   - event types (xsell/gen.h "Event types"): a second generator (vrng,
+ *     seeded from the seed) draws the cold items, the browsing views and
+ *     the carts; an order's views and carts are written before its
+ *     purchases with the order's time, so the file stays chronological.
+ *
  * Memory: O(items + customers + orders), all freed before returning.
  */
 #include "xsell/gen.h"
@@ -76,6 +81,8 @@
 #define GEN_P_COMPLEMENT 0.35
 #define GEN_P_FAVOURITE 0.90
 #define GEN_P_PAIRED 0.80
+#define GEN_P_COLD_PASS 0.80 /* a cold item picked is only viewed */
+#define GEN_MAX_SEEN 64      /* views and carts kept per order */
 #define GEN_IO_BUF (1u << 20)
 #define GEN_PI 3.14159265358979323846
 
@@ -209,6 +216,13 @@ typedef struct gen_order {
 
 typedef struct gen_store {
     gen_rng rng;
+    gen_rng vrng;     /* event types' draws */
+    int typed;        /* views, carts or cold asked for */
+    double views, carts;
+    uint8_t *cold;    /* per item, NULL without cold items */
+    uint32_t seen[GEN_MAX_SEEN]; /* this order's views (item << 1) and
+                                    carts (item << 1 | 1) */
+    int n_seen;
     uint32_t items, customers, orders;
     int64_t start;
 
@@ -257,6 +271,26 @@ static void store_free(gen_store *g)
     free(g->hist_len);
     free(g->hist);
     free(g->ord);
+    free(g->cold);
+}
+
+/* Notes a view (cart 0) or cart (1) of item in the order being made. */
+static void seen(gen_store *g, uint32_t item, int cart)
+{
+    if (g->n_seen < GEN_MAX_SEEN)
+        g->seen[g->n_seen++] = item << 1 | (uint32_t)cart;
+}
+
+/* Whether a pick of item is only looked at (a cold item, 4 times in 5),
+ * noting the view (and maybe a cart). */
+static int cold_pass(gen_store *g, uint32_t item)
+{
+    if (!g->cold || !g->cold[item] || rng_unit(&g->vrng) >= GEN_P_COLD_PASS)
+        return 0;
+    seen(g, item, 0);
+    if (rng_unit(&g->vrng) < g->carts / 2)
+        seen(g, item, 1);
+    return 1;
 }
 
 /* calloc of n elements of size sz, NULL on overflow too. */
@@ -724,7 +758,7 @@ static uint32_t pick_primary(gen_store *g, uint32_t cu, const uint32_t *b,
                                     rng_unit(&g->rng) * g->zipf_cum[n - 1]);
             it = g->ranked[g->cat_start[c] + r];
         }
-        if (!in_basket(b, nb, it))
+        if (!in_basket(b, nb, it) && !cold_pass(g, it))
             return it;
     }
     return UINT32_MAX;
@@ -756,6 +790,54 @@ static int pick_size(gen_rng *r)
     return k + 1;
 }
 
+/* The order's views and carts (the cold items passed by, then each
+ * purchase line's view, browsing views and cart), written before its
+ * purchases.  Returns the lines written. */
+static uint64_t browse(gen_store *g, const uint32_t *basket, int nb,
+                       gen_file *f, const char *head, size_t head_len,
+                       int64_t ts)
+{
+    for (int k = 0; k < nb; k++) {
+        uint32_t it = basket[k], c = g->item_cat[it];
+        seen(g, it, 0);
+        double v = g->views;
+        for (; v > 0; v -= 1) {
+            if (v < 1 && rng_unit(&g->vrng) >= v)
+                break;
+            uint32_t b;
+            if (g->ncomp[it] && rng_unit(&g->vrng) < 0.5) {
+                b = g->comp[(size_t)it * GEN_MAX_COMP +
+                            rng_below(&g->vrng, g->ncomp[it])];
+            } else {
+                uint32_t n = g->cat_count[c];
+                b = g->ranked[g->cat_start[c] +
+                              cum_search(g->zipf_cum, n,
+                                         rng_unit(&g->vrng) *
+                                             g->zipf_cum[n - 1])];
+            }
+            seen(g, b, 0);
+        }
+        if (rng_unit(&g->vrng) < g->carts)
+            seen(g, it, 1);
+    }
+    char line[128];
+    for (int k = 0; k < g->n_seen; k++) {
+        uint32_t it = g->seen[k] >> 1;
+        char *p = line;
+        memcpy(p, head, head_len);
+        p += head_len;
+        *p++ = 'P';
+        p = put_num(p, (uint64_t)it + 1, 6);
+        *p++ = ',';
+        p = put_num(p, (uint64_t)ts, 1);
+        p = put_str(p, ",1,");
+        p = put_cents(p, g->price_cents[it]);
+        p = put_str(p, g->seen[k] & 1 ? ",,cart\n" : ",,view\n");
+        file_put(f, line, (size_t)(p - line));
+    }
+    return (uint64_t)g->n_seen;
+}
+
 static int write_events(gen_store *g, const char *dir, uint64_t *lines,
                         xs_error *err)
 {
@@ -766,10 +848,14 @@ static int write_events(gen_store *g, const char *dir, uint64_t *lines,
         static const char header[] = "customer,item,timestamp,weight,price,order\n";
         char line[128];
         uint32_t basket[GEN_MAX_LINES];
-        file_put(&f, header, sizeof header - 1);
+        file_put(&f, header, sizeof header - 2);
+        if (g->typed)
+            file_put(&f, ",type", 5);
+        file_put(&f, "\n", 1);
         for (uint32_t o = 0; o < g->orders && !f.errnum; o++) {
             uint32_t cu = g->ord[o].customer;
             int want = pick_size(&g->rng), nb = 0;
+            g->n_seen = 0;
             for (int k = 0; k < 2 * want && nb < want; k++) {
                 uint32_t it = pick_primary(g, cu, basket, nb);
                 if (it == UINT32_MAX)
@@ -777,16 +863,21 @@ static int write_events(gen_store *g, const char *dir, uint64_t *lines,
                 basket[nb++] = it;
                 if (nb < want && rng_unit(&g->rng) < GEN_P_COMPLEMENT) {
                     uint32_t co = pick_complement(g, it);
-                    if (co != UINT32_MAX && !in_basket(basket, nb, co))
+                    if (co != UINT32_MAX && !in_basket(basket, nb, co) &&
+                        !cold_pass(g, co))
                         basket[nb++] = co;
                 }
             }
-            /* nb >= 1: the first primary pick always succeeds */
+            /* nb >= 1: the first primary pick always succeeds (unless
+             * cold items pass it by: an order of views only) */
             char head[64], *h = head;
             *h++ = 'C';
             h = put_num(h, (uint64_t)cu + 1, 6);
             *h++ = ',';
             size_t head_len = (size_t)(h - head);
+            if (g->typed)
+                *lines += browse(g, basket, nb, &f, head, head_len,
+                                 g->ord[o].ts);
             for (int k = 0; k < nb; k++) {
                 uint32_t it = basket[k];
                 unsigned u = rng_below(&g->rng, 100);
@@ -804,6 +895,8 @@ static int write_events(gen_store *g, const char *dir, uint64_t *lines,
                 *p++ = ',';
                 *p++ = 'O';
                 p = put_num(p, (uint64_t)o + 1, 7);
+                if (g->typed)
+                    p = put_str(p, ",purchase");
                 *p++ = '\n';
                 file_put(&f, line, (size_t)(p - line));
 
@@ -841,6 +934,10 @@ int xs_gen_write(const xs_gen_params *p, const char *dir, xs_error *err)
                             "start must be unix seconds in 0..%" PRId64
                             ", got %" PRId64, GEN_MAX_START, p->start);
 
+    if (!(p->views >= 0 && p->views <= 100) ||
+        !(p->carts >= 0 && p->carts <= 1) || !(p->cold >= 0 && p->cold <= 1))
+        return xs_error_set(err, XS_ERR_USAGE,
+                            "views must be in 0..100, carts and cold in 0..1");
     if (mkdir(dir, 0777) != 0 && errno != EEXIST)
         return xs_error_set(err, XS_ERR_IO, "%s: %s", dir, strerror(errno));
 
@@ -851,6 +948,10 @@ int xs_gen_write(const xs_gen_params *p, const char *dir, xs_error *err)
     g.customers = p->customers;
     g.orders = p->orders;
     g.start = p->start ? p->start : GEN_DEFAULT_START;
+    g.typed = p->views > 0 || p->carts > 0 || p->cold > 0;
+    g.views = p->views;
+    g.carts = p->carts;
+    rng_seed(&g.vrng, p->seed ^ UINT64_C(0x5bd1e9955bd1e995));
 
     uint64_t lines = 0;
     int rc = XS_OK;
@@ -859,6 +960,12 @@ int xs_gen_write(const xs_gen_params *p, const char *dir, xs_error *err)
         rc = xs_error_set(err, XS_ERR_NOMEM, "out of memory generating %" PRIu32
                           " items, %" PRIu32 " customers, %" PRIu32 " orders",
                           p->items, p->customers, p->orders);
+    if (rc == XS_OK && p->cold > 0) {
+        if (!(g.cold = gen_alloc(g.items, 1)))
+            rc = xs_error_set(err, XS_ERR_NOMEM, "out of memory");
+        for (uint32_t i = 0; g.cold && i < g.items; i++)
+            g.cold[i] = rng_unit(&g.vrng) < p->cold;
+    }
     if (rc == XS_OK)
         rc = write_catalog(&g, dir, err);
     if (rc == XS_OK)

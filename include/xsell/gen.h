@@ -7,6 +7,18 @@
  * power-law item popularity, per-customer category affinities, complementary
  * products bought together, repeat purchases and a year of timestamps.  Same
  * parameters and seed, same bytes.
+ *
+ * Event types (views, carts, cold > 0): events.csv gains a `type` column
+ * (purchase, view, cart), views and carts with an empty order.  Every
+ * purchase line is viewed first, with `views` more browsing views on
+ * average (a complement of the item or an item of its category); a
+ * purchase is carted first with probability `carts`.  A `cold` share of the
+ * items are looked at but seldom bought: picked for an order, a cold item
+ * is only viewed (carted with probability carts / 2) 4 times in 5, and the
+ * customer picks again.  These draws come from a second generator: with
+ * cold at 0, the purchase lines (without the type column) are byte for byte
+ * the file written without views and carts; cold > 0 changes the purchases
+ * (the rejected picks).
  */
 #ifndef XSELL_GEN_H
 #define XSELL_GEN_H
@@ -25,6 +37,9 @@ typedef struct xs_gen_params {
     /* Optional output, may be NULL: on success xs_gen_write stores the number
      * of lines written to events.csv (header excluded) here.  Not owned. */
     uint64_t *lines_out;
+    double views; /* >= 0: mean browsing views per purchase line; 0: none */
+    double carts; /* 0..1: share of purchase lines carted first */
+    double cold;  /* 0..1: share of items viewed but seldom bought */
 } xs_gen_params;
 
 /* Creates dir if missing and writes the two files.  Returns XS_OK or an

@@ -75,6 +75,19 @@
  * order shared by several customers counts as one group per customer in D
  * (the host counts it once).
  *
+ * Event types (docs/plugins.md "Event types").  The customer's events of
+ * other types (the host's type_events: views, carts) add to the affinity
+ * like purchases, each times its type's weight w_t (event_weights; 0 by
+ * default, when they add nothing):
+ *
+ *     a(i) += sum over the customer's events e of type t on i of
+ *             w_t * w_e * d(t_e)
+ *
+ * so a customer who viewed i gets i's neighbours (and i itself, by its
+ * self-similarity, unless bought) in proportion to w_t.  Similarities stay
+ * those of the purchases.  A customer with views but no purchase has no
+ * history: the request is a basket request, as before.
+ *
  * Nothing to score (no history, no items): nothing is pushed, so the
  * engine's blend fills from `popular`.  Candidates scoring 0 are not pushed.
  *

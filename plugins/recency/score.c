@@ -154,7 +154,10 @@ static int acc_push(const acc *a, const xs_host_api *api, xs_result *out,
 }
 
 /* The customer's affinities in scratch: distinct items in first-seen order
- * (items[], values aff[]), n of them.  Request items add 1 each. */
+ * (items[], values aff[]), n of them.  Request items add 1 each.  Events
+ * of other types (views, carts: the host's type_events) add as purchases
+ * do, times their type's weight (recency.h "Event types"); types weighing
+ * 0, the default, add nothing. */
 typedef struct affinity {
     uint32_t *items;
     double *aff;
@@ -166,7 +169,18 @@ static int affinities(const recency *r, const xs_request *req,
                       affinity *af)
 {
     const xs_host_api *api = r->api;
-    size_t total = nh + req->n_items;
+    const xs_event *o = NULL;
+    size_t no = 0;
+    double tw[64] = {0};
+    int typed = 0;
+    if (XS_HOST_HAS(api, type_events) && req->customer != XS_NONE) {
+        uint32_t nt = api->type_count(r->host);
+        for (uint32_t t = 1; t < nt && t < 64; t++)
+            typed |= (tw[t] = api->type_weight(r->host, t)) > 0;
+        if (!typed || !api->type_events(r->host, req->customer, &o, &no))
+            no = 0;
+    }
+    size_t total = nh + no + req->n_items;
     uint32_t bits = 4;
     while ((1ull << bits) < 2 * (uint64_t)total)
         bits++;
@@ -180,10 +194,20 @@ static int affinities(const recency *r, const xs_request *req,
     memset(key, 0xFF, (size_t)cap * sizeof *key);
     af->n = 0;
     for (size_t i = 0; i < total; i++) {
-        uint32_t item = i < nh ? h[i].item : req->items[i - nh];
-        double x = i >= nh     ? 1.0
-                   : r->weight_one ? decay(r, h[i].ts)
-                                   : h[i].weight * decay(r, h[i].ts);
+        uint32_t item;
+        double x;
+        if (i < nh || (i - nh) < no) {
+            const xs_event *e = i < nh ? &h[i] : &o[i - nh];
+            double w = i < nh ? 1.0 : e->reserved < 64 ? tw[e->reserved] : 0;
+            if (!(w > 0))
+                continue;
+            item = e->item;
+            x = w * (r->weight_one ? decay(r, e->ts)
+                                   : e->weight * decay(r, e->ts));
+        } else {
+            item = req->items[i - nh - no];
+            x = 1.0;
+        }
         int added;
         uint32_t s = hash_find(key, mask, shift, item, &added);
         if (added) {

@@ -253,7 +253,7 @@ static void test_refusals(void)
     char dir[1024], events[1100];
     snprintf(dir, sizeof dir, "%s/refusals", xt_tmpdir());
     snprintf(events, sizeof events, "%s/events.csv", dir);
-    xs_gen_params g = {300, 200, 1500, 11, 0, NULL};
+    xs_gen_params g = {300, 200, 1500, 11, 0, NULL, 0, 0, 0};
     xs_error err = {0};
     if (!CHECK_MSG(xs_gen_write(&g, dir, &err) == XS_OK, "gen: %s", err.msg))
         return;
@@ -389,7 +389,7 @@ static void test_defaults(void)
     char dir[1024], events[1100];
     snprintf(dir, sizeof dir, "%s/defaults", xt_tmpdir());
     snprintf(events, sizeof events, "%s/events.csv", dir);
-    xs_gen_params g = {200, 150, 900, 5, 0, NULL};
+    xs_gen_params g = {200, 150, 900, 5, 0, NULL, 0, 0, 0};
     if (!CHECK_MSG(xs_gen_write(&g, dir, &err) == XS_OK, "gen: %s", err.msg))
         return;
     xs_engine *d = engine_on(events, 0);

@@ -147,7 +147,7 @@ static int generate(test_ctx *t, const char *dir, uint32_t customers,
 {
     xs_error err;
     memset(&err, 0, sizeof err);
-    xs_gen_params p = {customers, items, orders, seed, start, lines};
+    xs_gen_params p = {customers, items, orders, seed, start, lines, 0, 0, 0};
     int rc = xs_gen_write(&p, dir, &err);
     CHECK(t, rc == XS_OK, "xs_gen_write(%s) = %d: %s", dir, rc, err.msg);
     return rc;
@@ -354,7 +354,7 @@ static void test_errors(test_ctx *t)
     const char *d = temp_dir(t);
     if (!d)
         return;
-    xs_gen_params ok = {10, 10, 10, 1, 0, NULL}, p;
+    xs_gen_params ok = {10, 10, 10, 1, 0, NULL, 0, 0, 0}, p;
     p = ok, p.items = 1;
     expect_status(t, &p, d, XS_ERR_USAGE, "items=1");
     p = ok, p.items = 10000001;
