@@ -16,9 +16,12 @@
  *
  * Event types: a split is a split of the primary (purchase) events; the
  * train side also gets the other types' events (views, carts) except
- * those of a (customer, item) pair the test side holds a purchase of, so a
- * view of the very item held out never tells the train engine the answer
- * (other_to_train).  The test side gets none.
+ * those of a (customer, item) pair the test side holds a purchase of,
+ * unless the view is at least XS_EVAL_VIEW_GAP older than the pair's
+ * first test purchase: a view in the session of a held-out purchase would
+ * tell the train engine the answer, a view days before it is what a shop
+ * knows when the customer comes back (other_to_train).  The test side
+ * gets none.
  */
 #include <errno.h>
 #include <math.h>
@@ -247,9 +250,26 @@ int xs_split(const xs_dataset *ds, int method, double ratio, uint64_t seed,
     return XS_OK;
 }
 
-static int cmp_u64(const void *a, const void *b)
+/* A view must be this much older than the held-out purchase of its
+ * (customer, item) pair to stay in train: one day, longer than a session. */
+#define XS_EVAL_VIEW_GAP 86400
+
+typedef struct held_pair {
+    uint64_t key; /* customer << 32 | item */
+    int64_t ts;   /* the pair's first test purchase */
+} held_pair;
+
+static int cmp_held(const void *a, const void *b)
 {
-    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    const held_pair *x = a, *y = b;
+    if (x->key != y->key)
+        return x->key < y->key ? -1 : 1;
+    return x->ts < y->ts ? -1 : x->ts > y->ts;
+}
+
+static int cmp_held_key(const void *a, const void *b)
+{
+    uint64_t x = ((const held_pair *)a)->key, y = ((const held_pair *)b)->key;
     return x < y ? -1 : x > y;
 }
 
@@ -262,21 +282,27 @@ static int other_to_train(const xs_dataset *ds, const unsigned char *is_test,
     size_t n_test = 0;
     for (size_t i = 0; i < ds->n_events; i++)
         n_test += is_test[i] != 0;
-    uint64_t *held = malloc((n_test ? n_test : 1) * sizeof *held);
+    held_pair *held = malloc((n_test ? n_test : 1) * sizeof *held);
     if (!held || xs_dataset_use_types(out)) {
         free(held);
         return -1;
     }
-    size_t m = 0;
+    size_t m = 0, u = 0;
     for (size_t i = 0; i < ds->n_events; i++)
         if (is_test[i])
-            held[m++] = (uint64_t)ds->events[i].customer << 32 |
-                        ds->events[i].item;
-    qsort(held, m, sizeof *held, cmp_u64);
+            held[m++] = (held_pair){(uint64_t)ds->events[i].customer << 32 |
+                                        ds->events[i].item,
+                                    ds->events[i].ts};
+    qsort(held, m, sizeof *held, cmp_held);
+    for (size_t i = 0; i < m; i++) /* each pair once, its first purchase */
+        if (u == 0 || held[i].key != held[u - 1].key)
+            held[u++] = held[i];
     for (size_t i = 0; i < ds->n_other; i++) {
         xs_event ev = ds->other[i];
-        uint64_t key = (uint64_t)ev.customer << 32 | ev.item;
-        if (bsearch(&key, held, m, sizeof *held, cmp_u64))
+        held_pair key = {(uint64_t)ev.customer << 32 | ev.item, 0};
+        const held_pair *h = bsearch(&key, held, u, sizeof *held,
+                                     cmp_held_key);
+        if (h && !(ev.ts <= h->ts - XS_EVAL_VIEW_GAP))
             continue;
         const char *s;
         if (ev.customer != XS_NONE) {

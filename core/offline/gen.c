@@ -43,10 +43,9 @@
  *     is a per-customer ring of the last GEN_HIST lines, filled after each
  *     order.
  *
- *   - event types (xsell/gen.h "Event types"): a second generator (vrng,
- *     seeded from the seed) draws the cold items, the browsing views and
- *     the carts; an order's views and carts are written before its
- *     purchases with the order's time, so the file stays chronological.
+ *   - event types (xsell/gen.h "Event types"): a second generator (vrng)
+ *     draws the cold items, views, carts and reconsiderings; an order's
+ *     views and carts are written before its purchases, at its time.
  *
  * Memory: O(items + customers + orders), all freed before returning.
  */
@@ -82,6 +81,7 @@
 #define GEN_P_FAVOURITE 0.90
 #define GEN_P_PAIRED 0.80
 #define GEN_P_COLD_PASS 0.80 /* a cold item picked is only viewed */
+#define GEN_P_RECONSIDER 0.10 /* a pick is a cold item viewed before */
 #define GEN_MAX_SEEN 64      /* views and carts kept per order */
 #define GEN_IO_BUF (1u << 20)
 #define GEN_PI 3.14159265358979323846
@@ -220,6 +220,8 @@ typedef struct gen_store {
     int typed;        /* views, carts or cold asked for */
     double views, carts;
     uint8_t *cold;    /* per item, NULL without cold items */
+    uint32_t *considered; /* per customer: the last cold item passed by + 1 */
+    uint32_t cu;      /* the customer of the order being made */
     uint32_t seen[GEN_MAX_SEEN]; /* this order's views (item << 1) and
                                     carts (item << 1 | 1) */
     int n_seen;
@@ -272,6 +274,7 @@ static void store_free(gen_store *g)
     free(g->hist);
     free(g->ord);
     free(g->cold);
+    free(g->considered);
 }
 
 /* Notes a view (cart 0) or cart (1) of item in the order being made. */
@@ -290,6 +293,7 @@ static int cold_pass(gen_store *g, uint32_t item)
     seen(g, item, 0);
     if (rng_unit(&g->vrng) < g->carts / 2)
         seen(g, item, 1);
+    g->considered[g->cu] = item + 1;
     return 1;
 }
 
@@ -737,7 +741,12 @@ static uint32_t pick_primary(gen_store *g, uint32_t cu, const uint32_t *b,
     uint32_t nhist = g->hist_len[cu] < g->hist_cap[cu] ? g->hist_len[cu]
                                                        : g->hist_cap[cu];
     for (int tries = 0; tries < 8; tries++) {
-        uint32_t it;
+        uint32_t it, back = g->cold ? g->considered[cu] : 0;
+        if (back && rng_unit(&g->vrng) < GEN_P_RECONSIDER &&
+            !in_basket(b, nb, back - 1)) { /* bought on a later visit */
+            g->considered[cu] = 0;
+            return back - 1;
+        }
         if (nhist && rng_unit(&g->rng) < GEN_P_REPEAT) {
             it = hist[rng_below(&g->rng, nhist)];
         } else {
@@ -856,6 +865,7 @@ static int write_events(gen_store *g, const char *dir, uint64_t *lines,
             uint32_t cu = g->ord[o].customer;
             int want = pick_size(&g->rng), nb = 0;
             g->n_seen = 0;
+            g->cu = cu;
             for (int k = 0; k < 2 * want && nb < want; k++) {
                 uint32_t it = pick_primary(g, cu, basket, nb);
                 if (it == UINT32_MAX)
@@ -961,7 +971,8 @@ int xs_gen_write(const xs_gen_params *p, const char *dir, xs_error *err)
                           " items, %" PRIu32 " customers, %" PRIu32 " orders",
                           p->items, p->customers, p->orders);
     if (rc == XS_OK && p->cold > 0) {
-        if (!(g.cold = gen_alloc(g.items, 1)))
+        if (!(g.cold = gen_alloc(g.items, 1)) ||
+            !(g.considered = gen_alloc(g.customers, sizeof *g.considered)))
             rc = xs_error_set(err, XS_ERR_NOMEM, "out of memory");
         for (uint32_t i = 0; g.cold && i < g.items; i++)
             g.cold[i] = rng_unit(&g.vrng) < p->cold;

@@ -15,7 +15,8 @@
  * purchase is carted first with probability `carts`.  A `cold` share of the
  * items are looked at but seldom bought: picked for an order, a cold item
  * is only viewed (carted with probability carts / 2) 4 times in 5, and the
- * customer picks again.  These draws come from a second generator: with
+ * customer picks again; the last cold item a customer passed by is bought
+ * on a later visit with probability 0.1 per pick (viewed, bought later).  These draws come from a second generator: with
  * cold at 0, the purchase lines (without the type column) are byte for byte
  * the file written without views and carts; cold > 0 changes the purchases
  * (the rejected picks).
