@@ -41,9 +41,19 @@
  * of all items, O(items).  Both run under the host's write discipline;
  * recommend() and explain() only read.
  *
+ * Event types (docs/plugins.md "Event types").  types=purchase (the
+ * default) counts the customers' purchases as above; types=NAME counts the
+ * events of that type only (types=view: the most viewed items); types=all
+ * counts every type, each event times its type's weight (event_weights,
+ * read in create(): purchase 1, others 0 unless set).  Other types come
+ * from the host's type_events and never change (ingest adds purchases
+ * only), so observe() adds purchases times the purchase type's factor.
+ * Data without customers counts supports whatever the option.
+ *
  * Options (xsell/plugin_util.h syntax): half_life=DAYS in [0, 1000000] (0:
  * no decay), t_ref=TIME (unix seconds or YYYY-MM-DD; the latest event
- * time), weight=one|event (one), per_category=BOOL (false).
+ * time), weight=one|event (one), per_category=BOOL (false),
+ * types=purchase|all|NAME (purchase).
  *
  * Explain: popularity, rank (1-based position in the list served from,
  * before the host's rules; in merged category lists, among all their items)
@@ -78,6 +88,8 @@ typedef struct popular {
     uint8_t *mark;    /* scratch for updates, all 0 between them */
     uint32_t *cat_of; /* by item: category or XS_NONE */
     uint32_t n_items; /* entries of the arrays above */
+    double tw[64];    /* factor of each event type (option types) */
+    int typed;        /* some type other than purchase counts */
     pop_list all;
     pop_list *cats; /* by category id */
     uint32_t n_cats;
@@ -314,7 +326,9 @@ static int pop_observe(void *state, const xs_event *ev, size_t n)
                 rescale(p, ev[i].ts);
                 rebased = 1;
             }
-            p->pop[a] += event_weight(p, &ev[i]);
+            if (!(p->tw[0] > 0))
+                continue; /* purchases do not count */
+            p->pop[a] += p->tw[0] * event_weight(p, &ev[i]);
             p->seen[a] = 1;
         } else {
             p->pop[a] = a < n_sup ? sup[a] : 0;
@@ -498,6 +512,35 @@ static void pop_destroy(void *state)
     free(p);
 }
 
+/* The option types: the factor of each event type in p->tw. */
+static int set_types(popular *p, const char *types, char *err, size_t errlen)
+{
+    const xs_host_api *api = p->api;
+    uint32_t nt = XS_HOST_HAS(api, type_events) ? api->type_count(p->host)
+                                                 : 1;
+    if (nt > 64)
+        nt = 64;
+    if (!strcmp(types, "all")) {
+        for (uint32_t t = 0; t < nt; t++)
+            p->tw[t] = t == 0 && nt == 1 ? 1.0
+                                        : api->type_weight(p->host, t);
+    } else {
+        uint32_t t = 0;
+        while (t < nt && strcmp(types, t ? api->type_name(p->host, t)
+                                         : "purchase"))
+            t++;
+        if (t == nt) {
+            snprintf(err, errlen, "types: '%s' is not an event type of the "
+                     "data (want purchase, all or a type name)", types);
+            return -1;
+        }
+        p->tw[t] = 1.0;
+    }
+    for (uint32_t t = 1; t < nt; t++)
+        p->typed |= p->tw[t] > 0;
+    return 0;
+}
+
 static int pop_create(const xs_host_api *api, xs_host *host,
                       const xs_option *opts, size_t n_opts, void **state,
                       char *err, size_t errlen)
@@ -506,6 +549,22 @@ static int pop_create(const xs_host_api *api, xs_host *host,
     double half_life = 0;
     int64_t t_ref = 0;
     int have_t_ref = 0, weight_event = 0, per_category = 0;
+    const char *types = "purchase";
+    /* types takes any name: read here, the rest by xs_opts_parse */
+    xs_option rest[32];
+    size_t n_rest = 0;
+    for (size_t i = 0; i < n_opts; i++) {
+        if (!strcmp(opts[i].key, "types"))
+            types = opts[i].value;
+        else if (n_rest < sizeof rest / sizeof *rest)
+            rest[n_rest++] = opts[i];
+        else {
+            snprintf(err, errlen, "too many options");
+            return -1;
+        }
+    }
+    opts = rest;
+    n_opts = n_rest;
     const xs_opt_spec spec[] = {
         {.key = "half_life", .type = XS_OPT_DAYS, .out = &half_life,
          .lo = 0, .hi = 1e6},
@@ -532,6 +591,10 @@ static int pop_create(const xs_host_api *api, xs_host *host,
         p->t_ref = api->latest_time(host); /* same order, finite weights */
     p->weight_event = weight_event;
     p->per_category = per_category;
+    if (set_types(p, types, err, errlen)) {
+        pop_destroy(p);
+        return -1;
+    }
     p->from_events = api->customer_count(host) > 0;
     p->scope = api->default_scope(host);
     if (grow_items(p))
@@ -541,12 +604,21 @@ static int pop_create(const xs_host_api *api, xs_host *host,
         for (uint32_t c = 0; c < nc; c++) {
             const xs_event *ev;
             size_t n;
-            if (!api->history(host, c, &ev, &n))
-                continue;
-            for (size_t i = 0; i < n; i++)
-                if (ev[i].item < p->n_items) {
-                    p->pop[ev[i].item] += event_weight(p, &ev[i]);
-                    p->seen[ev[i].item] = 1;
+            if (p->tw[0] > 0 && api->history(host, c, &ev, &n))
+                for (size_t i = 0; i < n; i++)
+                    if (ev[i].item < p->n_items) {
+                        p->pop[ev[i].item] +=
+                            p->tw[0] * event_weight(p, &ev[i]);
+                        p->seen[ev[i].item] = 1;
+                    }
+            if (p->typed && api->type_events(host, c, &ev, &n))
+                for (size_t i = 0; i < n; i++) {
+                    uint32_t t = ev[i].reserved;
+                    if (ev[i].item < p->n_items && t < 64 && p->tw[t] > 0) {
+                        p->pop[ev[i].item] += p->tw[t] * event_weight(p,
+                                                                      &ev[i]);
+                        p->seen[ev[i].item] = 1;
+                    }
                 }
         }
     } else {

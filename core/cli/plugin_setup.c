@@ -213,6 +213,18 @@ int cli_plugins_load(cli_plugins *p, const char *cmd, const cli_data *d,
         return cli_fail(cmd, CLI_USAGE, "--plugins: name at least one");
     char keys[CLI_MAX_PLUGINS][256];
     xs_error err = {0};
+    /* event_weights first: plugins may read them in create() (popular's
+     * types=all); the other settings name loaded plugins, so they come
+     * last (event_weights again, the same) */
+    for (size_t o = 0; o < p->n; o++)
+        if (p->plugin[o] && !strcmp(p->plugin[o], "engine") &&
+            !strcmp(p->opt[o].key, "event_weights") &&
+            xs_engine_set_rule(e, p->opt[o].key, p->opt[o].value, &err)) {
+            if (p->from_file[o])
+                return cli_fail(cmd, CLI_USAGE, "%s:%u: %s", p->config,
+                                p->from_file[o], err.msg);
+            return cli_fail(cmd, CLI_USAGE, "--set %s", err.msg);
+        }
     for (int i = 0; i < n_names; i++) {
         cli_plugin_key(names[i], keys[i], sizeof keys[i]);
         xs_option mine[CLI_MAX_PLUGIN_OPTS];
