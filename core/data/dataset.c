@@ -12,9 +12,11 @@
  * Event types: the optional `type` column is interned like the ids (the
  * types dictionary starts with XS_PRIMARY_TYPE, so the primary type is id
  * 0 in every file), and once the file is read the events of other types
- * move to ds->other (split_types, a stable pass).  ds->events then holds
- * what the same file without those lines would give, so nothing that reads
- * purchases changes when a file gains views.
+ * move to ds->other (split_types, a stable pass) and items and customers
+ * are numbered again, purchases first (renumber: a pass over the events
+ * and a second dictionary, paid only by files with views).  ds->events and
+ * the ids then are what the same file without those lines would give, so
+ * nothing that reads purchases changes when a file gains views.
  */
 #include <math.h>
 #include <stdio.h>
@@ -150,8 +152,53 @@ int xs_type_name_ok(const char *s, size_t len)
     return 1;
 }
 
+/* The id field `which` (0: item, 1: customer) of an event. */
+static uint32_t *id_of(xs_event *e, int which)
+{
+    return which ? &e->customer : &e->item;
+}
+
+/* Renumbers dictionary *dp in order of first appearance in ds->events,
+ * then in ds->other: the ids the file without its other types' lines
+ * gives, and names seen only in views after them.  0 or -1 (memory). */
+static int renumber(xs_dataset *ds, xs_dict **dp, int which)
+{
+    uint32_t n = xs_dict_size(*dp), id;
+    uint32_t *map = malloc(((size_t)n + 1) * sizeof *map);
+    xs_dict *d = xs_dict_new();
+    if (!map || !d)
+        goto nomem;
+    memset(map, 0xFF, ((size_t)n + 1) * sizeof *map);
+    for (int pass = 0; pass < 2; pass++) {
+        xs_event *ev = pass ? ds->other : ds->events;
+        size_t m = pass ? ds->n_other : ds->n_events;
+        for (size_t i = 0; i < m; i++) {
+            uint32_t *f = id_of(&ev[i], which);
+            if (*f >= n)
+                continue;
+            if (map[*f] == XS_NONE) {
+                const char *name = xs_dict_name(*dp, *f);
+                if (xs_dict_intern(d, name, strlen(name), &id))
+                    goto nomem;
+                map[*f] = id;
+            }
+            *f = map[*f];
+        }
+    }
+    free(map);
+    xs_dict_free(*dp);
+    *dp = d;
+    return 0;
+nomem:
+    free(map);
+    xs_dict_free(d);
+    return -1;
+}
+
 /* Moves the events of non-primary types from ds->events to ds->other,
- * both keeping file order.  Returns 0 or -1 (memory). */
+ * both keeping file order, and renumbers items and customers so that
+ * those of purchases have the ids of the file without the other lines.
+ * Returns 0 or -1 (memory). */
 static int split_types(xs_dataset *ds)
 {
     size_t kept = 0;
@@ -162,7 +209,11 @@ static int split_types(xs_dataset *ds)
             return -1;
     }
     ds->n_events = kept;
-    return 0;
+    if (ds->n_other == 0)
+        return 0;
+    return renumber(ds, &ds->items, 0) || renumber(ds, &ds->customers, 1)
+               ? -1
+               : 0;
 }
 
 /* ---- --baskets ----------------------------------------------------------- */
