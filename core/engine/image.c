@@ -8,6 +8,13 @@
  * of the same events builds, id for id and event for event, and plugins
  * prepare from it the same way.  Only the HEAD section is needed to say
  * what an image holds (xs_image_info_read).
+ *
+ * Event types: an image of data with a type column (F_TYPES) has, after
+ * the events, the types dictionary and the other types' events in their
+ * order (OTHR); it is format 2, so a build that cannot read them says so
+ * instead of misreading the sections.  Images without types stay format 1
+ * and byte for byte what they were.  The cross-occurrence tables are built
+ * again at load (engine/store.c), not stored.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -18,13 +25,16 @@
 
 #define MAGIC "XSELLIMG"
 #define FORMAT 1
+#define FORMAT_TYPES 2 /* with F_TYPES: the types and the other events */
 #define BYTE_ORDER_MARK 0x01020304u
 #define SEC_HEAD XS_TAG('H', 'E', 'A', 'D')
 #define SEC_EVENTS XS_TAG('E', 'V', 'N', 'T')
 #define SEC_END XS_TAG('E', 'N', 'D', '.')
+#define SEC_OTHER XS_TAG('O', 'T', 'H', 'R')
 
 enum { F_CUSTOMER = 1, F_TIMESTAMP = 2, F_WEIGHT = 4, F_PRICE = 8,
-       F_ORDERS_DICT = 16, F_CATALOG = 32, F_BASKET = 64, F_CUSTOMER_SCOPE = 128 };
+       F_ORDERS_DICT = 16, F_CATALOG = 32, F_BASKET = 64, F_CUSTOMER_SCOPE = 128,
+       F_TYPES = 256 };
 
 static void put_events(xs_bw *w, const xs_event *ev, size_t n,
                        uint64_t *count)
@@ -58,6 +68,7 @@ int xs_image_write(const xs_store *s, const char *path, uint64_t seq,
                      (ds->has_price ? F_PRICE : 0) |
                      (ds->orders ? F_ORDERS_DICT : 0) |
                      (s->cat ? F_CATALOG : 0) |
+                     (ds->types ? F_TYPES : 0) |
                      (s->cooc[XS_SCOPE_BASKET] ? F_BASKET : 0) |
                      (s->cooc[XS_SCOPE_CUSTOMER] ? F_CUSTOMER_SCOPE : 0);
     xs_bw w;
@@ -66,7 +77,7 @@ int xs_image_write(const xs_store *s, const char *path, uint64_t seq,
         return rc;
     xs_bw_begin(&w, SEC_HEAD);
     xs_bw_put(&w, MAGIC, 8);
-    xs_bw_u32(&w, FORMAT);
+    xs_bw_u32(&w, ds->types ? FORMAT_TYPES : FORMAT);
     xs_bw_u32(&w, BYTE_ORDER_MARK);
     xs_bw_put(&w, &in, sizeof in);
     xs_bw_u32(&w, flags);
@@ -97,6 +108,14 @@ int xs_image_write(const xs_store *s, const char *path, uint64_t seq,
             put_events(&w, ev, n, &count);
     }
     xs_bw_end(&w);
+    if (ds->types) {
+        xs_dict_image_write(ds->types, &w);
+        xs_bw_begin(&w, SEC_OTHER);
+        xs_bw_u64(&w, ds->n_other);
+        if (ds->n_other)
+            xs_bw_put(&w, ds->other, ds->n_other * sizeof *ds->other);
+        xs_bw_end(&w);
+    }
     if (s->cat)
         xs_catalog_image_write(s->cat, &w);
     for (int sc = 0; sc < 2; sc++)
@@ -132,12 +151,15 @@ static int read_head(xs_br *r, xs_image_info *info, uint32_t *flags,
     uint32_t format = xs_br_u32(r), bom = xs_br_u32(r);
     if (!r->failed && bom != BYTE_ORDER_MARK)
         return xs_br_fail(r, "written on a machine of another byte order");
-    if (!r->failed && format != FORMAT)
-        return xs_br_fail(r, "image format %u (this build reads %u)", format,
-                          FORMAT);
+    if (!r->failed && format != FORMAT && format != FORMAT_TYPES)
+        return xs_br_fail(r, "image format %u (this build reads %u and %u)",
+                          format, FORMAT, FORMAT_TYPES);
     if (xs_br_get(r, info, sizeof *info))
         return -1;
     *flags = xs_br_u32(r);
+    if (!r->failed && (format == FORMAT_TYPES) != !!(*flags & F_TYPES))
+        return xs_br_fail(r, "image format %u with%s event types", format,
+                          *flags & F_TYPES ? "" : "out");
     *scope = (int)xs_br_u32(r);
     *order_base = xs_br_u32(r);
     *dups = xs_br_u64(r);
@@ -168,6 +190,42 @@ void xs_image_parts_free(xs_image_parts *p)
     for (int sc = 0; sc < 2; sc++)
         xs_cooc_free(p->cooc[sc]);
     memset(p, 0, sizeof *p);
+}
+
+/* The types dictionary and the OTHR section into ds; every id checked. */
+static int read_other(xs_br *r, xs_dataset *ds)
+{
+    uint32_t tag;
+    uint64_t len;
+    if (!(ds->types = xs_dict_new()))
+        return xs_br_fail(r, "out of memory"), -1;
+    if (xs_dict_image_read(ds->types, r))
+        return -1;
+    uint32_t nt = xs_dict_size(ds->types);
+    if (nt < 1 || nt > XS_TYPES_MAX)
+        return xs_br_fail(r, "%u event types", nt), -1;
+    if (xs_br_begin(r, &tag, &len) != 1 || tag != SEC_OTHER)
+        return xs_br_fail(r, "want the other types' events"), -1;
+    uint64_t n = xs_br_u64(r);
+    if (r->failed || n * sizeof(xs_event) != xs_br_left(r))
+        return xs_br_fail(r, "other events: %llu in %llu bytes",
+                          (unsigned long long)n,
+                          (unsigned long long)xs_br_left(r)), -1;
+    ds->cap_other = n ? n : 1;
+    if (!(ds->other = malloc(ds->cap_other * sizeof *ds->other)))
+        return xs_br_fail(r, "out of memory"), -1;
+    if (xs_br_get(r, ds->other, n * sizeof *ds->other) || xs_br_end(r))
+        return -1;
+    ds->n_other = n;
+    uint32_t ni = xs_dict_size(ds->items), nc = xs_dict_size(ds->customers);
+    for (uint64_t i = 0; i < n; i++) {
+        const xs_event *e = &ds->other[i];
+        if (e->item >= ni || (e->customer != XS_NONE && e->customer >= nc) ||
+            e->reserved == 0 || e->reserved >= nt)
+            return xs_br_fail(r, "other event %llu names an unknown id",
+                              (unsigned long long)i), -1;
+    }
+    return 0;
 }
 
 int xs_image_read(const char *path, xs_image_parts *out, xs_error *err)
@@ -234,6 +292,8 @@ int xs_image_read(const char *path, xs_image_parts *out, xs_error *err)
             goto fail;
         }
     }
+    if ((flags & F_TYPES) && read_other(&r, ds))
+        goto fail;
     if ((flags & F_CATALOG) && !(out->cat = xs_catalog_image_read(&r)))
         goto fail;
     for (int sc = 0; sc < 2; sc++) {

@@ -60,6 +60,8 @@ int xs_store_init_image(xs_store *s, xs_image_parts *p, int threads,
     s->threads = threads;
     s->default_scope = p->default_scope;
     s->type_weight[0] = 1.0;
+    if (s->ds->types && !(s->xocc = xs_xocc_build(s->ds, max_basket, err)))
+        return err ? err->code : XS_ERR_NOMEM;
     s->ingested = 0; /* the image's events are all loaded events now */
     s->ingested_before = p->ingested;
     for (size_t i = 0; i < s->ds->n_events; i++)

@@ -10,6 +10,8 @@
  * the image's mapped pages) keeps them equal; loaded under another
  * max_basket, the tables are counted again; the HEAD reads alone; a
  * flipped byte or a cut file is XS_ERR_DATA naming the file and offset.
+ * Event types: an image of typed data keeps the types and the other
+ * types' events, id for id (the cross tables are built again from them).
  */
 #include <fcntl.h>
 #include <math.h>
@@ -112,8 +114,43 @@ static void same(xs_engine *a, xs_engine *b)
     CHECK(entries);
 }
 
+static void typed_image(void)
+{
+    const char *ev = xt_write_str("typed.csv",
+                                  "customer,item,type,order\n"
+                                  "c1,A,purchase,o1\nc1,X,view,\n"
+                                  "c2,A,purchase,o2\nc2,B,purchase,o2\n"
+                                  "c2,X,view,\nc3,Y,cart,\nc3,B,purchase,o3\n");
+    xs_error err = {0};
+    xs_dataset *ds = ev ? xs_dataset_load_events(ev, NULL, &err) : NULL;
+    CHECK_MSG(ds != NULL, "%s", err.msg);
+    xs_engine_config cfg = {.scope = -1, .threads = 1};
+    xs_engine *a = ds ? xs_engine_new(ds, NULL, &cfg, &err) : NULL;
+    if (!CHECK(a != NULL))
+        return;
+    CHECK_EQ(xs_engine_use_scope(a, XS_SCOPE_CUSTOMER, &err), XS_OK);
+    const char *path = xt_track("typed.xsi", 0);
+    CHECK_EQ(xs_engine_save(a, path, 1, NULL, &err), XS_OK);
+    xs_engine *b = xs_engine_load(path, &cfg, NULL, &err);
+    CHECK_MSG(b != NULL, "%s", err.msg);
+    if (b) {
+        same(a, b);
+        const xs_dataset *da = xs_engine_dataset(a), *db = xs_engine_dataset(b);
+        CHECK(db->types != NULL);
+        CHECK_EQU(xs_dict_size(db->types), xs_dict_size(da->types));
+        for (uint32_t t = 0; db->types && t < xs_dict_size(da->types); t++)
+            CHECK_STR(xs_dict_name(db->types, t), xs_dict_name(da->types, t));
+        CHECK_EQU(db->n_other, 3);
+        CHECK(db->n_other == da->n_other &&
+              !memcmp(db->other, da->other, da->n_other * sizeof *da->other));
+        xs_engine_free(b);
+    }
+    xs_engine_free(a);
+}
+
 int main(void)
 {
+    typed_image();
     const char *src = getenv("XS_SOURCE_DIR");
     if (!src)
         return xt_skip("XS_SOURCE_DIR not set");
