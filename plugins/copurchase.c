@@ -100,7 +100,9 @@
  * exactly those of data without types.
  *
  * Explain: support, confidence, lift and count of the rule a -> c for the
- * basket item a contributing most (named in "from").
+ * basket item a contributing most (named in "from"); with weighted types,
+ * also the cross pair contributing most: cross_type, cross_count (its
+ * customers) and cross_from (its basket item).
  */
 #include <float.h>
 #include <math.h>
@@ -684,6 +686,44 @@ static int score_basket(const copurchase *cp, const uint32_t *items,
     return 0;
 }
 
+/* Evidence of the cross pair contributing most to item (see "Event
+ * types"): its type, count (customers) and basket item. */
+static void explain_cross(const copurchase *cp, const uint32_t *items,
+                          uint32_t n_items, uint32_t item, xs_evidence *ev)
+{
+    const xs_host_api *api = cp->api;
+    xs_host *h = cp->host;
+    uint64_t n_cust = api->type_transactions(h);
+    double best = 0;
+    uint32_t best_t = 0, best_a = XS_NONE, best_n = 0;
+    for (uint32_t i = 0; i < n_items; i++)
+        for (uint32_t t = 1; t < api->type_count(h); t++) {
+            double wt = api->type_weight(h, t);
+            xs_row r;
+            if (!(wt > 0) || !api->cross_row(h, t, items[i], &r))
+                continue;
+            uint32_t n = xs_row_count(&r, item);
+            uint32_t n_b = api->type_support(h, t, item);
+            if (n < cp->min_count ||
+                xs_measure_value(XS_MEASURE_LLR, n, r.support, n_b, n_cust) <
+                    cp->cross_llr)
+                continue;
+            double s = wt * xs_measure_value(cp->measure, n, r.support, n_b,
+                                             n_cust);
+            if (s > best) {
+                best = s;
+                best_t = t;
+                best_a = items[i];
+                best_n = n;
+            }
+        }
+    if (best_a == XS_NONE)
+        return;
+    xs_evidence_add(ev, "cross_type", 0, api->type_name(h, best_t));
+    xs_evidence_add(ev, "cross_count", best_n, NULL);
+    xs_evidence_add(ev, "cross_from", 0, api->item_name(h, best_a));
+}
+
 static int cp_explain(void *state, const xs_request *req, uint32_t item,
                       xs_evidence *ev)
 {
@@ -709,6 +749,8 @@ static int cp_explain(void *state, const xs_request *req, uint32_t item,
             best_sup = sup_a;
         }
     }
+    if (types_weighted(cp))
+        explain_cross(cp, items, n_items, item, ev);
     if (best_a == XS_NONE)
         return 0;
     uint32_t sup_c = api->support(cp->host, cp->scope, item);

@@ -226,6 +226,15 @@ kb = got_scores(base + ["--items", "A", "--event-weights", "cart=1",
 ck.check("Y" not in ka and "Y" in kb, "cross_llr: Y at 3.84 %r, at 0 %r"
          % (ka, kb))
 
+# explain names the cross pair
+doc = ck.json_of(base + ["--items", "A", "--event-weights", "view=0.5",
+                         "--plugin-opt", "copurchase.cross_llr=0",
+                         "--explain"])
+x = [i for i in (doc or {}).get("items", []) if i["item"] == "X"]
+ck.check(x and x[0].get("cross_type") == "view" and
+         x[0].get("cross_count") == cross("A", "view", "X") and
+         x[0].get("cross_from") == "A", "explain of X: %r" % x)
+
 # the same weights through --set and the config file
 cfg = ck.write("types.conf", "engine.event_weights = view=0.5\n")
 a = got_scores(base + ["--items", "A", "--plugin-opt",
