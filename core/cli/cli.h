@@ -25,6 +25,7 @@ int cmd_query(int argc, char **argv);
 int cmd_segment(int argc, char **argv);
 int cmd_score(int argc, char **argv);
 int cmd_eval(int argc, char **argv);
+int cmd_clv(int argc, char **argv);
 
 /* Data options shared by every command that reads purchase data. */
 typedef struct cli_data {

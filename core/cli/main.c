@@ -38,6 +38,7 @@ static const command commands[] = {
     {"eval", cmd_eval, "evaluate a plugin offline: split, recommend, score"},
     {"score", cmd_score, "top-k of every customer to a file, in parallel"},
     {"segment", cmd_segment, "RFM scores and customer segments, with a report"},
+    {"clv", cmd_clv, "customer lifetime value and churn risk (BG/NBD)"},
     {"gen", cmd_gen, "write a synthetic store (catalog and events)"},
     {"snapshot", cmd_snapshot, "show what a server's data dir holds"},
     {"keygen", cmd_keygen, "make a CURVE key pair for a server or client"},

@@ -7,6 +7,7 @@
 #define XSELL_VERSION "0.1.0"
 
 #include "catalog.h"
+#include "clv.h"
 #include "cooc.h"
 #include "datadir.h"
 #include "dataset.h"

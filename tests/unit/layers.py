@@ -28,7 +28,7 @@ PUBLIC = {  # include/xsell/NAME -> module
     "engine.h": "engine", "loader.h": "engine",
     "server.h": "serve", "datadir.h": "persist",
     "score.h": "offline", "eval.h": "offline", "segment.h": "offline",
-    "gen.h": "offline",
+    "gen.h": "offline", "clv.h": "offline",
     "xsell.h": "cli",
 }
 MAX_LINES = 1000
