@@ -26,7 +26,7 @@
 
 #include "offline/clv_int.h"
 
-#define RUNAWAY 18.0 /* |log parameter| past this (e^18 ~ 6.6e7) ran away */
+#define RUNAWAY 13.8 /* |log parameter| past this (e^13.8 ~ 1e6) ran away */
 
 typedef struct triple {
     uint32_t x;
