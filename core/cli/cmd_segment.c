@@ -3,7 +3,10 @@
  * written to --out as csv or json, a human summary on stderr and optionally
  * an HTML report.  The computing is xs_segment_compute and the report
  * xs_segment_write_html (core/segment.c, core/segment_report.c); this file
- * parses options, loads the data and prints.
+ * parses options, loads the data and prints.  The report's lifetime value
+ * is xs_clv_compute as of the same `now`, with `xsell clv`'s defaults; when
+ * the models cannot be fitted the report says why and the command still
+ * succeeds.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -48,7 +51,12 @@ static void help(FILE *f)
             "  --active-days W    a customer is active at t when it bought "
             "in the W days\n"
             "                     before t (default 365), for the CRR\n"
-            "  --report FILE      write an HTML report (charts and summary)\n"
+            "  --report FILE      write an HTML report (charts and summary), "
+            "with each\n"
+            "                     segment's lifetime value over 52 weeks and "
+            "the P(alive)\n"
+            "                     distribution (BG/NBD and Gamma-Gamma as "
+            "`xsell clv`)\n"
             "\ncsv columns: customer,recency_days,frequency,monetary,r,f,m,"
             "segment\n");
 }
@@ -244,6 +252,23 @@ static int write_report(FILE *f, void *arg)
     return xs_segment_write_html(o->s, o->customers, NULL, f, NULL);
 }
 
+/* The report's CLV: xsell clv's defaults as of the segmentation's now. */
+static void add_clv(xs_segmentation *s, const xs_dataset *ds,
+                    const xs_catalog *cat, const xs_segment_config *scfg)
+{
+    xs_clv_config cfg = {.has_until = 1, .until = s->now, .unit_days = 7,
+                         .no_monetary = scfg->no_monetary,
+                         .timestamp_column = scfg->timestamp_column,
+                         .price_column = scfg->price_column};
+    xs_clv *c = NULL;
+    xs_error err = {0};
+    if (xs_clv_compute(ds, cat, &cfg, &c, &err) == XS_OK)
+        xs_segment_add_clv(s, c);
+    else
+        snprintf(s->clv_note, sizeof s->clv_note, "%s", err.msg);
+    xs_clv_free(c);
+}
+
 int cmd_segment(int argc, char **argv)
 {
     enum { O_EVENTS = OPT_FIRST_FREE, O_CATALOG, O_COLUMNS, O_OUT, O_FORMAT,
@@ -367,6 +392,8 @@ int cmd_segment(int argc, char **argv)
     if (status) {
         rc = cli_fail(CMD, cli_exit_code(status), "%s: %s", events, err.msg);
     } else {
+        if (report)
+            add_clv(s, ds, cat, &cfg);
         out_ctx o = {s, ds->customers, format, ds->orders != NULL};
         rc = write_file(out, "the table", write_table, &o);
         if (!rc && report)

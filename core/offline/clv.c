@@ -203,7 +203,7 @@ int xs_clv_compute(const xs_dataset *ds, const xs_catalog *cat,
     c->unit_days = unit;
     c->horizon = horizon;
     c->discount = cfg->discount;
-    c->monetary = ds->has_price || cat != NULL;
+    c->monetary = !cfg->no_monetary && (ds->has_price || cat != NULL);
     clv_days *days = NULL;
     double *pred = NULL;
     size_t n = 0;

@@ -129,6 +129,30 @@ void xs_segmentation_free(xs_segmentation *s)
     free(s);
 }
 
+void xs_segment_add_clv(xs_segmentation *s, const xs_clv *c)
+{
+    /* rows of both are in customer id order: merge */
+    size_t j = 0;
+    for (size_t i = 0; i < c->n; i++) {
+        const xs_clv_row *r = &c->rows[i];
+        int bin = (int)(r->p_alive * XS_SEG_PALIVE_BINS);
+        s->p_alive_hist[bin < 0                    ? 0
+                        : bin >= XS_SEG_PALIVE_BINS ? XS_SEG_PALIVE_BINS - 1
+                                                    : bin]++;
+        while (j < s->n && s->rows[j].customer < r->customer)
+            j++;
+        if (j < s->n && s->rows[j].customer == r->customer) {
+            s->clv[s->rows[j].segment] += r->clv;
+            s->clv_total += r->clv;
+        }
+    }
+    s->has_clv = 1;
+    s->clv_money = c->monetary;
+    s->clv_horizon = c->horizon;
+    s->clv_unit_days = c->unit_days;
+    s->clv_note[0] = 0;
+}
+
 int xs_segment_compute(const xs_dataset *ds, const xs_catalog *cat,
                        const xs_segment_config *cfg, xs_segmentation **out,
                        xs_error *err)

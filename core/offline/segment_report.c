@@ -5,10 +5,13 @@
  *
  * Layout: a headline of key figures, two horizontal bar charts (customers
  * and revenue per segment, segments in their fixed order, each with its
- * own colour), the Pareto curve, then the figures table, the segment table
- * and the loyal customers.  Numbers are printed in the C locale.
+ * own colour), the Pareto curve, the lifetime value per segment and the
+ * histogram of P(alive) (when xs_segment_add_clv gave them, else the
+ * reason there are none), then the figures table, the segment table and
+ * the loyal customers.  Numbers are printed in the C locale.
  *
- * Client data stays data: the customer ids and the --title are the only
+ * Client data stays data: the customer ids, the --title and the CLV note
+ * (an error message, which may quote a column or item name) are the only
  * strings from outside, and every one goes through esc(), which escapes
  * & < > " ' so that it is text in both element and attribute contexts;
  * everything else written here is a constant or a number.  As a second
@@ -128,6 +131,79 @@ static void no_chart(FILE *f, const char *title, const char *why)
                "<text x=\"0\" y=\"22\" class=\"ct\">%s</text>\n"
                "<text x=\"0\" y=\"56\" class=\"lb\">%s</text>\n</svg>\n",
             title, title, why);
+}
+
+#define PALIVE_COLOUR "#6a4c93"
+
+/* Vertical bars: customers per P(alive) bin, 0 to 1 left to right. */
+static void palive_chart(FILE *f, const xs_segmentation *s)
+{
+    const int w = 720, h = 320, l = 60, t = 50, b = 60, pw = 640;
+    const int ph = h - t - b, bw = pw / XS_SEG_PALIVE_BINS;
+    const char *title = "P(alive): customers by the probability that they "
+                        "are still active";
+    size_t max = 0, total = 0;
+    for (int i = 0; i < XS_SEG_PALIVE_BINS; i++) {
+        total += s->p_alive_hist[i];
+        if (s->p_alive_hist[i] > max)
+            max = s->p_alive_hist[i];
+    }
+    fprintf(f, "<svg role=\"img\" "
+               "width=\"%d\" height=\"%d\" viewBox=\"0 0 %d %d\">\n"
+               "<title>%s</title>\n"
+               "<text x=\"0\" y=\"22\" class=\"ct\">%s</text>\n",
+            w, h, w, h, title, title);
+    fprintf(f, "<line x1=\"%d\" y1=\"%d\" x2=\"%d\" y2=\"%d\" "
+               "class=\"gr\"/>\n", l, t + ph, l + pw, t + ph);
+    fprintf(f, "<g class=\"pa\">\n");
+    for (int i = 0; i < XS_SEG_PALIVE_BINS; i++) {
+        double bh = max ? (double)s->p_alive_hist[i] / (double)max * ph : 0;
+        fprintf(f, "<rect x=\"%d\" y=\"%.1f\" width=\"%d\" "
+                   "height=\"%.1f\" fill=\"%s\"/>\n",
+                l + i * bw + 3, t + ph - bh, bw - 6, bh, PALIVE_COLOUR);
+    }
+    fprintf(f, "</g>\n");
+    for (int i = 0; i < XS_SEG_PALIVE_BINS; i++) {
+        double bh = max ? (double)s->p_alive_hist[i] / (double)max * ph : 0;
+        fprintf(f, "<text x=\"%d\" y=\"%.1f\" class=\"vl\" "
+                   "text-anchor=\"middle\">%zu</text>\n",
+                l + i * bw + bw / 2, t + ph - bh - 5, s->p_alive_hist[i]);
+        fprintf(f, "<text x=\"%d\" y=\"%d\" class=\"ax\" "
+                   "text-anchor=\"middle\">%.1f&ndash;%.1f</text>\n",
+                l + i * bw + bw / 2, t + ph + 18,
+                (double)i / XS_SEG_PALIVE_BINS,
+                (double)(i + 1) / XS_SEG_PALIVE_BINS);
+    }
+    fprintf(f, "<text x=\"%d\" y=\"%d\" class=\"lb\" "
+               "text-anchor=\"middle\">P(alive) (BG/NBD), %zu customers"
+               "</text>\n</svg>\n", l + pw / 2, h - 14, total);
+}
+
+/* The lifetime value section: CLV per segment and P(alive), or why not. */
+static void clv_section(FILE *f, const xs_segmentation *s)
+{
+    char title[160];
+    if (!s->has_clv && !s->clv_note[0])
+        return;
+    fprintf(f, "<h2>Lifetime value and churn risk</h2>\n");
+    if (!s->has_clv) {
+        fprintf(f, "<p class=\"note\">Lifetime value not computed: ");
+        esc(f, s->clv_note);
+        fprintf(f, "</p>\n");
+        return;
+    }
+    snprintf(title, sizeof title, "%s per segment, next %d %s",
+             s->clv_money ? "Lifetime value" : "Expected purchases",
+             s->clv_horizon, s->clv_unit_days == 7 ? "weeks" : "days");
+    bar_chart(f, title, s->clv, s->clv_total, s->clv_money);
+    fprintf(f, "<p class=\"note\">BG/NBD (purchases and dropout)%s, fitted "
+               "on the customers' purchase days up to the reference date, as "
+               "<code>xsell clv</code> computes them%s.</p>\n",
+            s->clv_money ? " and Gamma-Gamma (spend per purchase)" : "",
+            s->clv_money ? "" : "; no prices: CLV counts purchases");
+    palive_chart(f, s);
+    fprintf(f, "<p class=\"note\">Customers with P(alive) below 0.5 and a "
+               "high lifetime value are the win-back candidates.</p>\n");
 }
 
 static void pareto_chart(FILE *f, const xs_segmentation *s)
@@ -257,6 +333,16 @@ int xs_segment_write_html(const xs_segmentation *s, const xs_dict *customers,
     }
     fprintf(f, "<div class=\"kpi\"><b>%zu</b><span>loyal customers "
                "(Champions + Loyal)</span></div>\n", loyal);
+    if (s->has_clv) {
+        if (s->clv_money)
+            money(buf, sizeof buf, s->clv_total);
+        else
+            snprintf(buf, sizeof buf, "%.0f", s->clv_total);
+        fprintf(f, "<div class=\"kpi\"><b>%s</b><span>%s, next %d %s"
+                   "</span></div>\n", buf,
+                s->clv_money ? "lifetime value" : "expected purchases",
+                s->clv_horizon, s->clv_unit_days == 7 ? "weeks" : "days");
+    }
     if (s->has_crr) {
         if (isnan(s->crr))
             fprintf(f, "<div class=\"kpi\"><b>n/a</b><span>customer "
@@ -282,6 +368,7 @@ int xs_segment_write_html(const xs_segmentation *s, const xs_dict *customers,
     fprintf(f, "<p class=\"note\">Customers ranked by spend, highest first. "
                "The dashed diagonal is an even spread; the red mark is the "
                "top 20%% of customers (ceil(0.2 &times; N)).</p>\n");
+    clv_section(f, s);
 
     fprintf(f, "<h2>Summary figures</h2>\n<table>\n"
                "<tr><th>figure</th><th>value</th></tr>\n"
@@ -321,8 +408,9 @@ int xs_segment_write_html(const xs_segmentation *s, const xs_dict *customers,
     fprintf(f, "</table>\n");
 
     fprintf(f, "<h2>Segments</h2>\n<table>\n<tr><th>segment</th>"
-               "<th>customers</th><th>share</th>%s</tr>\n",
-            s->monetary ? "<th>revenue</th><th>share</th>" : "");
+               "<th>customers</th><th>share</th>%s%s</tr>\n",
+            s->monetary ? "<th>revenue</th><th>share</th>" : "",
+            s->has_clv ? "<th>CLV</th><th>CLV per customer</th>" : "");
     for (int i = 0; i < XS_SEG_COUNT; i++) {
         fprintf(f, "<tr><td><span class=\"sw\" style=\"background:%s\">"
                    "</span>%s</td><td>%zu</td><td>%.1f%%</td>",
@@ -334,6 +422,18 @@ int xs_segment_write_html(const xs_segmentation *s, const xs_dict *customers,
                     s->total_revenue > 0
                         ? 100.0 * s->revenue[i] / s->total_revenue
                         : 0.0);
+        }
+        if (s->has_clv) {
+            double per = s->count[i] ? s->clv[i] / (double)s->count[i] : 0;
+            char buf2[64];
+            if (s->clv_money) {
+                money(buf, sizeof buf, s->clv[i]);
+                money(buf2, sizeof buf2, per);
+            } else {
+                snprintf(buf, sizeof buf, "%.1f", s->clv[i]);
+                snprintf(buf2, sizeof buf2, "%.2f", per);
+            }
+            fprintf(f, "<td>%s</td><td>%s</td>", buf, buf2);
         }
         fprintf(f, "</tr>\n");
     }

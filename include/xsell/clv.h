@@ -114,6 +114,7 @@ typedef struct xs_clv_config {
     int horizon;            /* units; 0 means 52 weeks' worth */
     double discount;        /* per unit, >= 0 */
     int threads;            /* scoring threads; <= 0: one per processor */
+    int no_monetary;        /* CLV in purchases even when prices exist */
     const char *timestamp_column; /* names for messages; NULL: defaults */
     const char *price_column;
 } xs_clv_config;

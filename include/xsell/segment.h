@@ -38,8 +38,12 @@
 
 #include "api.h"
 #include "catalog.h"
+#include "clv.h"
 #include "dataset.h"
 #include "error.h"
+
+/* Bins of the report's P(alive) histogram. */
+#define XS_SEG_PALIVE_BINS 10
 
 /* Segments, in the order reports list them. */
 enum xs_segment {
@@ -102,6 +106,15 @@ typedef struct xs_segmentation {
     int active_days;
     size_t crr_start, crr_end, crr_new;
     double crr;           /* percent; NaN when crr_start is 0 */
+    /* Lifetime value (xs_segment_add_clv), for the report. */
+    int has_clv;
+    int clv_money;        /* CLV in money, else in expected purchases */
+    int clv_horizon, clv_unit_days;
+    double clv[XS_SEG_COUNT]; /* sum of the segment's customers' CLV */
+    double clv_total;
+    size_t p_alive_hist[XS_SEG_PALIVE_BINS]; /* [k]: p_alive in
+                               [k/B, (k+1)/B), the last bin closed */
+    char clv_note[512];   /* why there is no CLV; "" when not asked */
 } xs_segmentation;
 
 /* Segments the customers of ds (an --events dataset with timestamps).  cat
@@ -113,6 +126,11 @@ XS_API int xs_segment_compute(const xs_dataset *ds, const xs_catalog *cat,
                               const xs_segment_config *cfg,
                               xs_segmentation **out, xs_error *err);
 XS_API void xs_segmentation_free(xs_segmentation *s);
+
+/* Adds c's CLV to s: per segment the sum of its customers' CLV, and the
+ * histogram of p_alive over the customers c scored (c computed on the same
+ * dataset, until = s->now).  Customers of s that c left out count as 0. */
+XS_API void xs_segment_add_clv(xs_segmentation *s, const xs_clv *c);
 
 /* Writes one self-contained HTML page (inline CSS and SVG, no script, no
  * external reference) with bar charts of customers and revenue per segment,

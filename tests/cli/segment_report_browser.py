@@ -9,6 +9,13 @@ colour, pixel for pixel:
     a segment without customers has only the swatch;
   - the Pareto curve is drawn: removing its <polyline> from the page takes
     hundreds of pixels of the curve colour off the screen;
+  - the lifetime value per segment is drawn: removing its chart takes
+    pixels of the colour of every segment with a CLV above 0.5% of the
+    total off the screen, and the P(alive) histogram: removing its bars
+    (<g class="pa">) takes hundreds of pixels of its colour off, and its
+    counts add up to the customers;
+  - a store too small to fit says why there is no lifetime value, with the
+    message escaped (a customer id with markup stays text);
   - the page draws with no network: the file is loaded from disk with the
     network switched off (--proxy-server to nowhere).
 """
@@ -36,6 +43,7 @@ COLOURS = {  # core/offline/segment_report.c
     "About to sleep": "f0883e", "At risk": "d9534f",
     "Cannot lose them": "a4262c", "Hibernating": "8c8c8c", "Lost": "5a5a5a"}
 CURVE = "1b5e8c"
+PALIVE = "6a4c93"  # core/offline/segment_report.c
 SWATCH_MAX = 20 * 20  # the table's swatch is 10 x 10 CSS pixels
 
 
@@ -136,4 +144,59 @@ if px:
     curve = px.get(colour(CURVE), 0) - px2.get(colour(CURVE), 0)
     ck.check(curve >= 300, "the Pareto curve accounts for %d pixels of #%s, "
              "want >= 300" % (curve, CURVE))
+
+    # the lifetime value chart, one bar per segment with CLV
+    svgs = re.findall(r"<svg.*?</svg>", html, re.S)
+    clv_svg = [s for s in svgs if "<title>Lifetime value per segment" in s]
+    if ck.check(len(clv_svg) == 1, "report: one lifetime value chart"):
+        # the segment table's CLV column, money with separators
+        clv = {}
+        for seg in COLOURS:
+            m = re.search(r"</span>%s</td>(?:<td>[^<]*</td>){5}<td>([^<]*)"
+                          % re.escape(seg), html)
+            clv[seg] = float(m.group(1).replace(",", "")) if m else 0.0
+        total = sum(clv.values())
+        ck.check(total > 0, "report: no CLV in the segment table")
+        no_clv = os.path.join(ck.tmp, "no_clv.html")
+        with open(no_clv, "w") as f:
+            f.write(html.replace(clv_svg[0], ""))
+        px3 = shot(no_clv, os.path.join(ck.tmp, "no_clv.png"))
+        for seg, hexrgb in COLOURS.items():
+            if clv[seg] > 0.005 * total:
+                d = px.get(colour(hexrgb), 0) - px3.get(colour(hexrgb), 0)
+                ck.check(d >= 30, "%s (CLV %.2f): its CLV bar accounts for "
+                         "%d pixels" % (seg, clv[seg], d))
+    # the P(alive) histogram
+    counts = re.search(r'<g class="pa">.*?</g>\n(.*?)</svg>', html, re.S)
+    if ck.check(counts, "report: no P(alive) bars"):
+        n = [int(v) for v in re.findall(r'class="vl" text-anchor="middle">'
+                                        r'(\d+)</text>', counts.group(1))]
+        ck.check(len(n) == 10 and sum(n) == sum(per_segment.values()),
+                 "P(alive) counts %r, want 10 bins of %d customers"
+                 % (n, sum(per_segment.values())))
+        no_pa = os.path.join(ck.tmp, "no_pa.html")
+        with open(no_pa, "w") as f:
+            f.write(re.sub(r'<g class="pa">.*?</g>', "", html, flags=re.S))
+        px4 = shot(no_pa, os.path.join(ck.tmp, "no_pa.png"))
+        d = px.get(colour(PALIVE), 0) - px4.get(colour(PALIVE), 0)
+        ck.check(d >= 300, "the P(alive) bars account for %d pixels of #%s, "
+                 "want >= 300" % (d, PALIVE))
+        ck.check(px4.get(colour(PALIVE), 0) == 0, "P(alive) colour elsewhere")
+
+# a store too small for the models: the report says why, escaped
+tiny = ck.write("tiny.csv", "customer,item,timestamp,price\n" + "".join(
+    "%s,i,%d,1\n" % (c, 1700000000 + 86400 * d)
+    for c, d in (("<b>x</b>", 0), ("<b>x</b>", 5), ("<b>x</b>", 10),
+                 ("c2", 1), ("c2", 9),
+                 ("c3", 2))))
+small = os.path.join(ck.tmp, "tiny.html")
+rc, _, err = ck.run(["segment", "--events", tiny, "--out",
+                     os.path.join(ck.tmp, "tiny.csv.out"), "--report", small])
+if ck.check(rc == 0, "tiny store: exit %d: %s" % (rc, err)):
+    page = open(small).read()
+    ck.check("Lifetime value not computed: " in page and "at least 5" in page,
+             "tiny store: no reason for the missing CLV")
+    ck.check("<b>x</b>" not in page and "&lt;b&gt;x&lt;/b&gt;" in page,
+             "tiny store: customer id not escaped")
+    ck.check("P(alive)" not in page, "tiny store: a P(alive) chart")
 ck.finish()
