@@ -19,7 +19,7 @@
  *   - xs_clv_compute on a small hand-made store: the summary, the
  *     customers left out, the holdout counts and sums, no prices, and the
  *     errors (a holdout before until, too few repeat customers, a fit that
- *     runs away).
+ *     runs away); xs_segment_add_clv's sums per segment and histogram.
  */
 #include <math.h>
 #include <stdint.h>
@@ -29,6 +29,7 @@
 
 #include "test_util.h"
 #include "xsell/clv.h"
+#include "xsell/segment.h"
 
 #define CLOSE(a, b, tol)                                                     \
     CHECK_MSG(fabs((double)(a) - (double)(b)) <=                              \
@@ -477,6 +478,30 @@ static void test_compute(void)
         CHECK(c->hold_customers[k] == cnt_bin[k]);
         CHECK(c->hold_actual[k] == act_bin[k]);
         CLOSE(c->hold_predicted[k], pred_bin[k], 1e-12);
+    }
+
+    /* joined to the segments as of until: D (first purchase day 31) is in
+     * neither; every scored customer is in the histogram once, and each
+     * segment's CLV is the sum of its customers' */
+    xs_segment_config scfg = {.has_now = 1, .now = cfg.until};
+    xs_segmentation *s = NULL;
+    if (CHECK(xs_segment_compute(ds, NULL, &scfg, &s, &err) == XS_OK)) {
+        xs_segment_add_clv(s, c);
+        size_t hist = 0;
+        for (int k = 0; k < XS_SEG_PALIVE_BINS; k++)
+            hist += s->p_alive_hist[k];
+        CHECK(s->has_clv && s->clv_money && hist == c->n);
+        double want[XS_SEG_COUNT] = {0}, total = 0;
+        for (size_t i = 0; i < c->n; i++)
+            for (size_t k = 0; k < s->n; k++)
+                if (s->rows[k].customer == c->rows[i].customer) {
+                    want[s->rows[k].segment] += c->rows[i].clv;
+                    total += c->rows[i].clv;
+                }
+        for (int g = 0; g < XS_SEG_COUNT; g++)
+            CLOSE(s->clv[g], want[g], 1e-12);
+        CLOSE(s->clv_total, total, 1e-12);
+        xs_segmentation_free(s);
     }
     xs_clv_free(c);
 
