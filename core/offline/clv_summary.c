@@ -20,13 +20,13 @@
 
 #define DAY 86400
 
-/* Every event is a purchase today.  When events gain a type (view, cart,
- * purchase in xs_event.reserved, 0 = purchase), this becomes
- * `return ev->reserved == 0;`. */
+/* A purchase: the primary event type (xs_event.reserved, 0 =
+ * purchase).  The loader already keeps other types (views, carts) out of
+ * ds->events, in ds->other; the test stays so that no other path can
+ * count them. */
 int clv_is_purchase(const xs_event *ev)
 {
-    (void)ev;
-    return 1;
+    return ev->reserved == 0;
 }
 
 static int64_t day_of(int64_t ts)
