@@ -16,6 +16,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "cli/atomic_out.h"
 #include "cli/cli.h"
 
 static void help(FILE *f)
@@ -150,15 +151,28 @@ static int save_split(const char *dir, const eval_run *r)
         if (!path)
             return cli_fail("eval", CLI_RUNTIME, "out of memory");
         snprintf(path, len, "%s/%s", dir, names[side]);
+        /* written by name to a temporary beside it, renamed when whole */
+        cli_out o;
+        if (cli_out_open(&o, "eval", path)) {
+            free(path);
+            return CLI_RUNTIME;
+        }
+        cli_out_release(&o);
         xs_error err = {0};
         int rc = r->hidden ? xs_split_write_baskets(r->ds, r->is_test,
-                                                    r->hidden, side, path,
+                                                    r->hidden, side, o.tmp,
                                                     &err)
-                           : xs_split_write(r->ds, r->is_test, side, path,
+                           : xs_split_write(r->ds, r->is_test, side, o.tmp,
                                             &err);
+        if (rc) {
+            cli_out_abort(&o);
+            free(path);
+            return cli_fail("eval", CLI_RUNTIME, "%s", err.msg);
+        }
+        rc = cli_out_commit(&o, "eval");
         free(path);
         if (rc)
-            return cli_fail("eval", CLI_RUNTIME, "%s", err.msg);
+            return rc;
     }
     return CLI_OK;
 }

@@ -15,7 +15,9 @@
 #include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
+#include "cli/atomic_out.h"
 #include "cli/cli.h"
 
 /* Rules held for a sort without --limit: about 72 bytes each. */
@@ -44,7 +46,10 @@ static void help(FILE *f)
             "(sorted: the best K,\n"
             "                      holding K); without it a sort holds every "
             "rule, at most %u\n"
-            "  --format F          csv, json or table (default csv)\n\n"
+            "  --format F          csv, json or table (default csv)\n"
+            "  --out FILE          write the rules to FILE (default: stdout), "
+            "through a\n"
+            "                      temporary renamed over it when complete\n\n"
             "%s\n"
             "csv columns: lhs,rhs,support,confidence,lift,count; an lhs of "
             "several items is\n"
@@ -366,7 +371,7 @@ static int load_txns(const cli_data *d, xs_dataset **out, xs_txns *t)
 int cmd_rules(int argc, char **argv)
 {
     enum { O_SUPPORT = OPT_FIRST_FREE, O_CONFIDENCE, O_SORT, O_FORMAT,
-           O_MAX_LEN, O_LIMIT };
+           O_MAX_LEN, O_LIMIT, O_OUT };
     static const struct option opts[] = {
         CLI_DATA_OPTIONS,
         {"min-support", required_argument, NULL, O_SUPPORT},
@@ -375,12 +380,14 @@ int cmd_rules(int argc, char **argv)
         {"format", required_argument, NULL, O_FORMAT},
         {"max-len", required_argument, NULL, O_MAX_LEN},
         {"limit", required_argument, NULL, O_LIMIT},
+        {"out", required_argument, NULL, O_OUT},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0}};
     cli_data d = {0};
     double min_support = 0.1, min_conf = 0.8;
     int sort = XS_RULES_BY_LIFT, format = CLI_CSV, c;
     long max_len = 2, limit = 0;
+    const char *out_path = NULL;
     optind = 1;
     opterr = 0;
     while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
@@ -390,6 +397,9 @@ int cmd_rules(int argc, char **argv)
         case 'h':
             help(stdout);
             return CLI_OK;
+        case O_OUT:
+            out_path = optarg;
+            break;
         case O_SUPPORT:
             if (cli_parse_double(optarg, 0, 1, &min_support))
                 return cli_fail("rules", CLI_USAGE,
@@ -452,6 +462,18 @@ int cmd_rules(int argc, char **argv)
         xs_dataset_free(ds);
         return cli_fail("rules", CLI_RUNTIME, "out of memory");
     }
+    /* --out: standard output becomes a temporary beside the file, renamed
+     * over it once every rule is written (cli/atomic_out.h) */
+    cli_out out = {0};
+    if (out_path && strcmp(out_path, "-") &&
+        (cli_out_open(&out, "rules", out_path) || fflush(stdout) ||
+         dup2(fileno(out.f), STDOUT_FILENO) < 0)) {
+        cli_out_abort(&out);
+        xs_rule_heap_free(h);
+        xs_txns_free(&t);
+        xs_dataset_free(ds);
+        return CLI_RUNTIME;
+    }
     xs_error err = {0};
     if (!h) /* streaming: the head now; sorted: once the rules are in */
         print_head(format, n);
@@ -485,6 +507,10 @@ int cmd_rules(int argc, char **argv)
                     (unsigned long long)p.printed, (unsigned long long)n);
     }
     xs_dataset_free(ds);
+    if (rc || fflush(stdout))
+        cli_out_abort(&out); /* the previous file, if any, stays */
+    else if (out.tmp)
+        return cli_out_commit(&out, "rules");
     if (rc == XS_ERR_LIMIT)
         return cli_fail("rules", CLI_RUNTIME,
                         "more than %u rules to sort: give --limit K to keep "

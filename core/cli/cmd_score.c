@@ -13,6 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "cli/atomic_out.h"
 #include "cli/cli.h"
 #include "util/stream.h"
 #include "xsell/score.h"
@@ -269,7 +270,7 @@ int cmd_score(int argc, char **argv)
     size_t n_ids = 0;
     uint64_t unknown = 0;
     FILE *f = NULL;
-    int to_stdout = !strcmp(out_path, "-");
+    cli_out out = {0};
     d.asks = XS_ASK_CUSTOMER; /* customers only: nothing built for baskets */
     d.load_threads = (int)threads;
     if ((rc = cli_engine_open("score", &d, &e)) ||
@@ -287,13 +288,9 @@ int cmd_score(int argc, char **argv)
     if (customers && (rc = read_customers(customers, e, quiet, shard,
                                           n_shards, &ids, &n_ids, &unknown)))
         goto done;
-    if (to_stdout) {
-        f = stdout;
-    } else if (!(f = fopen(out_path, "wb"))) {
-        rc = cli_fail("score", CLI_RUNTIME, "%s: %s", out_path,
-                      strerror(errno));
+    if ((rc = cli_out_open(&out, "score", out_path)))
         goto done;
-    }
+    f = out.f;
     setvbuf(f, NULL, _IOFBF, 1 << 20);
     double t1 = now_s();
     progress prog = {t1, 0, 0};
@@ -318,21 +315,14 @@ int cmd_score(int argc, char **argv)
     int src = xs_score_run(e, &cfg, &st, &err);
     if (prog.drawn)
         fputc('\n', stderr);
-    if (!src && fflush(f))
-        src = xs_error_set(&err, XS_ERR_IO, "%s: %s", out_path,
-                           strerror(errno));
-    if (!to_stdout) {
-        if (fclose(f) && !src)
-            src = xs_error_set(&err, XS_ERR_IO, "%s: %s", out_path,
-                               strerror(errno));
-        if (src)
-            remove(out_path); /* never leave a partial file */
-    }
     f = NULL;
     if (src) {
+        cli_out_abort(&out); /* never leave a partial file */
         rc = cli_fail("score", cli_exit_code(src), "%s", err.msg);
         goto done;
     }
+    if ((rc = cli_out_commit(&out, "score")))
+        goto done;
     double t2 = now_s(), secs = t2 - t1;
     if (!quiet) {
         fprintf(stderr, "xsell score: %llu customers scored (%llu with no "
@@ -349,8 +339,7 @@ int cmd_score(int argc, char **argv)
     }
     rc = CLI_OK;
 done:
-    if (f && !to_stdout)
-        fclose(f);
+    cli_out_abort(&out);
     free(ids);
     xs_engine_free(e);
 out:

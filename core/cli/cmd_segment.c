@@ -15,6 +15,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "cli/atomic_out.h"
 #include "cli/cli.h"
 #include "xsell/segment.h"
 
@@ -210,23 +211,22 @@ static void write_summary(FILE *f, const xs_segmentation *s, int by_order)
     }
 }
 
-/* Writes to path ("-": stdout) with fn; returns CLI_OK or CLI_RUNTIME. */
+/* Writes to path ("-": stdout) with fn, through a temporary renamed over
+ * path when complete (cli/atomic_out.h); returns CLI_OK or CLI_RUNTIME. */
 static int write_file(const char *path, const char *what,
                       int (*fn)(FILE *, void *), void *arg)
 {
-    int is_stdout = !strcmp(path, "-");
-    FILE *f = is_stdout ? stdout : fopen(path, "w");
-    if (!f)
-        return cli_fail(CMD, CLI_RUNTIME, "%s: cannot write %s: %s", path,
-                        what, strerror(errno));
-    int rc = fn(f, arg);
-    if (ferror(f))
+    cli_out o;
+    if (cli_out_open(&o, CMD, path))
+        return CLI_RUNTIME;
+    int rc = fn(o.f, arg);
+    if (ferror(o.f))
         rc = -1;
-    if (is_stdout ? fflush(f) != 0 : fclose(f) != 0)
-        rc = -1;
-    if (rc)
-        return cli_fail(CMD, CLI_RUNTIME, "%s: write error", path);
-    return CLI_OK;
+    if (rc) {
+        cli_out_abort(&o);
+        return cli_fail(CMD, CLI_RUNTIME, "%s: error writing %s", path, what);
+    }
+    return cli_out_commit(&o, CMD);
 }
 
 typedef struct out_ctx {
