@@ -10,6 +10,7 @@
  * stops with an error when the callback asks to.
  */
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -226,7 +227,8 @@ int xs_csv_next(xs_csv *c, xs_error *err)
             p++;
             for (;;) {
                 if (p >= end)
-                    return xs_error_set(err, XS_ERR_DATA,
+                    return c->err_pos = SIZE_MAX,
+                           xs_error_set(err, XS_ERR_DATA,
                                         "%s:%zu: unterminated quoted field",
                                         c->path, c->line), -1;
                 if (*p == '"') {
@@ -246,14 +248,16 @@ int xs_csv_next(xs_csv *c, xs_error *err)
             while (p < end && (*p == ' ' || (*p == '\t' && delim != '\t')))
                 p++;
             if (p < end && *p != delim && *p != '\n' && *p != '\r')
-                return xs_error_set(err, XS_ERR_DATA,
+                return c->err_pos = (size_t)(p - buf),
+                       xs_error_set(err, XS_ERR_DATA,
                                     "%s:%zu: unexpected text after a quoted "
                                     "field", c->path, c->line), -1;
         } else {
             start = p;
             while (p < end && *p != delim && *p != '\n' && *p != '\r') {
                 if (*p == '"')
-                    return xs_error_set(err, XS_ERR_DATA,
+                    return c->err_pos = (size_t)(p - buf),
+                           xs_error_set(err, XS_ERR_DATA,
                                         "%s:%zu: stray quote inside an "
                                         "unquoted field", c->path, c->line), -1;
                 p++;
@@ -267,7 +271,8 @@ int xs_csv_next(xs_csv *c, xs_error *err)
         char term = p < end ? *p : '\0';
         if (term == '\r') {
             if (p + 1 < end && p[1] != '\n')
-                return xs_error_set(err, XS_ERR_DATA,
+                return c->err_pos = (size_t)(p - buf),
+                       xs_error_set(err, XS_ERR_DATA,
                                     "%s:%zu: bare carriage return", c->path,
                                     c->line), -1;
             term = '\n';
@@ -289,4 +294,16 @@ int xs_csv_next(xs_csv *c, xs_error *err)
     }
     c->pos = (size_t)(p - buf);
     return 1;
+}
+
+int xs_csv_skip_bad(xs_csv *c)
+{
+    if (c->err_pos == SIZE_MAX || c->err_pos > c->len)
+        return -1;
+    const char *p = c->buf + c->err_pos, *end = c->buf + c->len;
+    const char *nl = memchr(p, '\n', (size_t)(end - p));
+    c->pos = nl ? (size_t)(nl + 1 - c->buf) : c->len;
+    c->next_line += nl != NULL;
+    c->err_pos = SIZE_MAX;
+    return 0;
 }

@@ -42,6 +42,8 @@ typedef struct xs_csv {
     const xs_progress *progress; /* NULL: none */
     size_t reported;             /* pos at the last report */
     int borrowed;                /* buf belongs to the caller */
+    size_t err_pos; /* where xs_csv_next's last syntax error was found;
+                       SIZE_MAX: nowhere to resume (an open quote) */
 } xs_csv;
 
 /* Reads path whole.  Returns XS_OK, XS_ERR_IO (message names the file) or
@@ -67,5 +69,11 @@ char xs_csv_sniff(const xs_csv *c);
 /* Reads the next non-blank record into c->f / c->n.  Returns 1 for a record,
  * 0 at the end, or -1 with err set (unterminated quote, stray quote). */
 int xs_csv_next(xs_csv *c, xs_error *err);
+
+/* After xs_csv_next failed on a record's syntax: moves past the physical
+ * line holding the error, so the next call reads the record after it (a
+ * loader skipping bad lines).  Returns 0, or -1 when there is no such line
+ * (a quote left open runs to the end of the input). */
+int xs_csv_skip_bad(xs_csv *c);
 
 #endif

@@ -24,7 +24,9 @@
 #include <string.h>
 
 #include "data/csv.h"
+#include "data/datefmt.h"
 #include "data/load.h"
+#include "data/returns.h"
 #include "xsell/dataset.h"
 
 /* ---- column mapping ------------------------------------------------------ */
@@ -218,9 +220,84 @@ static int split_types(xs_dataset *ds)
 
 /* ---- --baskets ----------------------------------------------------------- */
 
+/* Column names of events files and of common exports: a --baskets file
+ * whose first line is only such names is an events file given the wrong
+ * way (its prices, dates and ids would become "items"). */
+static const char *const header_names[] = {
+    "customer", "customer_id", "customerid", "user", "user_id", "userid",
+    "visitorid", "item", "item_id", "itemid", "product", "product_id",
+    "productid", "movieid", "sku", "stockcode", "timestamp", "time", "date",
+    "datetime", "invoicedate", "event", "type", "event_type", "weight",
+    "rating", "quantity", "qty", "price", "unitprice", "amount", "order",
+    "order_id", "orderid", "invoice", "invoiceno", "transaction",
+    "transactionid", "session", "session_id", "description", "title",
+    "country", "category", "brand", "tags"};
+
+/* 1 when the n bytes at s name a known column, case aside. */
+static int known_column(const char *s, size_t n)
+{
+    for (size_t k = 0; k < sizeof header_names / sizeof *header_names; k++) {
+        const char *h = header_names[k];
+        size_t i = 0;
+        while (i < n && h[i] &&
+               (s[i] >= 'A' && s[i] <= 'Z' ? s[i] + 32 : s[i]) == h[i])
+            i++;
+        if (i == n && !h[i])
+            return 1;
+    }
+    return 0;
+}
+
+/* Refuses a first line of two or more known column names (looked at in
+ * the raw bytes: nothing is consumed or unquoted). */
+static int baskets_header(void *arg, xs_csv *c, xs_error *err)
+{
+    const char *path = arg;
+    const char *p = c->buf + c->pos, *end = c->buf + c->len;
+    size_t line = c->next_line;
+    for (;;) { /* the first non-blank line */
+        const char *q = p;
+        while (q < end && (*q == ' ' || *q == '\t' || *q == '\r'))
+            q++;
+        if (q >= end || *q != '\n')
+            break;
+        p = q + 1;
+        line++;
+    }
+    const char *eol = p < end ? memchr(p, '\n', (size_t)(end - p)) : NULL;
+    if (!eol)
+        eol = end;
+    size_t fields = 0;
+    for (const char *f = p; f <= eol;) {
+        const char *stop = f;
+        while (stop < eol && *stop != ',' && *stop != '\t')
+            stop++;
+        const char *a = f, *b = stop;
+        while (a < b && (*a == ' ' || *a == '"'))
+            a++;
+        while (b > a && (b[-1] == ' ' || b[-1] == '"' || b[-1] == '\r'))
+            b--;
+        if (!known_column(a, (size_t)(b - a)))
+            return 0;
+        fields++;
+        f = stop + 1;
+    }
+    if (fields < 2)
+        return 0;
+    int n = (int)(eol - p);
+    if (n > 0 && p[n - 1] == '\r')
+        n--;
+    return xs_error_set(err, XS_ERR_DATA, "%s:%zu: the first line is a "
+                        "header of column names (%.*s): this is an events "
+                        "file; give it with --events (and --columns when "
+                        "its names differ), not --baskets", path, line,
+                        n > 120 ? 120 : n, p), -1;
+}
+
 /* One block of baskets: a record per basket, its order the record's index
  * (made global by the driver); an item repeated in a basket is counted,
- * not stored. */
+ * not stored.  A bad line (an empty item, CSV syntax) is refused before
+ * any of its items is interned, so a skipped line leaves no trace. */
 static int baskets_parse(void *arg, xs_load_block *b, xs_error *err)
 {
     const char *path = arg;
@@ -228,15 +305,26 @@ static int baskets_parse(void *arg, xs_load_block *b, xs_error *err)
     uint32_t *seen = NULL; /* seen[local item] = 1 + last basket holding it */
     uint32_t seen_cap = 0;
     int rc;
-    while ((rc = xs_csv_next(c, err)) == 1) {
+    while ((rc = xs_csv_next(c, err)) != 0) {
+        if (rc < 0) {
+            if (err->code == XS_ERR_DATA && !xs_load_bad(b, err) &&
+                !xs_csv_skip_bad(c))
+                continue;
+            goto fail;
+        }
+        size_t empty = 0;
+        for (size_t i = 0; i < c->n && !empty; i++)
+            if (c->f[i].len == 0)
+                empty = i + 1;
+        if (empty) {
+            xs_error_set(err, XS_ERR_DATA, "%s:%zu: empty item name in field "
+                         "%zu (stray comma?)", path, c->line, empty);
+            if (xs_load_bad(b, err))
+                goto fail;
+            continue;
+        }
         uint32_t basket = (uint32_t)b->records++;
         for (size_t i = 0; i < c->n; i++) {
-            if (c->f[i].len == 0) {
-                xs_error_set(err, XS_ERR_DATA,
-                             "%s:%zu: empty item name in field %zu (stray "
-                             "comma?)", path, c->line, i + 1);
-                goto fail;
-            }
             xs_event ev = {XS_NONE, 0, basket, 0, 0, 1.0, NAN};
             if (xs_load_intern(b, XS_LOAD_ITEM, c->f[i].s, c->f[i].len,
                                &ev.item))
@@ -262,7 +350,7 @@ static int baskets_parse(void *arg, xs_load_block *b, xs_error *err)
         }
     }
     free(seen);
-    return rc < 0 ? -1 : 0;
+    return 0;
 nomem:
     xs_error_set(err, XS_ERR_NOMEM, "%s: out of memory", path);
 fail:
@@ -302,9 +390,15 @@ xs_dataset *xs_dataset_load_baskets_opts(const char *path,
         .record_orders = 1,
         .max_records = XS_NONE - 1,
         .records_name = "baskets",
+        .header = baskets_header,
         .parse = baskets_parse,
         .arg = (void *)path,
+        .on_bad_line = opt ? opt->on_bad_line : XS_BAD_LINE_ERROR,
+        .encoding = opt ? opt->encoding : XS_ENCODING_UTF8,
+        .report = opt ? opt->report : NULL,
     };
+    if (spec.report)
+        memset(spec.report, 0, sizeof *spec.report);
     size_t records;
     if (xs_load_run(&spec, ds, &records, err))
         goto fail;
@@ -333,6 +427,8 @@ typedef struct events_ctx {
     const char *want[COL_COUNT];
     long idx[COL_COUNT]; /* column of each role, -1: absent */
     size_t ncols;
+    const char *date_format; /* NULL: unix seconds or ISO-8601 */
+    int returns;             /* XS_RETURNS_* */
 } events_ctx;
 
 /* Writes the header's names, comma separated, into buf for messages. */
@@ -383,7 +479,8 @@ static int events_header(void *arg, xs_csv *c, xs_error *err)
     return 0;
 }
 
-/* One block of events. */
+/* One block of events.  Every field is checked before any is interned, so
+ * a bad line skipped, or a return dropped, leaves no name behind. */
 static int events_parse(void *arg, xs_load_block *b, xs_error *err)
 {
     const events_ctx *x = arg;
@@ -406,54 +503,72 @@ static int events_parse(void *arg, xs_load_block *b, xs_error *err)
         last_len = (f)->len;                                                 \
         last_id = *(out);                                                    \
     } while (0)
-    while ((rc = xs_csv_next(c, err)) == 1) {
+    /* a bad line: the load fails, or the line is skipped */
+#define BAD(...)                                                             \
+    do {                                                                     \
+        xs_error_set(err, XS_ERR_DATA, __VA_ARGS__);                         \
+        if (xs_load_bad(b, err))                                             \
+            return -1;                                                       \
+        goto next;                                                           \
+    } while (0)
+    while ((rc = xs_csv_next(c, err)) != 0) {
+        if (rc < 0) {
+            if (err->code == XS_ERR_DATA && !xs_load_bad(b, err) &&
+                !xs_csv_skip_bad(c))
+                continue;
+            return -1;
+        }
         if (c->n != x->ncols)
-            return xs_error_set(err, XS_ERR_DATA,
-                                "%s:%zu: expected %zu fields as in the header, "
-                                "found %zu", path, c->line, x->ncols, c->n),
-                   -1;
+            BAD("%s:%zu: expected %zu fields as in the header, found %zu",
+                path, c->line, x->ncols, c->n);
         const xs_csv_cell *f = c->f;
         xs_event ev = {XS_NONE, 0, XS_NONE, 0, 0, 1.0, NAN};
         int other = 0; /* of a type other than the primary */
         const xs_csv_cell *cu = &f[idx[COL_CUSTOMER]], *it = &f[idx[COL_ITEM]];
         if (cu->len == 0 || it->len == 0)
-            return xs_error_set(err, XS_ERR_DATA, "%s:%zu: empty %s", path,
-                                c->line, cu->len == 0 ? "customer" : "item"),
-                   -1;
-        INTERN_CACHED(XS_LOAD_CUSTOMER, cu, last_cu, last_cu_len, last_cu_id,
-                      &ev.customer);
-        INTERN_CACHED(XS_LOAD_ITEM, it, last_it, last_it_len, last_it_id,
-                      &ev.item);
+            BAD("%s:%zu: empty %s", path, c->line,
+                cu->len == 0 ? "customer" : "item");
         if (idx[COL_TIMESTAMP] >= 0) {
             const xs_csv_cell *t = &f[idx[COL_TIMESTAMP]];
-            if (xs_parse_timestamp(t->s, t->len, &ev.ts))
-                return xs_error_set(err, XS_ERR_DATA,
-                                    "%s:%zu: bad timestamp '%.40s' (want unix "
-                                    "seconds or ISO-8601)", path, c->line,
-                                    t->s), -1;
+            if (x->date_format) {
+                if (xs_parse_date_format(t->s, x->date_format, &ev.ts))
+                    BAD("%s:%zu: bad timestamp '%.40s' (want the date "
+                        "format '%s')", path, c->line, t->s, x->date_format);
+            } else if (xs_parse_timestamp(t->s, t->len, &ev.ts)) {
+                BAD("%s:%zu: bad timestamp '%.40s' (want unix seconds or "
+                    "ISO-8601, or give its date format)", path, c->line,
+                    t->s);
+            }
         }
+        int is_return = 0;
         if (idx[COL_WEIGHT] >= 0) {
             const xs_csv_cell *w = &f[idx[COL_WEIGHT]];
-            if (xs_parse_double(w->s, w->len, &ev.weight) || ev.weight < 0)
-                return xs_error_set(err, XS_ERR_DATA,
-                                    "%s:%zu: bad weight '%.40s' (want a number "
-                                    ">= 0)", path, c->line, w->s), -1;
+            if (xs_parse_double(w->s, w->len, &ev.weight) || isnan(ev.weight))
+                BAD("%s:%zu: bad weight '%.40s' (want a number >= 0)", path,
+                    c->line, w->s);
+            if (ev.weight < 0) {
+                if (x->returns == XS_RETURNS_ERROR)
+                    BAD("%s:%zu: bad weight '%.40s' (negative: a return? "
+                        "returns subtract or drop: --returns)", path, c->line,
+                        w->s);
+                b->returns++;
+                if (x->returns == XS_RETURNS_DROP)
+                    goto next;
+                is_return = 1; /* subtracted once the file is loaded */
+            }
         }
         if (idx[COL_PRICE] >= 0) {
             const xs_csv_cell *pr = &f[idx[COL_PRICE]];
             if (xs_parse_double(pr->s, pr->len, &ev.price) || ev.price < 0)
-                return xs_error_set(err, XS_ERR_DATA,
-                                    "%s:%zu: bad price '%.40s' (want a number "
-                                    ">= 0)", path, c->line, pr->s), -1;
+                BAD("%s:%zu: bad price '%.40s' (want a number >= 0)", path,
+                    c->line, pr->s);
         }
         if (idx[COL_TYPE] >= 0) {
             const xs_csv_cell *t = &f[idx[COL_TYPE]];
             if (!xs_type_name_ok(t->s, t->len))
-                return xs_error_set(err, XS_ERR_DATA,
-                                    "%s:%zu: bad type '%.40s' (want a name "
-                                    "of 1 to %d characters, no spaces, "
-                                    "commas or '=')", path, c->line, t->s,
-                                    XS_TYPE_NAME_MAX), -1;
+                BAD("%s:%zu: bad type '%.40s' (want a name of 1 to %d "
+                    "characters, no spaces, commas or '=')", path, c->line,
+                    t->s, XS_TYPE_NAME_MAX);
             if (xs_load_intern(b, XS_LOAD_TYPE, t->s, t->len, &ev.reserved))
                 goto nomem;
             other = t->len != sizeof XS_PRIMARY_TYPE - 1 ||
@@ -461,20 +576,25 @@ static int events_parse(void *arg, xs_load_block *b, xs_error *err)
         }
         /* other types leave the order out: orders are the purchases' (the
          * orders dictionary equals the file's without those lines) */
-        if (idx[COL_ORDER] >= 0 && !other) {
-            const xs_csv_cell *o = &f[idx[COL_ORDER]];
-            if (o->len == 0)
-                return xs_error_set(err, XS_ERR_DATA, "%s:%zu: empty order",
-                                    path, c->line), -1;
-            INTERN_CACHED(XS_LOAD_ORDER, o, last_or, last_or_len, last_or_id,
-                          &ev.order);
-        }
+        if (idx[COL_ORDER] >= 0 && !is_return && !other &&
+            f[idx[COL_ORDER]].len == 0)
+            BAD("%s:%zu: empty order", path, c->line);
+        INTERN_CACHED(XS_LOAD_CUSTOMER, cu, last_cu, last_cu_len, last_cu_id,
+                      &ev.customer);
+        INTERN_CACHED(XS_LOAD_ITEM, it, last_it, last_it_len, last_it_id,
+                      &ev.item);
+        if (idx[COL_ORDER] >= 0 && !is_return && !other) /* a return joins
+                                                             no order */
+            INTERN_CACHED(XS_LOAD_ORDER, &f[idx[COL_ORDER]], last_or,
+                          last_or_len, last_or_id, &ev.order);
         if (xs_load_push(b, &ev))
             goto nomem;
         b->records++;
+    next:;
     }
+#undef BAD
 #undef INTERN_CACHED
-    return rc < 0 ? -1 : 0;
+    return 0;
 nomem:
     return xs_error_set(err, XS_ERR_NOMEM, "%s: out of memory", path), -1;
 }
@@ -506,7 +626,9 @@ xs_dataset *xs_dataset_load_events_opts(const char *path,
                     {cols->customer, cols->item, cols->timestamp,
                      cols->weight, cols->price, cols->order, cols->type},
                     {0},
-                    0};
+                    0,
+                    opt ? opt->date_format : NULL,
+                    opt ? opt->returns : XS_RETURNS_ERROR};
     xs_dataset *ds = xs_dataset_new();
     if (!ds || !(ds->orders = xs_dict_new()) || xs_dataset_use_types(ds)) {
         xs_dataset_free(ds);
@@ -523,7 +645,12 @@ xs_dataset *xs_dataset_load_events_opts(const char *path,
         .header = events_header,
         .parse = events_parse,
         .arg = &x,
+        .on_bad_line = opt ? opt->on_bad_line : XS_BAD_LINE_ERROR,
+        .encoding = opt ? opt->encoding : XS_ENCODING_UTF8,
+        .report = opt ? opt->report : NULL,
     };
+    if (spec.report)
+        memset(spec.report, 0, sizeof *spec.report);
     size_t records;
     if (xs_load_run(&spec, ds, &records, err))
         goto fail;
@@ -551,6 +678,10 @@ xs_dataset *xs_dataset_load_events_opts(const char *path,
             goto fail;
         }
     }
+    /* returns cancel purchases (after the split: never a view) */
+    if (x.returns == XS_RETURNS_SUBTRACT &&
+        xs_returns_subtract(ds, spec.report, err))
+        goto fail;
     ds->has_customer = 1;
     ds->has_timestamp = x.idx[COL_TIMESTAMP] >= 0;
     ds->has_weight = x.idx[COL_WEIGHT] >= 0;

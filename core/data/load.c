@@ -21,8 +21,11 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <stdio.h>
+
 #include "data/csv_blocks.h"
 #include "data/load.h"
+#include "data/text.h"
 #include "util/hash.h"
 
 #define ROUND_BLOCKS 4 /* blocks per thread in a round */
@@ -94,6 +97,65 @@ int xs_load_push(xs_load_block *b, const xs_event *ev)
         b->cap_ev = cap;
     }
     b->ev[b->n_ev++] = *ev;
+    return 0;
+}
+
+int xs_load_bad(xs_load_block *b, const xs_error *err)
+{
+    if (!b->skip_bad)
+        return -1;
+    if (b->n_shown < XS_LOAD_SHOWN) { /* cut short if need be */
+        size_t n = strnlen(err->msg, XS_LOAD_SHOWN_LEN - 1);
+        memcpy(b->shown[b->n_shown], err->msg, n);
+        b->shown[b->n_shown++][n] = '\0';
+    }
+    b->bad++;
+    return 0;
+}
+
+/* Checks b's text (or transcodes it from Latin-1) and opens its reader;
+ * once per block.  0, or -1 with err set ("path:LINE: reason", the line
+ * counted from the block's start). */
+static int block_prepare(const xs_load_spec *spec, xs_load_block *b,
+                         xs_error *err)
+{
+    if (b->ready)
+        return 0;
+    size_t at = b->len;
+    int kind = XS_TEXT_OK;
+    if (spec->encoding == XS_ENCODING_LATIN1) {
+        if ((at = xs_text_find_nul(b->buf, b->len)) < b->len)
+            kind = XS_TEXT_NUL;
+    } else {
+        kind = xs_text_check(b->buf, b->len, &at);
+    }
+    if (kind != XS_TEXT_OK) {
+        size_t line = xs_text_line_of(b->buf, at), col = at;
+        while (col && b->buf[col - 1] != '\n')
+            col--;
+        col = at - col + 1;
+        if (kind == XS_TEXT_NUL)
+            return xs_error_set(err, XS_ERR_DATA, "%s:%zu: NUL byte at "
+                                "column %zu (a binary or UTF-16 file?)",
+                                spec->path, line, col), -1;
+        return xs_error_set(err, XS_ERR_DATA, "%s:%zu: not UTF-8 (byte "
+                            "0x%02X at column %zu); a Latin-1 file loads "
+                            "with encoding latin1 (--encoding latin1)",
+                            spec->path, line,
+                            (unsigned)(unsigned char)b->buf[at], col), -1;
+    }
+    if (spec->encoding == XS_ENCODING_LATIN1) {
+        size_t n;
+        char *u = xs_text_latin1_to_utf8(b->buf, b->len, &n);
+        if (!u)
+            return xs_error_set(err, XS_ERR_NOMEM, "%s: out of memory",
+                                spec->path), -1;
+        free(b->buf);
+        b->buf = u;
+        b->len = n;
+    }
+    xs_csv_open_mem(&b->csv, spec->path, b->buf, b->len, b->delim, 1);
+    b->ready = 1;
     return 0;
 }
 
@@ -194,7 +256,8 @@ static void parse_task(void *arg, size_t i)
 {
     load_round *r = arg;
     xs_load_block *b = &r->blk[i];
-    if (r->spec->parse(r->spec->arg, b, &b->err)) {
+    if (block_prepare(r->spec, b, &b->err) ||
+        r->spec->parse(r->spec->arg, b, &b->err)) {
         b->failed = 1;
         return;
     }
@@ -265,24 +328,52 @@ static void remap_task(void *arg, size_t i)
     }
 }
 
-/* Moves the line number of b's error ("path:LINE: reason", counted from
- * the block's start) by the lines before the block. */
-static void error_at_file_line(const xs_load_spec *spec,
-                               const xs_load_block *b, xs_error *err)
+/* msg ("path:LINE: reason", LINE counted from a block's start) with the
+ * line moved by the line_base lines before the block, into out. */
+static void at_file_line(const xs_load_spec *spec, uint64_t line_base,
+                         const char *m, char *out, size_t len)
 {
-    const char *m = b->err.msg;
     size_t plen = strlen(spec->path);
-    if (b->line_base && !strncmp(m, spec->path, plen) && m[plen] == ':' &&
+    if (line_base && !strncmp(m, spec->path, plen) && m[plen] == ':' &&
         m[plen + 1] >= '0' && m[plen + 1] <= '9') {
         char *rest;
         unsigned long long line = strtoull(m + plen + 1, &rest, 10);
         if (*rest == ':') {
-            xs_error_set(err, b->err.code, "%s:%llu%s", spec->path,
-                         line + (unsigned long long)b->line_base, rest);
+            int w = snprintf(out, len, "%s:%llu", spec->path,
+                             line + (unsigned long long)line_base);
+            if (w >= 0 && (size_t)w < len) {
+                size_t n = strnlen(rest, len - (size_t)w - 1);
+                memcpy(out + w, rest, n);
+                out[(size_t)w + n] = '\0';
+            }
             return;
         }
     }
-    xs_error_set(err, b->err.code, "%s", m);
+    size_t n = strnlen(m, len - 1);
+    memcpy(out, m, n);
+    out[n] = '\0';
+}
+
+/* b's error as err, its line counted from the file's start. */
+static void error_at_file_line(const xs_load_spec *spec,
+                               const xs_load_block *b, xs_error *err)
+{
+    char msg[sizeof err->msg];
+    at_file_line(spec, b->line_base, b->err.msg, msg, sizeof msg);
+    xs_error_set(err, b->err.code, "%s", msg);
+}
+
+/* Adds what block b skipped to spec->report. */
+static void add_report(const xs_load_spec *spec, const xs_load_block *b)
+{
+    xs_load_report *r = spec->report;
+    if (!r)
+        return;
+    r->bad_lines += b->bad;
+    r->returns += b->returns;
+    for (unsigned k = 0; k < b->n_shown && r->n_shown < XS_LOAD_SHOWN; k++)
+        at_file_line(spec, b->line_base, b->shown[k], r->shown[r->n_shown++],
+                     XS_LOAD_SHOWN_LEN);
 }
 
 /* The progress report after a block ending at `done`; non-zero: stop. */
@@ -326,10 +417,13 @@ static int read_block(run_state *st, xs_load_block *b, xs_error *err)
     b->buf = cb.buf;
     b->len = cb.len;
     b->end = cb.offset + cb.len;
-    xs_csv_open_mem(&b->csv, st->spec->path, b->buf, b->len, st->delim, 1);
-    if (st->first) {
+    b->delim = st->delim;
+    b->skip_bad = st->spec->on_bad_line == XS_BAD_LINE_SKIP;
+    if (st->first) { /* checked here, for its header; the others in step 2 */
         st->first = 0;
-        if (st->spec->header && st->spec->header(st->spec->arg, &b->csv, err)) {
+        if (block_prepare(st->spec, b, err) ||
+            (st->spec->header &&
+             st->spec->header(st->spec->arg, &b->csv, err))) {
             block_free(b);
             return -1;
         }
@@ -360,6 +454,7 @@ static int merge_round(run_state *st, xs_dataset *ds, xs_load_block *blk,
                                 spec->path,
                                 (unsigned long long)st->line_base + 1,
                                 spec->records_name), -1;
+        add_report(spec, &blk[i]);
         st->line_base += blk[i].lines_end - 1;
         ev_base[i] = n_ev;
         record_base[i] = st->records;

@@ -22,6 +22,9 @@
  *   5. remap: each block's events, their local ids replaced, copied to the
  *      dataset in file order, each block on its own thread.
  *
+ * Text: each block is checked to be UTF-8 without NUL bytes (or read as
+ * Latin-1 and transcoded) before it is parsed (data/text.h).
+ *
  * Errors: the first failing block in file order wins, and a parse error's
  * line number (counted from the block's start) is moved by the lines of
  * the blocks before it, so messages read `file:line: reason` with the
@@ -67,9 +70,18 @@ typedef struct xs_load_block {
     size_t records;    /* records parsed */
     size_t duplicates; /* the loader's count, summed over blocks */
     xs_load_names names[XS_LOAD_DICTS];
+    /* lines skipped (spec->on_bad_line), their first descriptions with
+     * lines counted from the block's start; returns dropped or kept */
+    uint64_t bad;
+    unsigned n_shown;
+    char shown[XS_LOAD_SHOWN][XS_LOAD_SHOWN_LEN];
+    uint64_t returns;
+    int skip_bad; /* spec->on_bad_line == XS_BAD_LINE_SKIP */
     /* the driver's */
     char *buf;
     size_t len;
+    char delim;
+    int ready; /* buf checked (encoding) and csv opened over it */
     uint64_t end;       /* file offset just past the block */
     uint64_t line_base; /* true line = csv line + line_base */
     size_t lines_end;   /* csv.next_line after the last record */
@@ -83,6 +95,11 @@ int xs_load_intern(xs_load_block *b, int dict, const char *s, size_t len,
                    uint32_t *id);
 /* Appends an event with local ids.  Returns 0, or -1 when out of memory. */
 int xs_load_push(xs_load_block *b, const xs_event *ev);
+/* A parser found a bad line, described in *err ("path:LINE: reason"):
+ * returns -1 to fail the load with it, or 0 when bad lines are skipped
+ * (counted, the first few kept; the parser goes on with the next record,
+ * after xs_csv_skip_bad for a CSV syntax error). */
+int xs_load_bad(xs_load_block *b, const xs_error *err);
 
 typedef struct xs_load_spec {
     const char *path;
@@ -104,6 +121,12 @@ typedef struct xs_load_spec {
      * blocks at once; arg is shared and read-only.  0 or -1, err set. */
     int (*parse)(void *arg, xs_load_block *b, xs_error *err);
     void *arg;
+    /* messy input (xs_load_options): bad lines, the file's encoding (each
+     * block checked, or transcoded, before it is parsed, on the parsing
+     * threads), and where to sum what was skipped (NULL: nowhere) */
+    int on_bad_line;
+    int encoding;
+    xs_load_report *report;
 } xs_load_spec;
 
 /* Loads spec->path into ds: events appended (ds has none before), names

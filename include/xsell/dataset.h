@@ -23,6 +23,10 @@
  * column ds->types is NULL and ds->other empty.
  *
  * Both accept a UTF-8 BOM, CRLF line ends, blank lines, RFC 4180 quoting.
+ * Both refuse NUL bytes and text that is not UTF-8 (xs_load_options.encoding
+ * declares Latin-1), and --baskets refuses a file whose first line is a
+ * header of known column names (customer,item, userId,movieId, ...): such a
+ * file is an events file.
  */
 #ifndef XSELL_DATASET_H
 #define XSELL_DATASET_H
@@ -137,11 +141,54 @@ XS_API xs_dataset *xs_dataset_load_events_progress(const char *path,
  * side; ids, events and errors are the same for every thread count and
  * block size.  Memory holds 4 x threads x block_size bytes of the file at
  * a time (and their events), not the whole file. */
+/* Messy input (what a zeroed xs_load_options asks for comes first). */
+enum { XS_BAD_LINE_ERROR, XS_BAD_LINE_SKIP };
+enum { XS_RETURNS_ERROR, XS_RETURNS_SUBTRACT, XS_RETURNS_DROP };
+enum { XS_ENCODING_UTF8, XS_ENCODING_LATIN1 };
+
+#define XS_LOAD_SHOWN 5        /* bad lines described in a report */
+#define XS_LOAD_SHOWN_LEN 200  /* bytes of each description */
+
+/* What a load skipped or changed, filled by the loaders when asked
+ * (xs_load_options.report). */
+typedef struct xs_load_report {
+    uint64_t bad_lines; /* lines skipped (XS_BAD_LINE_SKIP) */
+    unsigned n_shown;   /* the first min(bad_lines, XS_LOAD_SHOWN): */
+    char shown[XS_LOAD_SHOWN][XS_LOAD_SHOWN_LEN]; /* "file:line: reason" */
+    uint64_t returns;   /* lines with a negative weight (quantity) */
+    uint64_t returns_unmatched; /* subtract: returns left with more quantity
+                                   than the customer's earlier purchases of
+                                   the item (the excess is dropped) */
+    uint64_t removed;   /* subtract: purchases whose weight fell to 0 */
+} xs_load_report;
+
 typedef struct xs_load_options {
     int threads;       /* parsing threads; 1: the calling thread only;
                           <= 0: one per online processor */
     size_t block_size; /* 0: the default (256 KiB) */
     const xs_progress *progress; /* NULL: none */
+    /* A line that does not parse (fields, empty ids, numbers, dates, CSV
+     * syntax but for a quote left open) fails the load (XS_BAD_LINE_ERROR)
+     * or is skipped, counted and the first few described in report
+     * (XS_BAD_LINE_SKIP).  Invalid text (below) is never skipped. */
+    int on_bad_line;
+    /* Events whose weight column (a quantity) is negative, a return:
+     * XS_RETURNS_ERROR fails the load (a bad line); XS_RETURNS_DROP skips
+     * them; XS_RETURNS_SUBTRACT takes the quantity off the same customer's
+     * latest earlier purchases of the item (in file order), removing a
+     * purchase that falls to 0, and the return itself.  Dropped and
+     * subtracted returns add no order, customer or item of their own: the
+     * dataset is the one the file would give with them removed (and the
+     * purchases reduced). */
+    int returns;
+    /* The file's bytes: UTF-8 (XS_ENCODING_UTF8: anything else is an error
+     * naming file:line) or Latin-1, transcoded to UTF-8.  NUL bytes are
+     * refused either way. */
+    int encoding;
+    /* strptime(3) format of the timestamp column ("%m/%d/%Y %H:%M"), read
+     * as UTC and filling the whole field; NULL: unix seconds or ISO-8601. */
+    const char *date_format;
+    xs_load_report *report; /* NULL: not wanted; else zeroed and filled */
 } xs_load_options;
 
 /* The loaders above with options (NULL: one thread, default blocks, no

@@ -38,7 +38,8 @@ static xs_dataset *load(int events, const char *path, const xs_columns *cols,
                         int threads, size_t block, const xs_progress *pr,
                         xs_error *err)
 {
-    xs_load_options o = {threads, block, pr};
+    xs_load_options o = {.threads = threads, .block_size = block,
+                         .progress = pr};
     return events ? xs_dataset_load_events_opts(path, cols, &o, err)
                   : xs_dataset_load_baskets_opts(path, &o, err);
 }
@@ -263,8 +264,14 @@ static void test_generated(void)
     }
 #undef RND
     const char *path = xt_write_file("generated.csv", text, len);
+    /* the baskets loader refuses a header of column names: its copy
+     * starts at the first record */
+    const char *nl = memchr(text, '\n', len);
+    const char *bpath = nl ? xt_write_file("generated_baskets.csv", nl + 1,
+                                           len - (size_t)(nl + 1 - text))
+                           : NULL;
     free(text);
-    if (!path)
+    if (!path || !bpath)
         return;
     static const size_t blocks[] = {61, 1000, 4096, 0};
     xs_dataset *ds = check_same(__LINE__, 1, path, NULL, blocks,
@@ -273,8 +280,8 @@ static void test_generated(void)
         CHECK(ds->n_events == 4000 && ds->n_orders == 1334);
     xs_dataset_free(ds);
 
-    /* the same file as baskets: every line a basket */
-    ds = check_same(__LINE__, 0, path, NULL, blocks,
+    /* the same records as baskets: every line a basket */
+    ds = check_same(__LINE__, 0, bpath, NULL, blocks,
                     sizeof blocks / sizeof *blocks);
     xs_dataset_free(ds);
 }
