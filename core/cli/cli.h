@@ -41,13 +41,41 @@ typedef struct cli_data {
     const xs_progress *progress; /* for the data file's loader; set by serve */
     int load_threads; /* the data file's loader (xs_load_options); 0: one
                          per online processor; serve and score set theirs */
+    /* messy input (cli_load_options): NULL, the defaults */
+    const char *on_bad_line; /* error, warn or skip */
+    const char *returns;     /* error, subtract or drop */
+    const char *encoding;    /* utf8 or latin1 */
+    const char *date_format; /* strptime format of the timestamp column */
 } cli_data;
 
 /* getopt_long codes and table entries of the data options, and the handler
  * that stores them: returns 1 when opt was a data option. */
 enum { OPT_BASKETS = 1000, OPT_EVENTS, OPT_CATALOG, OPT_COLUMNS,
-       OPT_PLUGIN_DIR, OPT_SCOPE, OPT_MAX_BASKET, OPT_FIRST_FREE };
+       OPT_PLUGIN_DIR, OPT_SCOPE, OPT_MAX_BASKET, OPT_ON_BAD_LINE,
+       OPT_RETURNS, OPT_ENCODING, OPT_DATE_FORMAT, OPT_FIRST_FREE };
+/* The messy-input options, also taken by commands with data options of
+ * their own (segment). */
+#define CLI_LOAD_OPTIONS                                                      \
+    {"on-bad-line", required_argument, NULL, OPT_ON_BAD_LINE},                \
+        {"returns", required_argument, NULL, OPT_RETURNS},                    \
+        {"encoding", required_argument, NULL, OPT_ENCODING},                  \
+        {"date-format", required_argument, NULL, OPT_DATE_FORMAT}
+#define CLI_LOAD_HELP                                                          \
+    "  --on-bad-line M    error (default), warn or skip: a line that does "    \
+    "not parse\n"                                                              \
+    "                     stops the load, or is skipped and counted (warn "    \
+    "names the\n"                                                              \
+    "                     first 5 as file:line)\n"                             \
+    "  --returns M        negative weight (quantity) lines: error (default), " \
+    "drop, or\n"                                                               \
+    "                     subtract from the customer's earlier purchases of " \
+    "the item\n"                                                               \
+    "  --encoding E       utf8 (default: other bytes are an error) or latin1 " \
+    "(transcoded)\n"                                                           \
+    "  --date-format FMT  strptime format of the timestamp column, e.g. "      \
+    "'%m/%d/%Y %H:%M'\n"
 #define CLI_DATA_OPTIONS                                                      \
+    CLI_LOAD_OPTIONS,                                                         \
     {"baskets", required_argument, NULL, OPT_BASKETS},                        \
         {"events", required_argument, NULL, OPT_EVENTS},                      \
         {"catalog", required_argument, NULL, OPT_CATALOG},                    \
@@ -69,8 +97,17 @@ enum { OPT_BASKETS = 1000, OPT_EVENTS, OPT_CATALOG, OPT_COLUMNS,
     "                     a customer's first N distinct items pair, an "       \
     "order's too, and\n"                                                       \
     "                     `serve` refuses an ingest taking an order past N\n"  \
-    "  --plugin-dir DIR   look for plugins here first\n"
+    "  --plugin-dir DIR   look for plugins here first\n"                      \
+    CLI_LOAD_HELP
 int cli_data_option(cli_data *d, int opt, const char *arg);
+/* The loader options d's messy-input strings ask for (report: where the
+ * loader says what it skipped).  CLI_OK, or CLI_USAGE after printing. */
+int cli_load_options(const char *cmd, const cli_data *d, xs_load_options *lo,
+                     xs_load_report *report);
+/* Tells stderr what the load of path skipped or changed (bad lines, with
+ * the first ones named for --on-bad-line warn; returns). */
+void cli_load_report(const char *cmd, const char *path, const cli_data *d,
+                     const xs_load_report *report);
 /* --max-basket as a number (0 when not given: the engine's default);
  * CLI_OK or CLI_USAGE after printing. */
 int cli_max_basket(const char *cmd, const cli_data *d, uint32_t *out);

@@ -339,8 +339,16 @@ int cmd_eval(int argc, char **argv)
         goto out;
     }
     xs_load_options lo = {.threads = d.load_threads};
+    xs_load_report load_report;
+    if ((rc = cli_load_options("eval", &d, &lo, &load_report))) {
+        xs_columns_free(&cols);
+        goto out;
+    }
     r.ds = d.baskets ? xs_dataset_load_baskets_opts(d.baskets, &lo, &err)
                      : xs_dataset_load_events_opts(d.events, &cols, &lo, &err);
+    if (r.ds)
+        cli_load_report("eval", d.baskets ? d.baskets : d.events, &d,
+                        &load_report);
     char ts_col[128], order_col[128];
     snprintf(ts_col, sizeof ts_col, "%s",
              cols.timestamp ? cols.timestamp : "timestamp");

@@ -37,7 +37,9 @@ static void help(FILE *f)
             "(all of --plugins)\n"
             "  --customers FILE    only these customers, one id per line, in "
             "this order;\n"
-            "                      unknown ids are counted and skipped\n"
+            "                      unknown ids are counted and skipped; a first "
+            "line\n"
+            "                      'customer' (a header) is skipped\n"
             "  --threads N         worker threads, also loading the data "
             "(default: every\n"
             "                      online processor)\n"
@@ -100,7 +102,8 @@ static void progress_draw(void *arg, uint64_t done, uint64_t total)
 }
 
 /* Reads the --customers file: one id per line (CRLF, a UTF-8 BOM, blank
- * lines and one RFC 4180 quoted field per line accepted).  Known ids go to
+ * lines and one RFC 4180 quoted field per line accepted; a first line
+ * "customer" that names no customer is a header, skipped).  Known ids go to
  * *ids in file order; unknown ones in this shard are counted and the first
  * few reported.  Returns CLI_OK or an exit code after printing. */
 static int read_customers(const char *path, const xs_engine *e, int quiet,
@@ -158,6 +161,8 @@ static int read_customers(const char *path, const xs_engine *e, int quiet,
             out[n++] = id;
             continue;
         }
+        if (line == 1 && l == 8 && !memcmp(s, "customer", 8))
+            continue; /* a header: score's own customer column fed back */
         if (n_shards > 1 && xs_score_shard_hash(s, l) % n_shards != shard)
             continue;
         if (n_unknown++ < 5 && !quiet)

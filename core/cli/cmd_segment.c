@@ -58,8 +58,12 @@ static void help(FILE *f)
             "the P(alive)\n"
             "                     distribution (BG/NBD and Gamma-Gamma as "
             "`xsell clv`)\n"
+            "%s"
+            "\n--out and --report are written to a temporary beside the file "
+            "and renamed\nwhen complete; SIGINT/SIGTERM remove it (exit "
+            "130/143)\n"
             "\ncsv columns: customer,recency_days,frequency,monetary,r,f,m,"
-            "segment\n");
+            "segment\n", CLI_LOAD_HELP);
 }
 
 /* T: unix seconds or an ISO-8601 date/time; a bare date YYYY-MM-DD is its
@@ -285,16 +289,21 @@ int cmd_segment(int argc, char **argv)
         {"period", required_argument, NULL, O_PERIOD},
         {"active-days", required_argument, NULL, O_ACTIVE},
         {"report", required_argument, NULL, O_REPORT},
+        CLI_LOAD_OPTIONS,
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0}};
     const char *events = NULL, *catalog = NULL, *columns = NULL, *out = NULL,
                *report = NULL;
+    cli_data d = {0}; /* its messy-input options only */
     xs_segment_config cfg = {.bins = 5, .active_days = 365};
     int format = CLI_CSV, c;
     long v;
     optind = 1;
     opterr = 0;
     while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+        if (c >= OPT_ON_BAD_LINE && c <= OPT_DATE_FORMAT &&
+            cli_data_option(&d, c, optarg))
+            continue;
         switch (c) {
         case 'h':
             help(stdout);
@@ -373,11 +382,18 @@ int cmd_segment(int argc, char **argv)
         return cli_fail(CMD, cli_exit_code(err.code), "%s", err.msg);
     }
     xs_load_options lo = {.threads = 0}; /* one per online processor */
+    xs_load_report load_report;
+    int lrc = cli_load_options(CMD, &d, &lo, &load_report);
+    if (lrc) {
+        xs_columns_free(&cols);
+        return lrc;
+    }
     xs_dataset *ds = xs_dataset_load_events_opts(events, &cols, &lo, &err);
     if (!ds) {
         xs_columns_free(&cols);
         return cli_fail(CMD, CLI_RUNTIME, "%s", err.msg);
     }
+    cli_load_report(CMD, events, &d, &load_report);
     xs_catalog *cat = NULL;
     if (catalog && !(cat = xs_catalog_load(catalog, ds->items, &err))) {
         xs_dataset_free(ds);

@@ -100,8 +100,84 @@ int cli_data_option(cli_data *d, int opt, const char *arg)
     case OPT_PLUGIN_DIR: d->plugin_dir = arg; return 1;
     case OPT_SCOPE: d->scope = arg; return 1;
     case OPT_MAX_BASKET: d->max_basket = arg; return 1;
+    case OPT_ON_BAD_LINE: d->on_bad_line = arg; return 1;
+    case OPT_RETURNS: d->returns = arg; return 1;
+    case OPT_ENCODING: d->encoding = arg; return 1;
+    case OPT_DATE_FORMAT: d->date_format = arg; return 1;
     default: return 0;
     }
+}
+
+/* The index of s in names[0..n), or -1. */
+static int pick(const char *s, const char *const *names, int n)
+{
+    for (int i = 0; i < n; i++)
+        if (!strcmp(s, names[i]))
+            return i;
+    return -1;
+}
+
+int cli_load_options(const char *cmd, const cli_data *d, xs_load_options *lo,
+                     xs_load_report *report)
+{
+    static const char *const bad[] = {"error", "warn", "skip"};
+    static const char *const ret[] = {"error", "subtract", "drop"};
+    static const char *const enc[] = {"utf8", "latin1", "utf-8", "latin-1",
+                                      "iso-8859-1"};
+    int v;
+    if (d->on_bad_line) {
+        if ((v = pick(d->on_bad_line, bad, 3)) < 0)
+            return cli_fail(cmd, CLI_USAGE, "--on-bad-line: want error, warn "
+                            "or skip, not '%s'", d->on_bad_line);
+        lo->on_bad_line = v ? XS_BAD_LINE_SKIP : XS_BAD_LINE_ERROR;
+    }
+    if (d->returns) {
+        if ((v = pick(d->returns, ret, 3)) < 0)
+            return cli_fail(cmd, CLI_USAGE, "--returns: want error, subtract "
+                            "or drop, not '%s'", d->returns);
+        lo->returns = v == 1 ? XS_RETURNS_SUBTRACT
+                      : v == 2 ? XS_RETURNS_DROP
+                               : XS_RETURNS_ERROR;
+    }
+    if (d->encoding) {
+        if ((v = pick(d->encoding, enc, 5)) < 0)
+            return cli_fail(cmd, CLI_USAGE, "--encoding: want utf8 or latin1, "
+                            "not '%s'", d->encoding);
+        lo->encoding = v == 0 || v == 2 ? XS_ENCODING_UTF8
+                                        : XS_ENCODING_LATIN1;
+    }
+    if (d->date_format && !*d->date_format)
+        return cli_fail(cmd, CLI_USAGE, "--date-format: empty format");
+    lo->date_format = d->date_format;
+    lo->report = report;
+    return CLI_OK;
+}
+
+void cli_load_report(const char *cmd, const char *path, const cli_data *d,
+                     const xs_load_report *r)
+{
+    if (r->bad_lines) {
+        int warn = d->on_bad_line && !strcmp(d->on_bad_line, "warn");
+        for (unsigned i = 0; warn && i < r->n_shown; i++)
+            fprintf(stderr, "xsell %s: skipped %s\n", cmd, r->shown[i]);
+        fprintf(stderr, "xsell %s: %s: %llu bad line%s skipped%s%s\n", cmd,
+                path, (unsigned long long)r->bad_lines,
+                r->bad_lines == 1 ? "" : "s",
+                warn || !r->n_shown ? "" : "; the first: ",
+                warn || !r->n_shown ? "" : r->shown[0]);
+    }
+    if (r->returns)
+        fprintf(stderr, "xsell %s: %s: %llu return%s %s", cmd, path,
+                (unsigned long long)r->returns, r->returns == 1 ? "" : "s",
+                d->returns && !strcmp(d->returns, "drop") ? "dropped\n"
+                                                          : "subtracted");
+    if (r->returns && !(d->returns && !strcmp(d->returns, "drop")))
+        fprintf(stderr, " (%llu purchase%s removed, %llu return%s beyond the "
+                "purchases before %s)\n", (unsigned long long)r->removed,
+                r->removed == 1 ? "" : "s",
+                (unsigned long long)r->returns_unmatched,
+                r->returns_unmatched == 1 ? "" : "s",
+                r->returns_unmatched == 1 ? "it" : "them");
 }
 
 int cli_max_basket(const char *cmd, const cli_data *d, uint32_t *out)
@@ -146,6 +222,10 @@ int cli_data_load(const char *cmd, const cli_data *d, xs_dataset **ds_out,
     xs_error err = {0};
     xs_dataset *ds;
     xs_load_options lo = {.threads = d->load_threads, .progress = d->progress};
+    xs_load_report report;
+    int rc = cli_load_options(cmd, d, &lo, &report);
+    if (rc)
+        return rc;
     if (d->baskets) {
         ds = xs_dataset_load_baskets_opts(d->baskets, &lo, &err);
     } else {
@@ -159,6 +239,7 @@ int cli_data_load(const char *cmd, const cli_data *d, xs_dataset **ds_out,
     }
     if (!ds)
         return cli_fail(cmd, CLI_RUNTIME, "%s", err.msg);
+    cli_load_report(cmd, d->baskets ? d->baskets : d->events, d, &report);
     xs_catalog *cat = NULL;
     if (d->catalog && !(cat = xs_catalog_load(d->catalog, ds->items, &err))) {
         xs_dataset_free(ds);
