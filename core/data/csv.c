@@ -4,6 +4,9 @@
  * Invariant: buf has at least len + 1 bytes and buf[len] == '\0', so writing
  * the NUL terminator of the last field never runs past the buffer.
  *
+ * A whole file (the catalog) must be UTF-8 without NUL bytes
+ * (data/text.h), checked once read; blocks are checked by data/load.c.
+ *
  * Progress (optional, xs_csv_open_progress): the file is read in chunks of
  * XS_CSV_PROGRESS_STEP bytes with a report after each, and xs_csv_next
  * reports whenever it has moved that far since the last report; either
@@ -18,6 +21,7 @@
 
 #include "util/bigmem.h"
 #include "data/csv.h"
+#include "data/text.h"
 #include "util/stream.h"
 
 /* Calls c's progress callback; returns non-zero when it asks to stop. */
@@ -121,6 +125,20 @@ int xs_csv_open_progress(xs_csv *c, const char *path, char delim,
     c->buf[c->len] = '\0';
     if (c->len >= 3 && memcmp(c->buf, "\xEF\xBB\xBF", 3) == 0)
         c->pos = 3;
+    size_t at;
+    int kind = xs_text_check(c->buf, c->len, &at);
+    if (kind != XS_TEXT_OK) {
+        size_t line = xs_text_line_of(c->buf, at);
+        unsigned byte = (unsigned char)c->buf[at];
+        xs_csv_close(c);
+        return kind == XS_TEXT_NUL
+                   ? xs_error_set(err, XS_ERR_DATA, "%s:%zu: NUL byte (a "
+                                  "binary or UTF-16 file?)", path, line)
+                   : xs_error_set(err, XS_ERR_DATA, "%s:%zu: not UTF-8 "
+                                  "(byte 0x%02X); convert the file, e.g. "
+                                  "iconv -f latin1 -t utf-8", path, line,
+                                  byte);
+    }
     return XS_OK;
 }
 

@@ -46,8 +46,9 @@ typedef struct xs_csv {
                        SIZE_MAX: nowhere to resume (an open quote) */
 } xs_csv;
 
-/* Reads path whole.  Returns XS_OK, XS_ERR_IO (message names the file) or
- * XS_ERR_NOMEM.  The reader keeps a pointer to path. */
+/* Reads path whole.  Returns XS_OK, XS_ERR_IO (message names the file),
+ * XS_ERR_DATA ("path:LINE: ..." for a NUL byte or text that is not UTF-8)
+ * or XS_ERR_NOMEM.  The reader keeps a pointer to path. */
 int xs_csv_open(xs_csv *c, const char *path, char delim, xs_error *err);
 /* The same, reporting to progress (NULL: none) while reading the file and,
  * through xs_csv_next, while parsing it; a stop asked by progress fails

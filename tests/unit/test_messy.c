@@ -2,9 +2,9 @@
  * test_messy.c -- the loaders on messy input (xs_load_options): bad lines
  * refused or skipped and counted, returns subtracted or dropped, exported
  * date formats, text that is not UTF-8 (refused, or Latin-1 transcoded),
- * NUL bytes, an events file given as baskets; and the UCI Online Retail
- * fixture, which loads with the documented options into exactly the
- * dataset of its cleaned copy.
+ * NUL bytes (in the catalog too), an events file given as baskets; and
+ * the UCI Online Retail fixture, which loads with the documented options
+ * into exactly the dataset of its cleaned copy.
  *
  * Owns: the messy-input fields of xs_load_options and xs_load_report, and
  * data/text.h (compiled in from its source).  Each case runs at several
@@ -19,6 +19,7 @@
 
 #include "data/text.h"
 #include "test_util.h"
+#include "xsell/catalog.h"
 #include "xsell/dataset.h"
 
 static const size_t BLOCKS[] = {0, 7, 64};
@@ -276,6 +277,30 @@ static void test_text_files(void)
     xs_dataset_free(ds);
 }
 
+/* The catalog is read whole (data/csv.c): the same refusals, no
+ * transcoding (it has no encoding option). */
+static void test_catalog_text(void)
+{
+    const char *latin = xt_write_str("cat_latin1.csv",
+                                     "item,category,price\na,x,1\n"
+                                     "b,caf\xe9,2\n");
+    const char *nul = xt_write_file("cat_nul.csv",
+                                    "item,category,price\na,x\0y,1\n", 28);
+    xs_dict *items = xs_dict_new();
+    if (!latin || !nul || !CHECK(items))
+        return;
+    xs_error err = {0};
+    xs_catalog *cat = xs_catalog_load(latin, items, &err);
+    CHECK(!cat && err.code == XS_ERR_DATA);
+    CHECK_HAS(err.msg, "cat_latin1.csv:3: not UTF-8 (byte 0xE9)");
+    xs_catalog_free(cat);
+    cat = xs_catalog_load(nul, items, &err);
+    CHECK(!cat && err.code == XS_ERR_DATA);
+    CHECK_HAS(err.msg, "cat_nul.csv:2: NUL byte");
+    xs_catalog_free(cat);
+    xs_dict_free(items);
+}
+
 static void test_baskets_header(void)
 {
     static const struct {
@@ -378,6 +403,7 @@ int main(void)
     test_returns();
     test_dates();
     test_text_files();
+    test_catalog_text();
     test_baskets_header();
     test_uci();
     return xt_done();
