@@ -2,7 +2,7 @@
  * bench_load.c -- the CSV loaders, and the build on top of them.
  *
  *   bench_load (--events FILE | --baskets FILE) [--threads N]
- *              [--block BYTES] [--load-only]
+ *              [--block BYTES] [--load-only] [--latin1]
  *
  * Loads the file with N threads (xs_dataset_load_*_opts), then, unless
  * --load-only, builds what a recommender builds first: the transactions
@@ -11,6 +11,9 @@
  * to build, events, peak resident memory (getrusage) and its bytes per
  * loaded line, and a checksum of the dataset (ids and sizes), so runs at
  * different thread counts, and before/after builds, are seen to agree.
+ *
+ * --latin1 loads the file as Latin-1 (transcoded to UTF-8) instead of
+ * checking it is UTF-8 (bench/load/messy.sh measures both).
  *
  * Compiled with -DXS_BENCH_SERIAL_API it uses the loaders without options
  * (one thread, the whole file in memory before this change), to measure
@@ -52,11 +55,13 @@ static uint64_t checksum(const xs_dataset *ds)
 int main(int argc, char **argv)
 {
     const char *baskets = NULL, *events = NULL;
-    int threads = 1, load_only = 0;
+    int threads = 1, load_only = 0, latin1 = 0;
     size_t block = 0;
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--load-only"))
             load_only = 1;
+        else if (!strcmp(argv[i], "--latin1"))
+            latin1 = 1;
         else if (i + 1 >= argc)
             break;
         else if (!strcmp(argv[i], "--baskets"))
@@ -70,17 +75,21 @@ int main(int argc, char **argv)
     }
     if (!baskets == !events) {
         fprintf(stderr, "usage: bench_load (--baskets FILE | --events FILE) "
-                        "[--threads N] [--block BYTES] [--load-only]\n");
+                        "[--threads N] [--block BYTES] [--load-only] "
+                        "[--latin1]\n");
         return 2;
     }
     xs_error err = {0};
     double t0 = now();
 #ifdef XS_BENCH_SERIAL_API
     (void)block;
+    (void)latin1;
     xs_dataset *ds = baskets ? xs_dataset_load_baskets(baskets, &err)
                              : xs_dataset_load_events(events, NULL, &err);
 #else
-    xs_load_options o = {.threads = threads, .block_size = block};
+    xs_load_options o = {.threads = threads, .block_size = block,
+                         .encoding = latin1 ? XS_ENCODING_LATIN1
+                                            : XS_ENCODING_UTF8};
     xs_dataset *ds = baskets ? xs_dataset_load_baskets_opts(baskets, &o, &err)
                              : xs_dataset_load_events_opts(events, NULL, &o,
                                                            &err);
