@@ -5,8 +5,9 @@
  * summary on stderr.  The computing is xs_clv_compute; this file parses
  * options, loads the data and prints.
  *
- * --out is written to a temporary file beside it and renamed over it once
- * complete, so a reader never sees half a table (stdout is written as is).
+ * --out and --summary are written to a temporary file beside them and
+ * renamed over them once complete (cli/atomic_out.h), so a reader never
+ * sees half a table (stdout is written as is).
  */
 #include <errno.h>
 #include <getopt.h>
@@ -17,6 +18,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "cli/atomic_out.h"
 #include "cli/cli.h"
 #include "xsell/clv.h"
 
@@ -54,8 +56,10 @@ static void help(FILE *f)
             "  --summary FILE     the fit as one JSON object (- for stdout; "
             "the default\n"
             "                     when --out is not given)\n"
+            "%s"
             "\ncsv columns: customer,x,t_x,T,monetary,p_alive,"
-            "expected_purchases,\n  expected_spend,clv[,holdout]\n");
+            "expected_purchases,\n  expected_spend,clv[,holdout]\n",
+            CLI_LOAD_HELP);
 }
 
 static int parse_time(const char *s, int64_t *out)
@@ -247,41 +251,21 @@ static void write_human(FILE *f, const xs_clv *c)
                    "bound was used)\n", c->nonconverged);
 }
 
-/* Writes with fn to path ("-": stdout); a file goes through PATH.tmp.PID
- * renamed over PATH once complete.  CLI_OK or CLI_RUNTIME. */
+/* Writes with fn to path ("-": stdout), through a temporary renamed over
+ * path when complete (cli/atomic_out.h; SIGINT/SIGTERM remove it).
+ * CLI_OK or CLI_RUNTIME. */
 static int write_file(const char *path, const char *what,
                       void (*fn)(FILE *, const void *), const void *arg)
 {
-    if (!strcmp(path, "-")) {
-        fn(stdout, arg);
-        if (ferror(stdout) || fflush(stdout))
-            return cli_fail(CMD, CLI_RUNTIME, "stdout: write error");
-        return CLI_OK;
+    cli_out o;
+    if (cli_out_open(&o, CMD, path))
+        return CLI_RUNTIME;
+    fn(o.f, arg);
+    if (ferror(o.f)) {
+        cli_out_abort(&o);
+        return cli_fail(CMD, CLI_RUNTIME, "%s: error writing %s", path, what);
     }
-    size_t len = strlen(path) + 32;
-    char *tmp = malloc(len);
-    if (!tmp)
-        return cli_fail(CMD, CLI_RUNTIME, "out of memory");
-    snprintf(tmp, len, "%s.tmp.%ld", path, (long)getpid());
-    FILE *f = fopen(tmp, "w");
-    if (!f) {
-        int rc = cli_fail(CMD, CLI_RUNTIME, "%s: cannot write %s: %s", path,
-                          what, strerror(errno));
-        free(tmp);
-        return rc;
-    }
-    fn(f, arg);
-    int bad = ferror(f);
-    bad |= fclose(f) != 0;
-    if (bad || rename(tmp, path)) {
-        int e = errno;
-        unlink(tmp);
-        free(tmp);
-        return cli_fail(CMD, CLI_RUNTIME, "%s: write error%s%s", path,
-                        bad ? "" : ": ", bad ? "" : strerror(e));
-    }
-    free(tmp);
-    return CLI_OK;
+    return cli_out_commit(&o, CMD);
 }
 
 static void table_fn(FILE *f, const void *arg)
@@ -316,16 +300,21 @@ int cmd_clv(int argc, char **argv)
         {"discount", required_argument, NULL, O_DISCOUNT},
         {"summary", required_argument, NULL, O_SUMMARY},
         {"threads", required_argument, NULL, O_THREADS},
+        CLI_LOAD_OPTIONS,
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0}};
     const char *events = NULL, *catalog = NULL, *columns = NULL, *out = NULL,
                *summary = NULL;
     xs_clv_config cfg = {.unit_days = 7};
+    cli_data d = {0}; /* its messy-input options only */
     int format = CLI_CSV, c;
     long v;
     optind = 1;
     opterr = 0;
     while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+        if (c >= OPT_ON_BAD_LINE && c <= OPT_DATE_FORMAT &&
+            cli_data_option(&d, c, optarg))
+            continue;
         switch (c) {
         case 'h':
             help(stdout);
@@ -410,12 +399,19 @@ int cmd_clv(int argc, char **argv)
         xs_columns_free(&cols);
         return cli_fail(CMD, cli_exit_code(err.code), "%s", err.msg);
     }
-    xs_load_options lo = {.threads = 0};
+    xs_load_options lo = {.threads = 0}; /* one per online processor */
+    xs_load_report load_report;
+    int lrc = cli_load_options(CMD, &d, &lo, &load_report);
+    if (lrc) {
+        xs_columns_free(&cols);
+        return lrc;
+    }
     xs_dataset *ds = xs_dataset_load_events_opts(events, &cols, &lo, &err);
     if (!ds) {
         xs_columns_free(&cols);
         return cli_fail(CMD, CLI_RUNTIME, "%s", err.msg);
     }
+    cli_load_report(CMD, events, &d, &load_report);
     xs_catalog *cat = NULL;
     if (catalog && !(cat = xs_catalog_load(catalog, ds->items, &err))) {
         xs_dataset_free(ds);
