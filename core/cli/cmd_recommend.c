@@ -344,7 +344,7 @@ int cmd_recommend(int argc, char **argv)
         cli_fail("recommend", CLI_RUNTIME, "out of memory");
         goto done;
     }
-    xs_filter filter = {NULL, 0, keep_owned ? 0 : -1};
+    xs_filter filter = {.exclude_owned = keep_owned ? 0 : -1};
     if (xs_engine_recommend_filtered(e, ctx, ask, &req, &filter, &recs, &n,
                                      &err)) {
         rc = cli_fail("recommend", cli_exit_code(err.code), "%s", err.msg);

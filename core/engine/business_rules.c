@@ -14,10 +14,21 @@
  * request; building it costs a sort of the customer's history.  A request
  * with neither exclusions nor owned items to drop uses its own items, no
  * copy.
+ *
+ * Lifecycle needs the request's time: the filter's `now`, else the clock,
+ * read only when some catalog entry has dates (hidden and deleted items
+ * need no time).  Property rules (xs_filter's where and boost) are
+ * resolved here from names to label ids (data/props.h), into context
+ * memory: a property nobody has is the caller's mistake (XS_ERR_USAGE), a
+ * value nobody has simply matches nothing.  A request without them leaves
+ * the filter's query NULL and push() its fast path.
  */
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
+#include "data/catalog_rules.h"
 #include "engine/business_rules.h"
 #include "xsell/plugin_util.h"
 
@@ -88,6 +99,103 @@ static int is_rebuy(const xs_business_rules *b, const xs_catalog *cat,
     return i < b->n_rebuy && b->rebuy[i] == category;
 }
 
+/* The property of term t, or XS_NONE with err set. */
+static uint32_t term_property(const xs_props *p, const char *what,
+                              const xs_prop_term *t, xs_error *err)
+{
+    uint32_t prop = p ? xs_props_property(p, t->name, t->name_len)
+                      : XS_NONE;
+    if (prop == XS_NONE)
+        xs_error_set(err, XS_ERR_USAGE,
+                     "%s: unknown property '%.*s' (no catalog entry has it)",
+                     what, (int)(t->name_len > 64 ? 64 : t->name_len),
+                     t->name);
+    return prop;
+}
+
+/* Resolves f's where and boost into ctx->q (see the top of the file). */
+static int resolve_props(const xs_store *s, xs_context *ctx,
+                         const xs_filter *f, xs_error *err)
+{
+    uint32_t nw = f->n_where, nb = f->n_boost;
+    if (nw > XS_PROP_TERMS_MAX || nb > XS_PROP_TERMS_MAX)
+        return xs_error_set(err, XS_ERR_USAGE,
+                            "%s: %u terms (at most %d)",
+                            nw > XS_PROP_TERMS_MAX ? "filter" : "boost",
+                            nw > XS_PROP_TERMS_MAX ? nw : nb,
+                            XS_PROP_TERMS_MAX);
+    uint32_t cap = nw > nb ? nw : nb;
+    if (xs_context_query_reserve(ctx, cap ? cap : 1))
+        return xs_error_set(err, XS_ERR_NOMEM, "out of memory");
+    const xs_props *p = s->cat ? xs_catalog_props(s->cat) : NULL;
+    uint32_t *lab = ctx->q_ids, *ends = ctx->q_ids + ctx->cap_q,
+             *blab = ctx->q_ids + 2 * (size_t)ctx->cap_q;
+    /* filter: (property, label) pairs sorted by insertion (ends holds the
+     * property keys until compacted), one group per property */
+    xs_prop_query *q = &ctx->q;
+    memset(q, 0, sizeof *q);
+    uint32_t n = 0;
+    for (uint32_t i = 0; i < nw; i++) {
+        const xs_prop_term *t = &f->where[i];
+        uint32_t prop = term_property(p, "filter", t, err);
+        if (prop == XS_NONE)
+            return XS_ERR_USAGE;
+        uint32_t l = xs_props_find(p, t->name, t->name_len, t->value,
+                                   t->value_len);
+        /* keyed by property: insertion keeps (prop, label) order; an
+         * unknown value keeps its property's group alive but empty */
+        uint32_t j = n;
+        while (j && (ends[j - 1] > prop ||
+                     (ends[j - 1] == prop && lab[j - 1] > l))) {
+            ends[j] = ends[j - 1];
+            lab[j] = lab[j - 1];
+            j--;
+        }
+        ends[j] = prop;
+        lab[j] = l;
+        n++;
+    }
+    /* compact: per property its known labels, unique; group ends */
+    uint32_t out = 0, g = 0;
+    for (uint32_t i = 0; i < n;) {
+        uint32_t prop = ends[i], start = out;
+        for (; i < n && ends[i] == prop; i++)
+            if (lab[i] != XS_NONE && (out == start || lab[out - 1] != lab[i]))
+                lab[out++] = lab[i];
+        if (out == start)
+            q->nothing = 1; /* no value of this property exists */
+        ends[g++] = out;    /* g <= i: never overwrites an unread key */
+    }
+    q->need = lab;
+    q->group_end = ends;
+    q->n_groups = g;
+    double *factor = ctx->q_boost;
+    uint32_t m = 0;
+    for (uint32_t i = 0; i < nb; i++) {
+        const xs_prop_term *t = &f->boost[i];
+        if (!isfinite(t->factor) || t->factor <= 0)
+            return xs_error_set(err, XS_ERR_USAGE,
+                                "boost '%.*s:%.*s': want a factor > 0",
+                                (int)(t->name_len > 64 ? 64 : t->name_len),
+                                t->name,
+                                (int)(t->value_len > 64 ? 64 : t->value_len),
+                                t->value);
+        if (term_property(p, "boost", t, err) == XS_NONE)
+            return XS_ERR_USAGE;
+        uint32_t l = xs_props_find(p, t->name, t->name_len, t->value,
+                                   t->value_len);
+        if (l == XS_NONE || t->factor == 1.0)
+            continue; /* no item has it, or it changes nothing */
+        blab[m] = l;
+        factor[m++] = t->factor;
+    }
+    q->boost_label = blab;
+    q->boost = factor;
+    q->n_boost = m;
+    ctx->res.filter.q = q;
+    return XS_OK;
+}
+
 int xs_business_rules_apply(const xs_business_rules *b, const xs_store *s,
                             xs_context *ctx, const xs_request *req,
                             const xs_filter *f, xs_error *err)
@@ -96,6 +204,15 @@ int xs_business_rules_apply(const xs_business_rules *b, const xs_store *s,
     rf->n_items = xs_dict_size(s->ds->items);
     rf->cat = s->cat;
     rf->category = req->category;
+    rf->q = NULL;
+    rf->now = f && f->now ? f->now
+              : xs_catalog_dated(s->cat) ? (int64_t)time(NULL)
+                                         : 0;
+    if (f && (f->n_where || f->n_boost)) {
+        int rc = resolve_props(s, ctx, f, err);
+        if (rc)
+            return rc;
+    }
     int owned = f && f->exclude_owned >= 0 ? f->exclude_owned
                                            : b->exclude_owned;
     const xs_event *hist = NULL;

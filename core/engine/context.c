@@ -28,6 +28,8 @@ void xs_context_free(xs_context *ctx)
     free(ctx->names);
     free(ctx->parts);
     free(ctx->exclude);
+    free(ctx->q_ids);
+    free(ctx->q_boost);
     free(ctx);
 }
 
@@ -49,6 +51,22 @@ int xs_context_recs_reserve(xs_context *ctx, uint32_t n)
         return -1;
     ctx->names = names;
     ctx->cap_recs = n;
+    return 0;
+}
+
+int xs_context_query_reserve(xs_context *ctx, uint32_t n)
+{
+    if (n <= ctx->cap_q)
+        return 0;
+    uint32_t *ids = realloc(ctx->q_ids, 3 * (size_t)n * sizeof *ids);
+    if (!ids)
+        return -1;
+    ctx->q_ids = ids;
+    double *b = realloc(ctx->q_boost, (size_t)n * sizeof *b);
+    if (!b)
+        return -1;
+    ctx->q_boost = b;
+    ctx->cap_q = n;
     return 0;
 }
 

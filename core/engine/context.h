@@ -43,10 +43,17 @@ struct xs_context {
     xs_task *tasks;    /* one task each, */
     xs_job *jobs;      /* and the job running it */
     size_t n_sub;
+    xs_prop_query q;   /* the request's property rules, resolved: */
+    uint32_t *q_ids;   /* 3 x cap_q: filter labels, group ends, boost labels */
+    double *q_boost;   /* cap_q boost factors (their labels in q_ids) */
+    uint32_t cap_q;
 };
 
 /* Room for n recommendations (and their names).  0 or -1 (memory). */
 int xs_context_recs_reserve(xs_context *ctx, uint32_t n);
+
+/* Room for n property terms (engine/business_rules.c).  0 or -1. */
+int xs_context_query_reserve(xs_context *ctx, uint32_t n);
 
 /* Room for n excluded ids.  0 or -1 (memory, or n beyond 2^32). */
 int xs_context_exclude_reserve(xs_context *ctx, size_t n);

@@ -260,7 +260,8 @@ int xs_engine_recommend_excluding(xs_engine *e, xs_context *ctx,
                                   const xs_rec **out, size_t *n,
                                   xs_error *err)
 {
-    xs_filter f = {exclude, n_exclude, -1};
+    xs_filter f = {.exclude = exclude, .n_exclude = n_exclude,
+                   .exclude_owned = -1};
     return xs_engine_recommend_filtered(e, ctx, plugin, req, &f, out, n, err);
 }
 

@@ -34,7 +34,8 @@
 
 enum { F_CUSTOMER = 1, F_TIMESTAMP = 2, F_WEIGHT = 4, F_PRICE = 8,
        F_ORDERS_DICT = 16, F_CATALOG = 32, F_BASKET = 64, F_CUSTOMER_SCOPE = 128,
-       F_TYPES = 256 };
+       F_TYPES = 256,
+       F_CATALOG_EXT = 512 /* the catalog's CATX part follows it */ };
 
 static void put_events(xs_bw *w, const xs_event *ev, size_t n,
                        uint64_t *count)
@@ -67,7 +68,7 @@ int xs_image_write(const xs_store *s, const char *path, uint64_t seq,
                      (ds->has_weight ? F_WEIGHT : 0) |
                      (ds->has_price ? F_PRICE : 0) |
                      (ds->orders ? F_ORDERS_DICT : 0) |
-                     (s->cat ? F_CATALOG : 0) |
+                     (s->cat ? F_CATALOG | F_CATALOG_EXT : 0) |
                      (ds->types ? F_TYPES : 0) |
                      (s->cooc[XS_SCOPE_BASKET] ? F_BASKET : 0) |
                      (s->cooc[XS_SCOPE_CUSTOMER] ? F_CUSTOMER_SCOPE : 0);
@@ -116,8 +117,10 @@ int xs_image_write(const xs_store *s, const char *path, uint64_t seq,
             xs_bw_put(&w, ds->other, ds->n_other * sizeof *ds->other);
         xs_bw_end(&w);
     }
-    if (s->cat)
+    if (s->cat) {
         xs_catalog_image_write(s->cat, &w);
+        xs_catalog_image_write_ext(s->cat, &w);
+    }
     for (int sc = 0; sc < 2; sc++)
         if (s->cooc[sc])
             xs_cooc_image_write(s->cooc[sc], &w);
@@ -295,6 +298,9 @@ int xs_image_read(const char *path, xs_image_parts *out, xs_error *err)
     if ((flags & F_TYPES) && read_other(&r, ds))
         goto fail;
     if ((flags & F_CATALOG) && !(out->cat = xs_catalog_image_read(&r)))
+        goto fail;
+    if ((flags & F_CATALOG_EXT) &&
+        (!out->cat || xs_catalog_image_read_ext(out->cat, &r)))
         goto fail;
     for (int sc = 0; sc < 2; sc++) {
         uint32_t bit = sc == XS_SCOPE_BASKET ? F_BASKET : F_CUSTOMER_SCOPE;

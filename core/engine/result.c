@@ -6,6 +6,12 @@
  * and non-finite scores are dropped and counted, then a candidate that
  * cannot beat the worst kept is refused before the costlier checks
  * (exclusions by binary search, stock and category through the catalog).
+ * Lifecycle (hidden, deleted, dated items) rides in the catalog's packed
+ * word (xs_catalog_admits), so a request without property rules costs what
+ * it did.  A request with property rules takes push_query instead: the
+ * item's labels are read first because a boost changes the score the
+ * heap compares (data/props.h; engine/run.c asks plugins for more
+ * candidates when there are boosts).
  *
  * Scratch memory is a list of chunks, each at least twice the one before;
  * a reset rewinds the newest and, when a request needed several, replaces
@@ -15,6 +21,7 @@
 #include <math.h>
 #include <stdlib.h>
 
+#include "data/catalog_rules.h"
 #include "engine/result.h"
 #include "xsell/plugin.h"
 #include "xsell/plugin_util.h"
@@ -80,15 +87,34 @@ int xs_result_admits(const xs_result *r, uint32_t item)
     const xs_result_filter *f = &r->filter;
     if (item >= f->n_items || (f->n_exclude && is_excluded(f, item)))
         return 0;
-    if (f->cat) {
-        int in_stock;
-        uint32_t category;
-        if (xs_catalog_stock(f->cat, item, &in_stock, &category))
-            return in_stock &&
-                   (f->category == XS_NONE || category == f->category);
-        return f->category == XS_NONE;
+    if (f->cat && !xs_catalog_admits(f->cat, item, f->category, f->now))
+        return 0;
+    if (f->q) {
+        uint32_t n;
+        const uint32_t *labels = xs_catalog_labels(f->cat, item, &n);
+        double factor;
+        return xs_prop_query_match(f->q, labels, n, &factor);
     }
     return 1;
+}
+
+/* push() for a request with property rules: the rules first, then the
+ * boosted score into the heap. */
+static int push_query(xs_result *r, uint32_t item, double score)
+{
+    const xs_result_filter *f = &r->filter;
+    if (f->n_exclude && is_excluded(f, item))
+        return 0;
+    if (!xs_catalog_admits(f->cat, item, f->category, f->now))
+        return 0;
+    uint32_t n;
+    const uint32_t *labels = xs_catalog_labels(f->cat, item, &n);
+    double factor;
+    if (!xs_prop_query_match(f->q, labels, n, &factor))
+        return 0;
+    if (factor != 1.0)
+        score = score >= 0 ? score * factor : score / factor;
+    return xs_topk_push(&r->topk, item, score);
 }
 
 int xs_result_push(xs_result *r, uint32_t item, double score)
@@ -98,6 +124,8 @@ int xs_result_push(xs_result *r, uint32_t item, double score)
         r->dropped++;
         return 0;
     }
+    if (f->q)
+        return push_query(r, item, score);
     /* most candidates lose to the worst kept: refuse them before the
      * exclusion search */
     const xs_topk *t = &r->topk;
@@ -107,17 +135,9 @@ int xs_result_push(xs_result *r, uint32_t item, double score)
         return 0;
     if (f->n_exclude && is_excluded(f, item))
         return 0;
-    if (f->cat) { /* the stock and category rules */
-        int in_stock;
-        uint32_t category;
-        if (xs_catalog_stock(f->cat, item, &in_stock, &category)) {
-            if (!in_stock ||
-                (f->category != XS_NONE && category != f->category))
-                return 0;
-        } else if (f->category != XS_NONE) {
-            return 0;
-        }
-    }
+    /* stock, category, lifecycle */
+    if (f->cat && !xs_catalog_admits(f->cat, item, f->category, f->now))
+        return 0;
     return xs_topk_push(&r->topk, item, score);
 }
 

@@ -15,6 +15,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "data/props.h"
 #include "xsell/catalog.h"
 #include "xsell/topk.h"
 
@@ -26,6 +27,8 @@ typedef struct xs_result_filter {
     uint32_t n_items;        /* ids at or above are unknown */
     const xs_catalog *cat;   /* for the stock and category rules; NULL */
     uint32_t category;       /* XS_NONE: no category filter */
+    int64_t now;             /* the request's time, for items with dates */
+    const xs_prop_query *q;  /* property filter and boosts; NULL: none */
 } xs_result_filter;
 
 typedef struct xs_scratch_chunk xs_scratch_chunk;

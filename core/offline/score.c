@@ -111,7 +111,7 @@ static int format_chunk(run *r, xs_context *ctx, size_t j, slot *s,
 {
     static const uint32_t no_items[1] = {0};
     const xs_score_config *cfg = r->cfg;
-    xs_filter filter = {NULL, 0, cfg->exclude_owned};
+    xs_filter filter = {.exclude_owned = cfg->exclude_owned};
     size_t lo = j * r->chunk, hi = lo + r->chunk < r->n ? lo + r->chunk : r->n;
     s->b.len = 0;
     s->scored = s->empty = s->rows = 0;

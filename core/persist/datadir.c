@@ -231,9 +231,9 @@ static int journal_catalog(void *arg, const xs_catalog_item *it, size_t n,
                            xs_error *err)
 {
     xs_datadir *d = arg;
-    if (xs_record_catalog(&d->buf, it, n))
+    if (xs_record_catalog2(&d->buf, it, n))
         return xs_error_set(err, XS_ERR_NOMEM, "out of memory");
-    int rc = xs_wal_append(d->wal, XS_WAL_CATALOG, d->buf.p, d->buf.n, NULL,
+    int rc = xs_wal_append(d->wal, XS_WAL_CATALOG2, d->buf.p, d->buf.n, NULL,
                            err);
     if (rc == XS_OK)
         d->writes_since_save += n;
@@ -260,8 +260,10 @@ static int replay(void *arg, uint32_t type, uint64_t seq, const void *p,
         rc = xs_engine_ingest(d->engine, ev, (size_t)n, err);
         free(ev);
     } else {
-        xs_catalog_item *it;
-        long n = xs_record_read_catalog(p, len, &it, &why);
+        xs_catalog_item *it; /* both versions: old logs replay */
+        long n = type == XS_WAL_CATALOG
+                     ? xs_record_read_catalog(p, len, &it, &why)
+                     : xs_record_read_catalog2(p, len, &it, &why);
         if (n < 0)
             goto bad;
         rc = xs_engine_catalog_upsert(d->engine, it, (size_t)n, NULL, err);

@@ -7,6 +7,12 @@
  *            (UINT32_MAX: none) u32; ts i64; weight, price f64; the bytes
  *   catalog: n u32, then per entry: item_len, category_len, title_len
  *            (UINT32_MAX: none), in_stock u32; price, margin f64; the bytes
+ *            (record type 2: still read, no longer written)
+ *   catalog2: n u32, then per entry: item_len, category_len, title_len
+ *            (UINT32_MAX: none), in_stock, flags (1 remove, 2 hidden),
+ *            n_props u32; price, margin f64; available_from, expires i64;
+ *            per property name_len, value_len u32; then the bytes: item,
+ *            category, title, each property's name and value (type 3)
  */
 #ifndef XS_PERSIST_RECORDS_H
 #define XS_PERSIST_RECORDS_H
@@ -27,6 +33,7 @@ void xs_buf_free(xs_buf *b);
 /* Encode into b (emptied first).  0 or -1 (memory). */
 int xs_record_ingest(xs_buf *b, const xs_ingest_event *ev, size_t n);
 int xs_record_catalog(xs_buf *b, const xs_catalog_item *it, size_t n);
+int xs_record_catalog2(xs_buf *b, const xs_catalog_item *it, size_t n);
 
 /* Decode p[0..len) into *ev / *it (malloc'd arrays pointing into p; the
  * caller frees the array).  Returns the count, or -1 with a reason in why
@@ -35,5 +42,9 @@ long xs_record_read_ingest(const void *p, size_t len, xs_ingest_event **ev,
                            const char **why);
 long xs_record_read_catalog(const void *p, size_t len, xs_catalog_item **it,
                             const char **why);
+/* As above for catalog2; the entries' property arrays live in the same
+ * allocation as *it (one free). */
+long xs_record_read_catalog2(const void *p, size_t len, xs_catalog_item **it,
+                             const char **why);
 
 #endif

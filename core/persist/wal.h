@@ -26,7 +26,10 @@
 #include "xsell/datadir.h"
 #include "xsell/error.h"
 
-enum { XS_WAL_INGEST = 1, XS_WAL_CATALOG = 2 };
+/* Record types.  XS_WAL_CATALOG is the catalog record as first written
+ * (still read, never written now); XS_WAL_CATALOG2 adds deletion, hidden,
+ * dates and properties (persist/records.h). */
+enum { XS_WAL_INGEST = 1, XS_WAL_CATALOG = 2, XS_WAL_CATALOG2 = 3 };
 
 typedef struct xs_wal xs_wal;
 

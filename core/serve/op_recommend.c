@@ -105,7 +105,8 @@ int xs_op_recommend(xs_protocol *p)
     const xs_rec *recs;
     size_t n;
     xs_error err;
-    xs_filter filter = {p->exclude, n_ex, exclude_owned};
+    xs_filter filter = {.exclude = p->exclude, .n_exclude = n_ex,
+                        .exclude_owned = exclude_owned};
     if (xs_engine_recommend_filtered(e, p->ctx, chosen, &req, &filter, &recs,
                                      &n, &err)) {
         xs_engine_read_unlock(e);

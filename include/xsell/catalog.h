@@ -10,6 +10,15 @@
  * margin,in_stock,title.  Price must be a non-negative number; in_stock is
  * a boolean (true|false|yes|no|on|off|1|0, any case; empty: in stock).  A
  * repeated item: the last line wins, counted in `duplicates`.
+ *
+ * Properties and lifecycle.  Optional columns available_from and expires
+ * (timestamps as xsell/parse.h reads them; empty: none) bound when an item
+ * may be returned: from available_from (inclusive) until expires
+ * (exclusive), judged against the request's time.  hidden (a boolean)
+ * keeps an item known but never returned.  Every other column is a
+ * property named by its header: one value per cell, except `tags`, whose
+ * cell is split on '|'; an empty cell or part gives no value.  Property
+ * names hold no ':' (a boost names "property:value").
  */
 #ifndef XSELL_CATALOG_H
 #define XSELL_CATALOG_H
@@ -44,8 +53,21 @@ XS_API const char *xs_catalog_category_name(const xs_catalog *c,
  * time. */
 XS_API xs_catalog *xs_catalog_new(void);
 
+/* One property value of an item: the property's name and one value (a
+ * property with several values, like tags, comes once per value).  Not
+ * NUL-terminated. */
+typedef struct xs_prop_value {
+    const char *name, *value;
+    uint32_t name_len, value_len;
+} xs_prop_value;
+
+#define XS_ITEM_PROPS_MAX 64 /* property values of one item */
+
 /* One entry as written by xs_catalog_put: category is a name (interned),
- * price >= 0 and finite, margin NaN or finite, title NULL or copied. */
+ * price >= 0 and finite, margin NaN or finite, title NULL or copied.
+ * The fields after title were added later: zero means none (no property,
+ * no start, no end, shown), so an entry initialised without them is what
+ * it was before. */
 typedef struct xs_catalog_entry {
     const char *category;
     size_t category_len;
@@ -54,6 +76,11 @@ typedef struct xs_catalog_entry {
     int in_stock;
     const char *title;
     size_t title_len;
+    const xs_prop_value *props; /* n_props values (interned), may be NULL */
+    size_t n_props;             /* at most XS_ITEM_PROPS_MAX */
+    int64_t available_from;     /* unix seconds; 0: always available */
+    int64_t expires;            /* unix seconds; 0: never expires */
+    int hidden;                 /* known, never returned */
 } xs_catalog_entry;
 
 /* Adds or replaces the entry of item (a dense id of the shared item
@@ -61,6 +88,12 @@ typedef struct xs_catalog_entry {
  * replaced, -1 when out of memory (the catalog is unchanged). */
 XS_API int xs_catalog_put(xs_catalog *c, uint32_t item,
                           const xs_catalog_entry *in);
+
+/* Removes item's entry (price, title, properties, dates) and marks it
+ * deleted: the item is never returned again until an xs_catalog_put gives
+ * it an entry.  Returns 1 when it had an entry, 0 when not, -1 when out of
+ * memory. */
+XS_API int xs_catalog_delete(xs_catalog *c, uint32_t item);
 
 /* Fast path for the business rules: 1 and the item's stock flag and
  * category when it has an entry, else 0. */

@@ -213,11 +213,46 @@ XS_API int xs_engine_recommend_excluding(xs_engine *e, xs_context *ctx,
 XS_API int xs_engine_set_rule(xs_engine *e, const char *key, const char *value,
                               xs_error *err);
 
-/* Per-request rule overrides. */
+/* One property term of a request: property `name` and one of its values
+ * (not NUL-terminated); factor is a boost's multiplier (finite, > 0),
+ * unused in a filter. */
+typedef struct xs_prop_term {
+    const char *name, *value;
+    uint32_t name_len, value_len;
+    double factor;
+} xs_prop_term;
+
+#define XS_PROP_TERMS_MAX 256 /* terms of one request's filter or boost */
+
+/* Per-request rule overrides.  The fields after exclude_owned were added
+ * later; zero means none (the clock, no property rule).
+ *
+ * Properties (xsell/catalog.h).  `where` keeps only items holding, for
+ * every property it names, at least one of the values it names for that
+ * property (values of one property OR-ed, properties AND-ed); a property
+ * no catalog entry has is refused (XS_ERR_USAGE, "unknown property"), a
+ * value no item has matches nothing.  `boost` multiplies the score of an
+ * item holding the (name, value) by factor (divides a negative score, so
+ * a factor > 1 always raises); several matching boosts multiply.  Boosts
+ * are applied in push(), before the heap compares, and with boosts each
+ * plugin is asked for max(4k, k + 50) candidates (at most XS_K_MAX; the
+ * blend's own 2k widened the same way) of which the k best boosted are
+ * kept: an item the plugin ranks below that depth is not seen, whatever
+ * its boost.
+ *
+ * Lifecycle.  Items hidden or deleted in the catalog are never returned;
+ * items with dates only between available_from (inclusive) and expires
+ * (exclusive), judged at `now` (unix seconds; 0: the host's clock when
+ * the request runs). */
 typedef struct xs_filter {
     const uint32_t *exclude; /* any order, duplicates allowed */
     uint32_t n_exclude;
     int exclude_owned; /* -1: the engine's setting, 0: keep, 1: drop */
+    const xs_prop_term *where; /* the property filter, n_where terms */
+    uint32_t n_where;
+    const xs_prop_term *boost; /* boosts, n_boost terms */
+    uint32_t n_boost;
+    int64_t now;
 } xs_filter;
 
 /* The general form of xs_engine_recommend: plugin NULL or "blend" for the
@@ -239,18 +274,27 @@ XS_API int xs_engine_plugin_stats(const xs_engine *e, size_t i,
 
 /* ---- run-time catalog ------------------------------------------------------ */
 
-/* One catalog entry as it arrives online (strings not NUL-terminated). */
+/* One catalog entry as it arrives online (strings not NUL-terminated).
+ * The fields after in_stock were added later; zero means none.  With
+ * `remove` set only item is read: the item's entry is deleted and the item
+ * is never returned again until an entry for it is put back. */
 typedef struct xs_catalog_item {
     const char *item, *category, *title; /* title may be NULL */
     uint32_t item_len, category_len, title_len;
     double price;  /* finite, >= 0 */
     double margin; /* NaN when unknown */
     int in_stock;
+    int remove;                 /* delete the item */
+    int hidden;                 /* known, never returned */
+    int64_t available_from;     /* unix seconds; 0: always */
+    int64_t expires;            /* unix seconds; 0: never */
+    const xs_prop_value *props; /* its properties (replacing all it had) */
+    uint32_t n_props;           /* at most XS_ITEM_PROPS_MAX */
 } xs_catalog_item;
 
 /* Validates the whole batch (refused whole with XS_ERR_USAGE naming the
  * entry, "items[2].price: ..."), then under the write lock interns new
- * items, adds or replaces their entries (creating the catalog when the
+ * items, adds or replaces their entries (or deletes them: `remove`) (creating the catalog when the
  * engine has none) and calls every plugin's catalog() hook, then its
  * prepare().  *added (may be NULL) receives the number of items new to the
  * catalog. */

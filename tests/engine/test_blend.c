@@ -120,7 +120,8 @@ static int ask(xs_engine *e, xs_context *ctx, int r, answer *a)
     const request *q = &reqs[r];
     xs_request req = {q->items, q->n_items, q->customer, q->k, q->explain,
                       q->category};
-    xs_filter f = {q->exclude, q->n_exclude, -1};
+    xs_filter f = {.exclude = q->exclude, .n_exclude = q->n_exclude,
+                   .exclude_owned = -1};
     const xs_rec *recs;
     size_t n;
     xs_error err = {0};

@@ -55,9 +55,11 @@ static void writes(xs_engine *e, int round)
     xs_error err = {0};
     CHECK_EQ(xs_engine_ingest(e, ev, 4, &err), XS_OK);
     xs_catalog_item it[2] = {
-        {item, "novelty", "A new thing", (uint32_t)strlen(item), 7, 11, 4.5,
-         NAN, 1},
-        {"P000001", "wine", NULL, 7, 4, 0, 99.0, 0.5, 0},
+        {.item = item, .category = "novelty", .title = "A new thing",
+         .item_len = (uint32_t)strlen(item), .category_len = 7,
+         .title_len = 11, .price = 4.5, .margin = NAN, .in_stock = 1},
+        {.item = "P000001", .category = "wine", .item_len = 7,
+         .category_len = 4, .price = 99.0, .margin = 0.5, .in_stock = 0},
     };
     CHECK_EQ(xs_engine_catalog_upsert(e, it, 2, NULL, &err), XS_OK);
 }

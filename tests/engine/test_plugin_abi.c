@@ -175,8 +175,9 @@ static void test_prepare(void)
         CHECK_MSG(r && n > 0 && evidence(&r[0], "prepared") == 2 &&
                       evidence(&r[0], "asks") == want_asks,
                   "kind %d: after ingest", kind);
-        xs_catalog_item it = {"P000001", "dairy", NULL, 7, 5, 0,
-                              2.5, 0.3, 1};
+        xs_catalog_item it = {.item = "P000001", .category = "dairy",
+                              .item_len = 7, .category_len = 5, .price = 2.5,
+                              .margin = 0.3, .in_stock = 1};
         CHECK(xs_engine_catalog_upsert(e, &it, 1, NULL, &err) == XS_OK);
         r = ask(e, ctx, "testgood", NULL, "C001462", 1, &n, &rc, &err);
         CHECK_MSG(r && n > 0 && evidence(&r[0], "prepared") == 3,

@@ -163,7 +163,11 @@ const xs_evidence_field *xtp_field(const xs_rec *r, const char *key)
 xs_catalog_item xtp_catalog_item(const char *item, const char *category,
                                  double price, double margin)
 {
-    return (xs_catalog_item){item, category, NULL, (uint32_t)strlen(item),
-                             (uint32_t)strlen(category), 0, price, margin,
-                             1};
+    return (xs_catalog_item){.item = item,
+                             .category = category,
+                             .item_len = (uint32_t)strlen(item),
+                             .category_len = (uint32_t)strlen(category),
+                             .price = price,
+                             .margin = margin,
+                             .in_stock = 1};
 }

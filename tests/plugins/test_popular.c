@@ -372,8 +372,13 @@ static void test_observe(void)
 static xs_catalog_item entry(const char *item, const char *category,
                              int in_stock)
 {
-    return (xs_catalog_item){item, category, NULL, (uint32_t)strlen(item),
-                             (uint32_t)strlen(category), 0, 5, NAN, in_stock};
+    return (xs_catalog_item){.item = item,
+                             .category = category,
+                             .item_len = (uint32_t)strlen(item),
+                             .category_len = (uint32_t)strlen(category),
+                             .price = 5,
+                             .margin = NAN,
+                             .in_stock = in_stock};
 }
 
 static void test_catalog_hook(void)

@@ -159,8 +159,11 @@ static void test_records(void)
     CHECK(why != NULL);
 
     xs_catalog_item it[2] = {
-        {"p1", "wine", "Red", 2, 4, 3, 9.5, 0.25, 1},
-        {"p2", "beer", NULL, 2, 4, 0, 1.0, __builtin_nan(""), 0},
+        {.item = "p1", .category = "wine", .title = "Red", .item_len = 2,
+         .category_len = 4, .title_len = 3, .price = 9.5, .margin = 0.25,
+         .in_stock = 1},
+        {.item = "p2", .category = "beer", .item_len = 2, .category_len = 4,
+         .price = 1.0, .margin = __builtin_nan(""), .in_stock = 0},
     };
     CHECK_EQ(xs_record_catalog(&b, it, 2), 0);
     xs_catalog_item *gi;
