@@ -248,6 +248,53 @@ int cli_plugin_target(const char *cmd, const cli_plugins *pl,
  * path the file name without ".so". */
 void cli_plugin_key(const char *plugin, char *out, size_t len);
 
+/* A request's property filter, boosts and time (request_rules.c):
+ * --filter PROPERTY=V1,V2 (repeatable; values of one property OR-ed,
+ * properties AND-ed), --boost PROPERTY:VALUE=FACTOR[,...] (repeatable),
+ * --now TIME, and the config file's `request.filter = ...`,
+ * `request.boost = ...`, `request.now = ...` (the command line wins per
+ * property, per property:value, and for the time). */
+#define CLI_MAX_RULE_TERMS 256
+typedef struct cli_rules {
+    xs_prop_term where[CLI_MAX_RULE_TERMS];
+    unsigned where_line[CLI_MAX_RULE_TERMS]; /* config line, 0: argv */
+    uint32_t n_where;
+    xs_prop_term boost[CLI_MAX_RULE_TERMS];
+    unsigned boost_line[CLI_MAX_RULE_TERMS];
+    uint32_t n_boost;
+    int64_t now; /* 0: the clock */
+    int now_from_cli;
+} cli_rules;
+
+enum { OPT_FILTER = 1200, OPT_BOOST, OPT_NOW };
+#define CLI_RULES_OPTIONS                                                     \
+    {"filter", required_argument, NULL, OPT_FILTER},                          \
+        {"boost", required_argument, NULL, OPT_BOOST},                        \
+        {"now", required_argument, NULL, OPT_NOW}
+#define CLI_RULES_HELP                                                         \
+    "item properties and lifecycle (catalog columns):\n"                       \
+    "  --filter P=V1,V2   only items whose property P is V1 or V2 "            \
+    "(repeatable:\n"                                                           \
+    "                     each property must match; tags match any tag)\n"    \
+    "  --boost P:V=F      multiply the score of items with P = V by F > 0 "     \
+    "(repeatable,\n"                                                           \
+    "                     comma separated)\n"                                  \
+    "  --now TIME         the time available_from/expires are judged at "      \
+    "(unix\n"                                                                  \
+    "                     seconds or YYYY-MM-DD[Thh:mm]; default: the clock)\n" \
+    "  (--config lines `request.filter = P=V1,V2`, `request.boost = P:V=F`, " \
+    "`request.now = T`)\n"
+
+/* Handles one of CLI_RULES_OPTIONS: 1 when taken, 0 when opt is not one
+ * of them, -1 after printing a usage error.  arg is split in place. */
+int cli_rules_option(cli_rules *r, const char *cmd, int opt, char *arg);
+/* Adds the config file's request.* lines of p (read by
+ * cli_plugins_load) under the command line's.  CLI_OK or CLI_USAGE after
+ * printing. */
+int cli_rules_from_config(cli_rules *r, const cli_plugins *p, const char *cmd);
+/* Points f's where, boost and now at r's. */
+void cli_rules_apply(const cli_rules *r, xs_filter *f);
+
 /* Output formats. */
 enum cli_format { CLI_TABLE = 0, CLI_JSON, CLI_CSV };
 /* Parses "table|json|csv" restricted to the formats in `allowed` (a bitmask

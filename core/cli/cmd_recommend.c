@@ -33,8 +33,8 @@ static void help(FILE *f)
             "  --min-count N       copurchase: ignore pairs seen together "
             "fewer than N times (default 2)\n"
             "  --explain           add the evidence of every item\n"
-            "  --format F          table or json (default table)\n\n%s\n%s",
-            XS_K_MAX, CLI_PLUGIN_HELP, CLI_DATA_HELP);
+            "  --format F          table or json (default table)\n\n%s\n%s\n%s",
+            XS_K_MAX, CLI_RULES_HELP, CLI_PLUGIN_HELP, CLI_DATA_HELP);
 }
 
 /* Splits a comma separated list with optional double quotes, in place.
@@ -164,6 +164,7 @@ int cmd_recommend(int argc, char **argv)
     static const struct option opts[] = {
         CLI_DATA_OPTIONS,
         CLI_PLUGIN_OPTIONS,
+        CLI_RULES_OPTIONS,
         {"items", required_argument, NULL, O_ITEMS},
         {"customer", required_argument, NULL, O_CUSTOMER},
         {"k", required_argument, NULL, O_K},
@@ -185,13 +186,17 @@ int cmd_recommend(int argc, char **argv)
     double dv;
     long lv;
     cli_plugins pl = {0}; /* plugins, options, shorthands, settings */
+    cli_rules rules; /* --filter, --boost, --now */
+    memset(&rules, 0, sizeof rules);
     int rc = CLI_USAGE;
     optind = 1;
     opterr = 0;
     while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
         if (cli_data_option(&d, c, optarg))
             continue;
-        if ((taken = cli_plugins_option(&pl, "recommend", c, optarg)) < 0)
+        if ((taken = cli_plugins_option(&pl, "recommend", c, optarg)) < 0 ||
+            (!taken &&
+             (taken = cli_rules_option(&rules, "recommend", c, optarg)) < 0))
             goto out;
         if (taken)
             continue;
@@ -300,7 +305,8 @@ int cmd_recommend(int argc, char **argv)
     d.asks = n_names ? XS_ASK_ALL : XS_ASK_CUSTOMER;
     if ((rc = cli_engine_open("recommend", &d, &e)) ||
         (rc = cli_plugins_load(&pl, "recommend", &d, e, blend ? NULL : plugin,
-                               blend ? "copurchase" : key)))
+                               blend ? "copurchase" : key)) ||
+        (rc = cli_rules_from_config(&rules, &pl, "recommend")))
         goto done;
     xs_error err = {0};
     /* ask a single plugin by the name in its table: --plugin may be a path */
@@ -345,6 +351,7 @@ int cmd_recommend(int argc, char **argv)
         goto done;
     }
     xs_filter filter = {.exclude_owned = keep_owned ? 0 : -1};
+    cli_rules_apply(&rules, &filter);
     if (xs_engine_recommend_filtered(e, ctx, ask, &req, &filter, &recs, &n,
                                      &err)) {
         rc = cli_fail("recommend", cli_exit_code(err.code), "%s", err.msg);

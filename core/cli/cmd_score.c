@@ -47,8 +47,8 @@ static void help(FILE *f)
             "(64-bit FNV-1a of\n"
             "                      the id's bytes); 0 <= I < N\n"
             "  --quiet             no progress bar, warnings or summary on "
-            "stderr\n\n%s\n%s",
-            XS_K_MAX, CLI_PLUGIN_HELP, CLI_DATA_HELP);
+            "stderr\n\n%s\n%s\n%s",
+            XS_K_MAX, CLI_RULES_HELP, CLI_PLUGIN_HELP, CLI_DATA_HELP);
 }
 
 /* "I/N" with 0 <= I < N <= 2^20.  Returns 0 or -1. */
@@ -183,6 +183,7 @@ int cmd_score(int argc, char **argv)
     static const struct option opts[] = {
         CLI_DATA_OPTIONS,
         CLI_PLUGIN_OPTIONS,
+        CLI_RULES_OPTIONS,
         {"k", required_argument, NULL, O_K},
         {"plugin", required_argument, NULL, O_PLUGIN},
         {"customers", required_argument, NULL, O_CUSTOMERS},
@@ -195,6 +196,8 @@ int cmd_score(int argc, char **argv)
         {NULL, 0, NULL, 0}};
     cli_data d = {0};
     cli_plugins pl = {0};
+    cli_rules rules; /* --filter, --boost, --now */
+    memset(&rules, 0, sizeof rules);
     const char *plugin = "blend", *customers = NULL, *out_path = NULL;
     long k = 10, threads = 0;
     uint32_t shard = 0, n_shards = 1;
@@ -204,7 +207,9 @@ int cmd_score(int argc, char **argv)
     while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
         if (cli_data_option(&d, c, optarg))
             continue;
-        if ((taken = cli_plugins_option(&pl, "score", c, optarg)) < 0)
+        if ((taken = cli_plugins_option(&pl, "score", c, optarg)) < 0 ||
+            (!taken &&
+             (taken = cli_rules_option(&rules, "score", c, optarg)) < 0))
             goto out;
         if (taken)
             continue;
@@ -280,7 +285,8 @@ int cmd_score(int argc, char **argv)
     d.load_threads = (int)threads;
     if ((rc = cli_engine_open("score", &d, &e)) ||
         (rc = cli_plugins_load(&pl, "score", &d, e, blend ? NULL : plugin,
-                               NULL)))
+                               NULL)) ||
+        (rc = cli_rules_from_config(&rules, &pl, "score")))
         goto done;
     const char *ask = NULL;
     if ((rc = cli_plugin_target("score", &pl, e, plugin, &ask)))
@@ -299,6 +305,8 @@ int cmd_score(int argc, char **argv)
     setvbuf(f, NULL, _IOFBF, 1 << 20);
     double t1 = now_s();
     progress prog = {t1, 0, 0};
+    xs_filter rule_filter = {.exclude_owned = -1};
+    cli_rules_apply(&rules, &rule_filter);
     xs_score_config cfg = {
         .plugin = ask,
         .k = (uint32_t)k,
@@ -306,6 +314,7 @@ int cmd_score(int argc, char **argv)
         .format = format,
         .header = 1,
         .exclude_owned = -1,
+        .rules = &rule_filter,
         .customers = customers ? ids : NULL,
         .n_customers = n_ids,
         .shard = shard,

@@ -112,6 +112,13 @@ static int format_chunk(run *r, xs_context *ctx, size_t j, slot *s,
     static const uint32_t no_items[1] = {0};
     const xs_score_config *cfg = r->cfg;
     xs_filter filter = {.exclude_owned = cfg->exclude_owned};
+    if (cfg->rules) {
+        filter.where = cfg->rules->where;
+        filter.n_where = cfg->rules->n_where;
+        filter.boost = cfg->rules->boost;
+        filter.n_boost = cfg->rules->n_boost;
+        filter.now = cfg->rules->now;
+    }
     size_t lo = j * r->chunk, hi = lo + r->chunk < r->n ? lo + r->chunk : r->n;
     s->b.len = 0;
     s->scored = s->empty = s->rows = 0;
@@ -257,6 +264,28 @@ int xs_score_run(xs_engine *e, const xs_score_config *cfg,
                 return xs_error_set(err, XS_ERR_USAGE,
                                     "score: customer id %u out of range",
                                     cfg->customers[i]);
+    if (cfg->rules && (cfg->rules->n_where || cfg->rules->n_boost)) {
+        /* one anonymous request first: a filter the engine refuses fails
+         * here, before a line is written */
+        static const uint32_t none[1] = {0};
+        xs_request req = {none, 0, XS_NONE, cfg->k, 0, XS_NONE};
+        xs_filter f = {.exclude_owned = -1,
+                       .where = cfg->rules->where,
+                       .n_where = cfg->rules->n_where,
+                       .boost = cfg->rules->boost,
+                       .n_boost = cfg->rules->n_boost,
+                       .now = cfg->rules->now};
+        xs_context *ctx = xs_context_new(e);
+        const xs_rec *recs;
+        size_t got;
+        if (!ctx)
+            return xs_error_set(err, XS_ERR_NOMEM, "out of memory");
+        int rc = xs_engine_recommend_filtered(e, ctx, cfg->plugin, &req, &f,
+                                              &recs, &got, err);
+        xs_context_free(ctx);
+        if (rc)
+            return rc;
+    }
 
     /* the customers of this shard, in output order */
     size_t n_in = cfg->customers ? cfg->n_customers : n_all;

@@ -46,6 +46,11 @@ typedef struct xs_score_config {
     int format;          /* XS_SCORE_CSV or XS_SCORE_JSONL */
     int header;          /* CSV: write the header line */
     int exclude_owned;   /* -1: the engine's rule, 0: keep, 1: drop */
+    /* Property filter, boosts and time of every request (their where,
+     * boost and now; exclude and exclude_owned are not read): NULL, none.
+     * A filter the engine refuses (an unknown property) fails the run
+     * before anything is written. */
+    const xs_filter *rules;
     /* The customers, by engine id, in output order (duplicates are scored
      * again); NULL: every customer of the data, in first-appearance order. */
     const uint32_t *customers;
