@@ -6,6 +6,12 @@
  * reply, not refused: a storefront may ask about an item the engine has
  * not seen yet.  A plugin asked alone that answers nothing may say why
  * (the host API's note()): the reply's `note`, "plugin: why".
+ *
+ * `filter` ({"brand": ["A", "B"], "tags": "organic"}) and `boost`
+ * ({"brand:A": 1.5}) become the filter's property terms, strings read in
+ * place (the engine resolves them; an unknown property is its
+ * bad_request); the request's time is the server's clock, read by the
+ * engine only when some catalog entry has dates.
  */
 #include <stdio.h>
 #include <string.h>
@@ -21,6 +27,88 @@ static void pack_evidence(msgpack_packer *pk, const xs_evidence *ev)
         else
             msgpack_pack_double(pk, ev->f[f].value);
     }
+}
+
+/* Reads `filter` and `boost` into p->terms and f.  0, or -1 with the
+ * error reply packed. */
+static int read_rules(xs_protocol *p, xs_filter *f)
+{
+    if (!p->has[XS_F_FILTER] && !p->has[XS_F_BOOST])
+        return 0;
+    if (!p->terms &&
+        !(p->terms = malloc(2 * XS_PROP_TERMS_MAX * sizeof *p->terms)))
+        return xs_wire_fail(p, "internal", "out of memory");
+    xs_prop_term *where = p->terms, *boost = p->terms + XS_PROP_TERMS_MAX;
+    uint32_t nw = 0, nb = 0, n;
+    if (p->has[XS_F_FILTER]) {
+        xs_mp m = p->field[XS_F_FILTER];
+        if (xs_mp_read_map(&m, &n))
+            return xs_wire_want(p, "filter", "a map of property: values",
+                                &p->field[XS_F_FILTER]);
+        for (uint32_t i = 0; i < n; i++) {
+            const char *name, *v;
+            uint32_t name_len, v_len, nv = 1;
+            if (xs_mp_read_str(&m, &name, &name_len))
+                return xs_wire_fail(p, "bad_request",
+                                    "filter: keys must be property names");
+            int list = xs_mp_type(&m) == XS_MP_ARRAY;
+            if (list && xs_mp_read_array(&m, &nv))
+                return xs_wire_fail(p, "bad_request", "filter: malformed");
+            if (list && nv == 0)
+                return xs_wire_fail(p, "bad_request",
+                                    "filter.%.*s: no value",
+                                    (int)(name_len > 64 ? 64 : name_len),
+                                    name);
+            for (uint32_t j = 0; j < nv; j++) {
+                if (xs_mp_read_str(&m, &v, &v_len))
+                    return xs_wire_fail(
+                        p, "bad_request",
+                        "filter.%.*s: want a string or an array of strings",
+                        (int)(name_len > 64 ? 64 : name_len), name);
+                if (nw == XS_PROP_TERMS_MAX)
+                    return xs_wire_fail(p, "too_large",
+                                        "filter: more than %d values",
+                                        XS_PROP_TERMS_MAX);
+                where[nw++] = (xs_prop_term){name, v, name_len, v_len, 1.0};
+            }
+        }
+    }
+    if (p->has[XS_F_BOOST]) {
+        xs_mp m = p->field[XS_F_BOOST];
+        if (xs_mp_read_map(&m, &n))
+            return xs_wire_want(p, "boost", "a map of \"property:value\": "
+                                "factor", &p->field[XS_F_BOOST]);
+        if (n > XS_PROP_TERMS_MAX)
+            return xs_wire_fail(p, "too_large", "boost: more than %d terms",
+                                XS_PROP_TERMS_MAX);
+        for (uint32_t i = 0; i < n; i++) {
+            const char *key;
+            uint32_t klen;
+            double factor;
+            if (xs_mp_read_str(&m, &key, &klen))
+                return xs_wire_fail(p, "bad_request",
+                                    "boost: keys must be \"property:value\"");
+            const char *colon = memchr(key, ':', klen);
+            int shown = (int)(klen > 64 ? 64 : klen);
+            if (!colon || colon == key || colon + 1 == key + klen)
+                return xs_wire_fail(p, "bad_request",
+                                    "boost: '%.*s': want \"property:value\"",
+                                    shown, key);
+            if (xs_mp_read_number(&m, &factor) || !(factor > 0) ||
+                factor > 1e300)
+                return xs_wire_fail(p, "bad_request",
+                                    "boost.%.*s: want a number > 0", shown,
+                                    key);
+            uint32_t nl = (uint32_t)(colon - key);
+            boost[nb++] = (xs_prop_term){key, colon + 1, nl, klen - nl - 1,
+                                         factor};
+        }
+    }
+    f->where = where;
+    f->n_where = nw;
+    f->boost = boost;
+    f->n_boost = nb;
+    return 0;
 }
 
 int xs_op_recommend(xs_protocol *p)
@@ -107,6 +195,10 @@ int xs_op_recommend(xs_protocol *p)
     xs_error err;
     xs_filter filter = {.exclude = p->exclude, .n_exclude = n_ex,
                         .exclude_owned = exclude_owned};
+    if (read_rules(p, &filter)) {
+        xs_engine_read_unlock(e);
+        return -1;
+    }
     if (xs_engine_recommend_filtered(e, p->ctx, chosen, &req, &filter, &recs,
                                      &n, &err)) {
         xs_engine_read_unlock(e);

@@ -7,6 +7,12 @@
  * engine has journaled the batch before applying it, and the reply waits
  * for the server's commit hook (the fsync policy) before it goes out.
  * `save` writes a snapshot through the server's save hook.
+ *
+ * A catalog entry may carry `properties` ({"brand": "A", "tags": ["x",
+ * "y"]}: strings read in place into the handler's value array, at most
+ * XS_CATALOG_PROPS per request), `available_from` and `expires` (unix
+ * seconds or a timestamp string, nil for none), `hidden`, or be
+ * {"item": ID, "delete": true}, which needs nothing else.
  */
 #include <math.h>
 #include <stdlib.h>
@@ -134,9 +140,78 @@ int xs_op_ingest(xs_protocol *p)
     return 0;
 }
 
+/* Reads a date field (unix seconds, a timestamp string, or nil: none)
+ * into *t.  0 or -1 (reply packed). */
+static int read_date(xs_protocol *p, xs_mp *m, uint32_t i, const char *field,
+                     int64_t *t)
+{
+    int type = xs_mp_type(m);
+    *t = 0;
+    if (type == XS_MP_NIL)
+        return xs_mp_read_nil(m);
+    if (type == XS_MP_STR) {
+        const char *s;
+        uint32_t len;
+        if (!xs_mp_read_str(m, &s, &len) && !xs_parse_timestamp(s, len, t) &&
+            *t > 0)
+            return 0;
+    } else {
+        double v;
+        if (!xs_mp_read_number(m, &v) && v >= 1 && v < 9.2e15) {
+            *t = (int64_t)floor(v);
+            return 0;
+        }
+    }
+    return xs_wire_fail(p, "bad_request",
+                        "items[%u].%s: want unix seconds (> 0), a timestamp "
+                        "string or nil", i, field);
+}
+
+/* Reads an entry's `properties` map into p->props from *used on. */
+static int read_props(xs_protocol *p, xs_mp *m, uint32_t i,
+                      xs_catalog_item *it, uint32_t *used)
+{
+    uint32_t n;
+    if (xs_mp_read_map(m, &n))
+        return xs_wire_fail(p, "bad_request",
+                            "items[%u].properties: want a map", i);
+    if (!p->props &&
+        !(p->props = malloc(XS_CATALOG_PROPS * sizeof *p->props)))
+        return xs_wire_fail(p, "internal", "out of memory");
+    it->props = p->props + *used;
+    it->n_props = 0;
+    for (uint32_t k = 0; k < n; k++) {
+        const char *name, *v;
+        uint32_t name_len, v_len, nv = 1;
+        if (xs_mp_read_str(m, &name, &name_len))
+            return xs_wire_fail(p, "bad_request",
+                                "items[%u].properties: keys must be strings",
+                                i);
+        int list = xs_mp_type(m) == XS_MP_ARRAY;
+        if (list && xs_mp_read_array(m, &nv))
+            return xs_wire_fail(p, "bad_request",
+                                "items[%u].properties: malformed", i);
+        for (uint32_t j = 0; j < nv; j++) {
+            if (xs_mp_read_str(m, &v, &v_len))
+                return xs_wire_fail(p, "bad_request",
+                                    "items[%u].properties.%.*s: want a string "
+                                    "or an array of strings", i,
+                                    (int)(name_len > 64 ? 64 : name_len),
+                                    name);
+            if (*used == XS_CATALOG_PROPS)
+                return xs_wire_fail(p, "too_large",
+                                    "items: more than %d property values in "
+                                    "one request", XS_CATALOG_PROPS);
+            p->props[(*used)++] = (xs_prop_value){name, v, name_len, v_len};
+            it->n_props++;
+        }
+    }
+    return 0;
+}
+
 /* Reads one catalog entry map into it. */
 static int read_catalog_item(xs_protocol *p, xs_mp *m, uint32_t i,
-                             xs_catalog_item *it, char *text)
+                             xs_catalog_item *it, char *text, uint32_t *used)
 {
     uint32_t n;
     if (xs_mp_read_map(m, &n))
@@ -182,11 +257,31 @@ static int read_catalog_item(xs_protocol *p, xs_mp *m, uint32_t i,
             else if (xs_mp_read_str(m, &it->title, &it->title_len))
                 return xs_wire_fail(p, "bad_request",
                                     "items[%u].title: want a string", i);
+        } else if (xs_mp_str_eq(key, klen, "hidden")) {
+            if (xs_mp_read_bool(m, &it->hidden))
+                return xs_wire_fail(p, "bad_request",
+                                    "items[%u].hidden: want a boolean", i);
+        } else if (xs_mp_str_eq(key, klen, "delete")) {
+            if (xs_mp_read_bool(m, &it->remove))
+                return xs_wire_fail(p, "bad_request",
+                                    "items[%u].delete: want a boolean", i);
+        } else if (xs_mp_str_eq(key, klen, "available_from")) {
+            if (read_date(p, m, i, "available_from", &it->available_from))
+                return -1;
+        } else if (xs_mp_str_eq(key, klen, "expires")) {
+            if (read_date(p, m, i, "expires", &it->expires))
+                return -1;
+        } else if (xs_mp_str_eq(key, klen, "properties")) {
+            if (nil)
+                xs_mp_read_nil(m);
+            else if (read_props(p, m, i, it, used))
+                return -1;
         } else if (xs_mp_skip(m, XS_MAX_DEPTH)) {
             return xs_wire_fail(p, "bad_request", "items[%u]: malformed", i);
         }
     }
     const char *missing = !it->item          ? "item"
+                          : it->remove       ? NULL
                           : !it->category    ? "category"
                           : isnan(it->price) ? "price"
                                              : NULL;
@@ -215,9 +310,10 @@ int xs_op_catalog(xs_protocol *p)
         p->id_text = malloc((size_t)XS_INGEST_MAX * 3 * XS_ID_TEXT);
     if (!p->catalog || !p->id_text)
         return xs_wire_fail(p, "internal", "out of memory");
+    uint32_t used = 0; /* property values read so far */
     for (uint32_t i = 0; i < n; i++)
         if (read_catalog_item(p, &m, i, &p->catalog[i],
-                              p->id_text + (size_t)i * 3 * XS_ID_TEXT))
+                              p->id_text + (size_t)i * 3 * XS_ID_TEXT, &used))
             return -1;
     xs_error err;
     size_t added;

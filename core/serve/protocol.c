@@ -51,6 +51,8 @@ void xs_protocol_free(xs_protocol *p)
     msgpack_sbuffer_destroy(&p->buf);
     free(p->events);
     free(p->catalog);
+    free(p->props);
+    free(p->terms);
     free(p->id_text);
     free(p);
 }

@@ -14,7 +14,7 @@ const char *const xs_wire_field_names[XS_F_COUNT] = {
     "op",           "items",   "customer", "k",           "plugin",
     "exclude",      "explain", "events",   "min_support", "min_confidence",
     "limit",        "sort",    "scope",    "id",          "category",
-    "exclude_owned"};
+    "exclude_owned", "filter", "boost"};
 
 void xs_wire_pack_str(msgpack_packer *pk, const char *s)
 {

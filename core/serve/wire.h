@@ -27,11 +27,14 @@ enum xs_field {
     XS_F_OP, XS_F_ITEMS, XS_F_CUSTOMER, XS_F_K, XS_F_PLUGIN, XS_F_EXCLUDE,
     XS_F_EXPLAIN, XS_F_EVENTS, XS_F_MIN_SUPPORT, XS_F_MIN_CONFIDENCE,
     XS_F_LIMIT, XS_F_SORT, XS_F_SCOPE, XS_F_ID, XS_F_CATEGORY,
-    XS_F_EXCLUDE_OWNED, XS_F_COUNT
+    XS_F_EXCLUDE_OWNED, XS_F_FILTER, XS_F_BOOST, XS_F_COUNT
 };
 
 /* The fields' names on the wire, by enum xs_field. */
 extern const char *const xs_wire_field_names[XS_F_COUNT];
+
+/* Property values in one catalog request (all its items together). */
+#define XS_CATALOG_PROPS 65536
 
 /* Bytes for integer ids turned into strings: three per event at most. */
 #define XS_ID_TEXT 24
@@ -50,6 +53,10 @@ struct xs_protocol {
     uint32_t n_unknown;
     xs_ingest_event *events;  /* XS_INGEST_MAX, on first ingest */
     xs_catalog_item *catalog; /* XS_INGEST_MAX, on first catalog op */
+    xs_prop_value *props;     /* XS_CATALOG_PROPS, on first catalog op
+                                 naming properties */
+    xs_prop_term *terms;      /* 2 x XS_PROP_TERMS_MAX: a recommend's
+                                 filter, then its boosts; on first use */
     char *id_text;            /* 3 * XS_INGEST_MAX * XS_ID_TEXT */
     char err[256];
     const uint8_t *id; /* the request's "id" value, echoed in the reply */
