@@ -16,6 +16,7 @@
  * seqs go on; `always` commits from many threads.
  */
 #include <fcntl.h>
+#include <math.h>
 #include <pthread.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -173,6 +174,32 @@ static void test_records(void)
     CHECK(gi[0].price == 9.5 && __builtin_isnan(gi[1].margin));
     free(gi);
     CHECK_EQ(xs_record_read_catalog(b.p, 3, &gi, &why), -1);
+
+    /* catalog2 (record type 3): deletion, hidden, dates, properties */
+    xs_prop_value pv[3] = {{"brand", "B1", 5, 2},
+                           {"tags", "organic", 4, 7},
+                           {"tags", "vegan", 4, 5}};
+    xs_catalog_item it2[3] = {
+        {.item = "p1", .category = "wine", .item_len = 2, .category_len = 4,
+         .price = 9.5, .margin = 0.25, .in_stock = 1, .hidden = 1,
+         .available_from = 1700000000, .expires = 1800000000, .props = pv,
+         .n_props = 3},
+        {.item = "p2", .item_len = 2, .remove = 1, .margin = NAN},
+        {.item = "p3", .category = "beer", .title = "T", .item_len = 2,
+         .category_len = 4, .title_len = 1, .price = 1, .margin = NAN},
+    };
+    CHECK_EQ(xs_record_catalog2(&b, it2, 3), 0);
+    CHECK_EQ(xs_record_read_catalog2(b.p, b.n, &gi, &why), 3);
+    CHECK(gi[0].hidden && !gi[0].remove && gi[0].n_props == 3);
+    CHECK(gi[0].available_from == 1700000000 && gi[0].expires == 1800000000);
+    CHECK(gi[0].props[2].value_len == 5 &&
+          !memcmp(gi[0].props[2].value, "vegan", 5) &&
+          !memcmp(gi[0].props[1].name, "tags", 4));
+    CHECK(gi[1].remove && gi[1].n_props == 0 && gi[1].item_len == 2);
+    CHECK(gi[2].title_len == 1 && !gi[2].hidden && gi[2].n_props == 0);
+    free(gi);
+    for (size_t cut = 0; cut < b.n; cut += 7) /* every cut refused */
+        CHECK_EQ(xs_record_read_catalog2(b.p, cut, &gi, &why), -1);
     xs_buf_free(&b);
 }
 
