@@ -4,7 +4,11 @@
  *
  *   bench_plugins --events FILE --catalog FILE [--requests N] [--rounds R]
  *                 [--k K] [--seed S] [--blend-threads N]
- *                 [--plugin-opt P.K=V ...]
+ *                 [--plugin-opt P.K=V ...] [--filter P=V] [--boost P:V=F]
+ *
+ * --filter and --boost (one term each) ask every request with that
+ * property filter or boost (item properties, xsell/engine.h xs_filter):
+ * the cost of a request that has them, beside the same run without.
  *
  * Requests model a storefront: a known customer (drawn uniformly from those
  * with a history) looking at a basket of 3 items drawn by popularity (a
@@ -78,6 +82,8 @@ int main(int argc, char **argv)
     long n_req = 20000, rounds = 5, k = 10, blend_threads = 0;
     uint64_t seed = 42;
     xs_option opts[MAX_OPTS];
+    xs_prop_term where = {0}, boost = {0};
+    xs_filter rules = {.exclude_owned = -1};
     char *opt_plugin[MAX_OPTS];
     size_t n_opts = 0;
     for (int i = 1; i < argc; i++) {
@@ -101,6 +107,28 @@ int main(int argc, char **argv)
             blend_threads = atol(v);
         else if (!strcmp(a, "--seed"))
             seed = strtoull(v, NULL, 10);
+        else if (!strcmp(a, "--filter") || !strcmp(a, "--boost")) {
+            int is_boost = a[2] == 'b';
+            char *spec = strdup(v), *sep = strchr(spec, is_boost ? ':' : '='),
+                 *eq = strrchr(spec, '=');
+            if (!sep || !eq || (is_boost && eq < sep)) {
+                fprintf(stderr, "bench_plugins: want P=V or P:V=F, not %s\n",
+                        v);
+                return 2;
+            }
+            *sep = *eq = '\0';
+            xs_prop_term *t = is_boost ? &boost : &where;
+            *t = (xs_prop_term){spec, sep + 1, (uint32_t)strlen(spec),
+                                (uint32_t)strlen(sep + 1),
+                                is_boost ? atof(eq + 1) : 1.0};
+            if (is_boost) {
+                rules.boost = &boost;
+                rules.n_boost = 1;
+            } else {
+                rules.where = &where;
+                rules.n_where = 1;
+            }
+        }
         else if (!strcmp(a, "--plugin-opt") && n_opts < MAX_OPTS) {
             char *spec = strdup(v), *dot = strchr(spec, '.'),
                  *eq = strchr(spec, '=');
@@ -198,7 +226,8 @@ int main(int argc, char **argv)
                     double s = now();
                     if (xs_engine_recommend_filtered(
                             e, ctx, p == N_PLUGINS ? NULL : names[p], &req,
-                            NULL, &recs, &n, &err)) {
+                            rules.n_where || rules.n_boost ? &rules : NULL,
+                            &recs, &n, &err)) {
                         fprintf(stderr, "bench_plugins: %s\n", err.msg);
                         return 1;
                     }

@@ -66,7 +66,9 @@ int xs_props_image_read(xs_props *p, xs_br *r);
  *   boost_label / boost: factors, the product of those whose label the
  *         item holds multiplies its score;
  *   nothing: a filter group named only values no item has: no item
- *         passes. */
+ *         passes.
+ * max_factor bounds the boost, so a candidate that cannot beat the
+ * heap's worst even at max_factor is refused before its labels are read. */
 typedef struct xs_prop_query {
     const uint32_t *need;
     const uint32_t *group_end;
@@ -74,6 +76,8 @@ typedef struct xs_prop_query {
     const uint32_t *boost_label;
     const double *boost;
     uint32_t n_boost;
+    double max_factor; /* the product of the factors > 1 (1 when none):
+                          no item's boost exceeds it */
     int nothing;
 } xs_prop_query;
 

@@ -171,6 +171,7 @@ static int resolve_props(const xs_store *s, xs_context *ctx,
     q->n_groups = g;
     double *factor = ctx->q_boost;
     uint32_t m = 0;
+    q->max_factor = 1.0;
     for (uint32_t i = 0; i < nb; i++) {
         const xs_prop_term *t = &f->boost[i];
         if (!isfinite(t->factor) || t->factor <= 0)
@@ -188,6 +189,8 @@ static int resolve_props(const xs_store *s, xs_context *ctx,
             continue; /* no item has it, or it changes nothing */
         blab[m] = l;
         factor[m++] = t->factor;
+        if (t->factor > 1.0)
+            q->max_factor *= t->factor;
     }
     q->boost_label = blab;
     q->boost = factor;

@@ -98,11 +98,20 @@ int xs_result_admits(const xs_result *r, uint32_t item)
     return 1;
 }
 
-/* push() for a request with property rules: the rules first, then the
- * boosted score into the heap. */
+/* push() for a request with property rules: a candidate that cannot beat
+ * the worst kept even at the largest boost is refused first (as push()
+ * does), then the rules, then the boosted score into the heap. */
 static int push_query(xs_result *r, uint32_t item, double score)
 {
     const xs_result_filter *f = &r->filter;
+    const xs_topk *t = &r->topk;
+    if (t->n == t->k && t->k) {
+        double mf = f->q->max_factor,
+               best = score >= 0 ? score * mf : score / mf;
+        if (best < t->heap[0].score ||
+            (best == t->heap[0].score && item > t->heap[0].item))
+            return 0;
+    }
     if (f->n_exclude && is_excluded(f, item))
         return 0;
     if (!xs_catalog_admits(f->cat, item, f->category, f->now))
