@@ -100,8 +100,12 @@ int xs_result_admits(const xs_result *r, uint32_t item)
 
 /* push() for a request with property rules: a candidate that cannot beat
  * the worst kept even at the largest boost is refused first (as push()
- * does), then the rules, then the boosted score into the heap. */
-static int push_query(xs_result *r, uint32_t item, double score)
+ * does), then the rules, then the boosted score into the heap.  Kept out
+ * of line: inlined, it changed push()'s code for requests without rules
+ * (+4% instructions in push() by callgrind; out of line, -1% against the
+ * code before properties). */
+__attribute__((noinline)) static int push_query(xs_result *r, uint32_t item,
+                                                double score)
 {
     const xs_result_filter *f = &r->filter;
     const xs_topk *t = &r->topk;
