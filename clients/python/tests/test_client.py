@@ -216,10 +216,15 @@ class PassThrough(unittest.TestCase):
         self.assertEqual(self.xs.recommend(["P000030"], k=1, id="req-7")["id"], "req-7")
         self.assertEqual(self.xs.health(id=42)["id"], 42)
         self.assertEqual(self.xs.ingest([], id="batch-1")["id"], "batch-1")
-        # a field this server does not know yet is ignored by it, not refused
-        r = self.xs.recommend(["P000030"], k=2, filter={"brand": ["A", "B"]},
-                              boost={"brand:A": 1.5})
+        # a field this server does not know is ignored by it, not refused
+        r = self.xs.recommend(["P000030"], k=2, trace={"span": "a1"})
         self.assertEqual(len(r["items"]), 2)
+        # a field it knows is checked by it: the filter went out as given
+        # (the sample catalog has no brand column)
+        with self.assertRaises(xsell.BadRequest) as cm:
+            self.xs.recommend(["P000030"], k=2, filter={"brand": ["A", "B"]},
+                              boost={"brand:A": 1.5})
+        self.assertIn("brand", cm.exception.message)
 
     def test_extra_field_checked_by_the_server(self):
         # a mistyped field the server knows is its bad_request, not ours
