@@ -26,8 +26,21 @@
  * then 8 bytes per distinct pair.
  *
  * Invariants: rows are sorted by nbr and hold no zero count; support[o] <=
- * n and cnt <= min(bought[p], support[o]).  The tables are read-only once
- * built (ingest of other types is not applied to them yet).
+ * n and cnt <= min(bought[p], support[o]).
+ *
+ * Ingest (xs_xocc_add, under the engine's write lock).  An event changes
+ * what a fresh build of the events so far plus it would give, no more: a
+ * purchase of p by c that is among c's first max_basket distinct purchases
+ * counts c in bought[p] and adds (p, o) for each o among c's first
+ * max_basket distinct items of each other type; an event of type t on o
+ * likewise adds c to support[o] and (p, o) for c's purchases.  The
+ * customer's purchases come from the caller (the engine's histories), its
+ * other events from the lists here.  A row changed is copied out of the
+ * built arrays into a live row (sorted, grown by doubling) that replaces
+ * it from then on; a customer's list likewise.  Cost per event: the
+ * customer's events of the kinds involved plus, for one that counts, up to
+ * max_basket pairs per type, each a binary search and an insertion.
+ * Nothing is compacted: memory grows with what is touched (live_bytes).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -49,7 +62,21 @@ void xs_xocc_free(xs_xocc *x)
         free(x->t[t].nbr);
         free(x->t[t].cnt);
         free(x->t[t].support);
+        for (uint32_t i = 0; x->t[t].live && i < x->n_items; i++)
+            if (x->t[t].live[i]) {
+                free(x->t[t].live[i]->nbr);
+                free(x->t[t].live[i]->cnt);
+                free(x->t[t].live[i]);
+            }
+        free(x->t[t].live);
     }
+    for (uint32_t c = 0; x->cust && c < x->cap_cust; c++)
+        if (x->cust[c]) {
+            free(x->cust[c]->ev);
+            free(x->cust[c]);
+        }
+    free(x->cust);
+    free(x->stamp);
     free(x->t);
     free(x->bought);
     free(x->ev);
@@ -149,8 +176,9 @@ xs_xocc *xs_xocc_build(const xs_dataset *ds, uint32_t max_basket,
         group(ds->events, ds->n_events, n_cust, &ps, &pi) ||
         group(ds->other, ds->n_other, n_cust, &os, &oi))
         goto nomem;
-    x->n_types = n_types;
-    x->n_items = n_items;
+    x->n_types = x->cap_types = n_types;
+    x->n_items = x->n_built = n_items;
+    x->cap_items = n_items + 1;
     for (uint32_t c = 0; c < n_cust; c++) {
         uint32_t np = distinct(ds->events, ps, pi, c, 0, max, stamp, ++mark,
                                pbuf);
@@ -225,15 +253,24 @@ nomem:
 
 int xs_xocc_row(const xs_xocc *x, uint32_t type, uint32_t item, xs_row *out)
 {
-    if (!x || type == 0 || type >= x->n_types || item >= x->n_items ||
-        !x->t[type].off)
+    if (!x || type == 0 || type >= x->n_types || item >= x->n_items)
         return 0;
     const xs_xocc_type *tt = &x->t[type];
+    const xs_xocc_live *l = tt->live ? tt->live[item] : NULL;
     out->item = item;
     out->support = x->bought[item];
-    out->n = tt->off[item + 1] - tt->off[item];
-    out->nbr = tt->nbr + tt->off[item];
-    out->cnt = tt->cnt + tt->off[item];
+    if (l) {
+        out->n = l->n;
+        out->nbr = l->nbr;
+        out->cnt = l->cnt;
+    } else if (tt->off && item < x->n_built) {
+        out->n = tt->off[item + 1] - tt->off[item];
+        out->nbr = tt->nbr + tt->off[item];
+        out->cnt = tt->cnt + tt->off[item];
+    } else {
+        out->n = 0;
+        out->nbr = out->cnt = NULL;
+    }
     return 1;
 }
 
@@ -249,6 +286,11 @@ uint32_t xs_xocc_support(const xs_xocc *x, uint32_t type, uint32_t item)
 int xs_xocc_events(const xs_xocc *x, uint32_t c, const xs_event **ev,
                    size_t *n)
 {
+    if (x && c < x->cap_cust && x->cust[c]) {
+        *ev = x->cust[c]->ev;
+        *n = x->cust[c]->n;
+        return *n > 0;
+    }
     if (!x || c >= x->n_cust || x->start[c + 1] == x->start[c])
         return 0;
     *ev = x->ev + x->start[c];
@@ -267,5 +309,261 @@ size_t xs_xocc_bytes(const xs_xocc *x)
     for (uint32_t t = 1; t < x->n_types; t++)
         b += ((size_t)x->n_items + 1) * 2 * sizeof(uint32_t) +
              (size_t)x->t[t].pairs * 2 * sizeof(uint32_t);
-    return b;
+    return b + x->live_bytes;
+}
+
+/* ---- ingest ------------------------------------------------------------- */
+
+/* Reallocates *p from `old` to `cap` entries of `size` bytes, zeroing the
+ * new ones.  0 or -1. */
+static int grow_zero(void *p, size_t old, size_t cap, size_t size)
+{
+    void **pp = p;
+    unsigned char *q = realloc(*pp, (cap ? cap : 1) * size);
+    if (!q)
+        return -1;
+    if (cap > old)
+        memset(q + old * size, 0, (cap - old) * size);
+    *pp = q;
+    return 0;
+}
+
+xs_xocc *xs_xocc_empty(uint32_t n_items)
+{
+    xs_xocc *x = calloc(1, sizeof *x);
+    if (!x || !(x->t = calloc(1, sizeof *x->t)) ||
+        !(x->bought = calloc((size_t)n_items + 1, sizeof *x->bought)) ||
+        !(x->start = calloc(2, sizeof *x->start)) ||
+        !(x->ev = malloc(sizeof *x->ev))) {
+        xs_xocc_free(x);
+        return NULL;
+    }
+    x->n_types = x->cap_types = 1;
+    x->n_items = n_items;
+    x->cap_items = n_items + 1;
+    return x;
+}
+
+int xs_xocc_grow(xs_xocc *x, uint32_t n_items, uint32_t n_types)
+{
+    if (n_types > x->cap_types) {
+        if (grow_zero(&x->t, x->cap_types, XS_TYPES_MAX, sizeof *x->t))
+            return -1;
+        x->cap_types = XS_TYPES_MAX;
+    }
+    if (n_items + 1 > x->cap_items) {
+        uint32_t cap = x->cap_items;
+        while (cap < n_items + 1)
+            cap = cap < UINT32_MAX / 2 ? cap * 2 : UINT32_MAX;
+        if (grow_zero(&x->bought, x->cap_items, cap, sizeof *x->bought) ||
+            (x->stamp &&
+             grow_zero(&x->stamp, x->cap_items, cap, sizeof *x->stamp)))
+            return -1;
+        for (uint32_t t = 1; t < x->n_types; t++)
+            if ((x->t[t].support &&
+                 grow_zero(&x->t[t].support, x->cap_items, cap,
+                           sizeof *x->t[t].support)) ||
+                (x->t[t].live && grow_zero(&x->t[t].live, x->cap_items, cap,
+                                           sizeof *x->t[t].live)))
+                return -1;
+        x->cap_items = cap;
+    }
+    for (uint32_t t = x->n_types; t < n_types; t++)
+        if (!(x->t[t].support = calloc(x->cap_items, sizeof(uint32_t))))
+            return -1;
+        else
+            x->n_types = t + 1;
+    if (n_items > x->n_items)
+        x->n_items = n_items;
+    return 0;
+}
+
+/* The first `max` distinct items of type `type` among ev[0..n) into out
+ * (malloc'd, *m of them); *has: whether `item` is one of them.  0 or -1. */
+static int first_distinct(xs_xocc *x, const xs_event *ev, size_t n,
+                          uint32_t type, uint32_t max, uint32_t item,
+                          uint32_t **out, uint32_t *m, int *has)
+{
+    if (!x->stamp && !(x->stamp = calloc(x->cap_items, sizeof *x->stamp)))
+        return -1;
+    if (++x->mark == 0) { /* wrapped: stamps of old marks would match */
+        memset(x->stamp, 0, x->cap_items * sizeof *x->stamp);
+        x->mark = 1;
+    }
+    *m = 0;
+    *has = 0;
+    *out = malloc((n < max ? n : max) * sizeof **out + sizeof **out);
+    if (!*out)
+        return -1;
+    for (size_t i = 0; i < n && *m < max; i++) {
+        uint32_t it = ev[i].item;
+        if (ev[i].reserved != type || it >= x->n_items ||
+            x->stamp[it] == x->mark)
+            continue;
+        x->stamp[it] = x->mark;
+        (*out)[(*m)++] = it;
+        *has |= it == item;
+    }
+    return 0;
+}
+
+/* Adds 1 to pair (p, o) of type t: the live row, copied on first touch. */
+static int pair_inc(xs_xocc *x, uint32_t t, uint32_t p, uint32_t o)
+{
+    xs_xocc_type *tt = &x->t[t];
+    if (!tt->live && !(tt->live = calloc(x->cap_items, sizeof *tt->live)))
+        return -1;
+    xs_xocc_live *l = tt->live[p];
+    if (!l) {
+        xs_row r;
+        xs_xocc_row(x, t, p, &r);
+        if (!(l = calloc(1, sizeof *l)))
+            return -1;
+        l->cap = r.n + 4;
+        l->nbr = malloc(l->cap * sizeof *l->nbr);
+        l->cnt = malloc(l->cap * sizeof *l->cnt);
+        if (!l->nbr || !l->cnt) {
+            free(l->nbr);
+            free(l->cnt);
+            free(l);
+            return -1;
+        }
+        if (r.n) {
+            memcpy(l->nbr, r.nbr, r.n * sizeof *l->nbr);
+            memcpy(l->cnt, r.cnt, r.n * sizeof *l->cnt);
+        }
+        l->n = r.n;
+        tt->live[p] = l;
+        x->live_bytes += sizeof *l + (size_t)l->cap * 2 * sizeof(uint32_t);
+    }
+    uint32_t lo = 0, hi = l->n;
+    while (lo < hi) {
+        uint32_t mid = lo + (hi - lo) / 2;
+        if (l->nbr[mid] < o)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    if (lo < l->n && l->nbr[lo] == o) {
+        l->cnt[lo]++;
+        return 0;
+    }
+    if (l->n == l->cap) {
+        uint32_t cap = l->cap * 2;
+        uint32_t *nb = realloc(l->nbr, cap * sizeof *nb);
+        if (!nb)
+            return -1;
+        l->nbr = nb;
+        uint32_t *cn = realloc(l->cnt, cap * sizeof *cn);
+        if (!cn)
+            return -1;
+        l->cnt = cn;
+        x->live_bytes += (size_t)(cap - l->cap) * 2 * sizeof(uint32_t);
+        l->cap = cap;
+    }
+    memmove(l->nbr + lo + 1, l->nbr + lo, (l->n - lo) * sizeof *l->nbr);
+    memmove(l->cnt + lo + 1, l->cnt + lo, (l->n - lo) * sizeof *l->cnt);
+    l->nbr[lo] = o;
+    l->cnt[lo] = 1;
+    l->n++;
+    return 0;
+}
+
+/* Customer c's list, copied out of the built arrays on first touch. */
+static xs_xocc_cust *cust_get(xs_xocc *x, uint32_t c)
+{
+    if (c >= x->cap_cust) {
+        uint32_t cap = x->cap_cust ? x->cap_cust : 64;
+        while (cap <= c)
+            cap = cap < UINT32_MAX / 2 ? cap * 2 : UINT32_MAX;
+        if (grow_zero(&x->cust, x->cap_cust, cap, sizeof *x->cust))
+            return NULL;
+        x->cap_cust = cap;
+    }
+    if (x->cust[c])
+        return x->cust[c];
+    size_t n = c < x->n_cust ? x->start[c + 1] - x->start[c] : 0;
+    xs_xocc_cust *l = calloc(1, sizeof *l);
+    if (!l || !(l->ev = malloc((n + 4) * sizeof *l->ev))) {
+        free(l);
+        return NULL;
+    }
+    if (n)
+        memcpy(l->ev, x->ev + x->start[c], n * sizeof *l->ev);
+    l->n = n;
+    l->cap = n + 4;
+    x->cust[c] = l;
+    x->live_bytes += sizeof *l + l->cap * sizeof *l->ev;
+    return l;
+}
+
+int xs_xocc_add_buyer(xs_xocc *x, const xs_event *ev, size_t n,
+                      uint32_t max_basket)
+{
+    uint32_t *p, np;
+    int has;
+    if (first_distinct(x, ev, n, 0, max_basket ? max_basket : UINT32_MAX,
+                       XS_NONE, &p, &np, &has))
+        return -1;
+    for (uint32_t j = 0; j < np; j++)
+        x->bought[p[j]]++;
+    x->n += np > 0;
+    free(p);
+    return 0;
+}
+
+int xs_xocc_add(xs_xocc *x, const xs_event *ev, const xs_event *hist,
+                size_t n_hist, uint32_t max_basket)
+{
+    uint32_t max = max_basket ? max_basket : UINT32_MAX;
+    uint32_t c = ev->customer, t = ev->reserved, item = ev->item;
+    if (c == XS_NONE || t >= x->n_types || item >= x->n_items)
+        return 0;
+    xs_xocc_cust *l = cust_get(x, c);
+    if (!l)
+        return -1;
+    int had_any = n_hist > 0 || l->n > 0, has, rc = 0;
+    uint32_t *a = NULL, *b = NULL, na, nb;
+    if (t == 0) { /* a purchase: bought, and pairs with each other type */
+        if (first_distinct(x, hist, n_hist, 0, max, item, &a, &na, &has))
+            return -1;
+        if (!has && na < max) {
+            x->bought[item]++;
+            x->n += !had_any;
+            for (uint32_t u = 1; u < x->n_types && rc == 0; u++) {
+                free(b);
+                b = NULL;
+                rc = first_distinct(x, l->ev, l->n, u, max, XS_NONE, &b, &nb,
+                                    &has);
+                for (uint32_t j = 0; j < nb && rc == 0; j++)
+                    rc = pair_inc(x, u, item, b[j]);
+            }
+        }
+    } else { /* another type: the list, support, pairs with purchases */
+        if (first_distinct(x, l->ev, l->n, t, max, item, &b, &nb, &has))
+            return -1;
+        if (l->n == l->cap) {
+            size_t cap = l->cap * 2;
+            xs_event *v = realloc(l->ev, cap * sizeof *v);
+            if (!v) {
+                free(b);
+                return -1;
+            }
+            x->live_bytes += (cap - l->cap) * sizeof *v;
+            l->ev = v;
+            l->cap = cap;
+        }
+        l->ev[l->n++] = *ev;
+        if (!has && nb < max) {
+            x->t[t].support[item]++;
+            x->n += !had_any;
+            rc = first_distinct(x, hist, n_hist, 0, max, XS_NONE, &a, &na,
+                                &has);
+            for (uint32_t j = 0; j < na && rc == 0; j++)
+                rc = pair_inc(x, t, a[j], item);
+        }
+    }
+    free(a);
+    free(b);
+    return rc;
 }

@@ -11,7 +11,11 @@
  * types and a file without purchases are `file:line` / `file:` errors.  The
  * tables' counts equal a brute force over a seeded random store, with and
  * without the max_basket bound; rows are sorted; the events by customer are
- * each customer's in file order.
+ * each customer's in file order.  Ingest's updates (xs_xocc_add, one event
+ * at a time with the customer's purchases before it) from a build of part
+ * of the events, and from empty tables (types and items first seen then),
+ * end equal to a build of all of them: counts, rows, supports, n and each
+ * customer's events.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -298,6 +302,101 @@ static void test_xocc(uint32_t max_basket)
     xs_dataset_free(ds);
 }
 
+/* Whether x and y hold the same tables over ni items and nt types, and
+ * the same events for nc customers.  Returns the differences. */
+static int xocc_diff(const xs_xocc *x, const xs_xocc *y, uint32_t ni,
+                     uint32_t nt, uint32_t nc)
+{
+    int bad = x->n != y->n;
+    for (uint32_t p = 0; p < ni; p++) {
+        bad += xs_xocc_support(x, 0, p) != xs_xocc_support(y, 0, p);
+        for (uint32_t t = 1; t < nt; t++) {
+            xs_row a, b;
+            bad += xs_xocc_support(x, t, p) != xs_xocc_support(y, t, p);
+            if (!xs_xocc_row(x, t, p, &a) || !xs_xocc_row(y, t, p, &b)) {
+                bad++;
+                continue;
+            }
+            bad += a.n != b.n || a.support != b.support;
+            for (uint32_t i = 0; i < a.n && i < b.n; i++)
+                bad += a.nbr[i] != b.nbr[i] || a.cnt[i] != b.cnt[i];
+        }
+    }
+    for (uint32_t c = 0; c < nc; c++) {
+        const xs_event *ea = NULL, *eb = NULL;
+        size_t na = 0, nb = 0;
+        int ha = xs_xocc_events(x, c, &ea, &na);
+        int hb = xs_xocc_events(y, c, &eb, &nb);
+        bad += ha != hb || na != nb;
+        for (size_t i = 0; ha && hb && i < na && i < nb; i++)
+            bad += ea[i].item != eb[i].item || ea[i].customer != c ||
+                   ea[i].reserved != eb[i].reserved || ea[i].ts != eb[i].ts;
+    }
+    return bad;
+}
+
+/* Ingest: tables updated event by event equal a build of all events. */
+static void test_xocc_add(uint32_t max_basket, int from_empty)
+{
+    static char text[1 << 16];
+    size_t at = (size_t)sprintf(text, "customer,item,type,timestamp\n");
+    uint64_t s = 7 + max_basket + (uint64_t)from_empty;
+    static const char *const types[] = {"purchase", "view", "cart"};
+    for (int i = 0; i < 900; i++) {
+        s = s * 6364136223846793005ULL + 1442695040888963407ULL;
+        at += (size_t)sprintf(text + at, "c%u,i%u,%s,%d\n",
+                              (unsigned)(s >> 40) % NC,
+                              (unsigned)(s >> 20) % NI,
+                              types[(s >> 10) % 3], 1000 + i);
+    }
+    xs_error err = {0};
+    xs_dataset *ds = load("xadd.csv", text, NULL, 1, 0, &err);
+    if (!CHECK(ds != NULL))
+        return;
+    uint32_t nt = xs_dict_size(ds->types), ni = xs_dict_size(ds->items);
+    uint32_t nc = xs_dict_size(ds->customers);
+    size_t ne = ds->n_events, no = ds->n_other;
+    size_t ie = from_empty ? 0 : ne / 2, io = from_empty ? 0 : no / 3;
+    xs_xocc *full = xs_xocc_build(ds, max_basket, &err), *x;
+    if (from_empty) {
+        x = xs_xocc_empty(0);
+    } else { /* built from the first events of each kind */
+        ds->n_events = ie;
+        ds->n_other = io;
+        x = xs_xocc_build(ds, max_basket, &err);
+        ds->n_events = ne;
+        ds->n_other = no;
+    }
+    xs_event *hist = malloc((ne + 1) * sizeof *hist);
+    if (!CHECK(full && x && hist))
+        goto out;
+    if (from_empty) /* a type and items at a time, as ingest meets them */
+        CHECK_EQ(xs_xocc_grow(x, ni / 2, 2), 0);
+    else
+        CHECK_EQ(xs_xocc_grow(x, ni, nt), 0);
+    while (ie < ne || io < no) {
+        const xs_event *e = io >= no || (ie < ne && (ie + io) % 2 == 0)
+                                ? &ds->events[ie++]
+                                : &ds->other[io++];
+        size_t lim = e->reserved == 0 ? ie - 1 : ie, nh = 0;
+        for (size_t j = 0; j < lim; j++)
+            if (ds->events[j].customer == e->customer)
+                hist[nh++] = ds->events[j];
+        if (e->item >= x->n_items || e->reserved >= x->n_types)
+            CHECK_EQ(xs_xocc_grow(x, ni, nt), 0);
+        if (CHECK_EQ(xs_xocc_add(x, e, hist, nh, max_basket), 0) == 0)
+            break;
+    }
+    CHECK_EQ(x->n_types, nt);
+    CHECK_EQ(xocc_diff(x, full, ni, nt, nc), 0);
+    CHECK(xs_xocc_bytes(x) > 0);
+out:
+    free(hist);
+    xs_xocc_free(x);
+    xs_xocc_free(full);
+    xs_dataset_free(ds);
+}
+
 int main(void)
 {
     test_loader();
@@ -305,5 +404,9 @@ int main(void)
     test_bad();
     test_xocc(1000);
     test_xocc(3);
+    test_xocc_add(1000, 0);
+    test_xocc_add(3, 0);
+    test_xocc_add(1000, 1);
+    test_xocc_add(2, 1);
     return xt_done();
 }
