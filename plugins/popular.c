@@ -46,8 +46,10 @@
  * events of that type only (types=view: the most viewed items); types=all
  * counts every type, each event times its type's weight (event_weights,
  * read in create(): purchase 1, others 0 unless set).  Other types come
- * from the host's type_events and never change (ingest adds purchases
- * only), so observe() adds purchases times the purchase type's factor.
+ * from the host's type_events at create(); observe() adds purchases times
+ * the purchase type's factor and observe_types() the other types' events
+ * ingested online, each times its type's factor (with types=all, a type
+ * first seen online weighs what event_weights says of it).
  * Data without customers counts supports whatever the option.
  *
  * Options (xsell/plugin_util.h syntax): half_life=DAYS in [0, 1000000] (0:
@@ -90,6 +92,7 @@ typedef struct popular {
     uint32_t n_items; /* entries of the arrays above */
     double tw[64];    /* factor of each event type (option types) */
     int typed;        /* some type other than purchase counts */
+    int types_all;    /* types=all: every type by its weight */
     pop_list all;
     pop_list *cats; /* by category id */
     uint32_t n_cats;
@@ -304,9 +307,19 @@ static void rescale(popular *p, int64_t t)
     p->t_ref = t;
 }
 
-static int pop_observe(void *state, const xs_event *ev, size_t n)
+/* The factor of event type t (observe_types). */
+static double type_factor(const popular *p, uint32_t t)
 {
-    popular *p = state;
+    if (t >= 64)
+        return 0;
+    if (p->types_all && XS_HOST_HAS(p->api, type_weight))
+        return p->api->type_weight(p->host, t);
+    return p->tw[t];
+}
+
+/* New events: purchases (types 0) or events of other types (types 1). */
+static int observe_kind(popular *p, const xs_event *ev, size_t n, int types)
+{
     if (grow_items(p))
         goto oom;
     uint32_t *changed = malloc((n ? n : 1) * sizeof *changed);
@@ -326,10 +339,13 @@ static int pop_observe(void *state, const xs_event *ev, size_t n)
                 rescale(p, ev[i].ts);
                 rebased = 1;
             }
-            if (!(p->tw[0] > 0))
-                continue; /* purchases do not count */
-            p->pop[a] += p->tw[0] * event_weight(p, &ev[i]);
+            double f = types ? type_factor(p, ev[i].reserved) : p->tw[0];
+            if (!(f > 0))
+                continue; /* this type does not count */
+            p->pop[a] += f * event_weight(p, &ev[i]);
             p->seen[a] = 1;
+        } else if (types) {
+            continue; /* supports: purchases only */
         } else {
             p->pop[a] = a < n_sup ? sup[a] : 0;
             p->seen[a] = p->pop[a] > 0;
@@ -350,6 +366,16 @@ oom:
     p->api->log(p->host, XS_LOG_ERROR,
                 "out of memory updating the popular lists");
     return -1;
+}
+
+static int pop_observe(void *state, const xs_event *ev, size_t n)
+{
+    return observe_kind(state, ev, n, 0);
+}
+
+static int pop_observe_types(void *state, const xs_event *ev, size_t n)
+{
+    return observe_kind(state, ev, n, 1);
 }
 
 static int pop_catalog(void *state, const uint32_t *items, size_t n)
@@ -521,6 +547,7 @@ static int set_types(popular *p, const char *types, char *err, size_t errlen)
     if (nt > 64)
         nt = 64;
     if (!strcmp(types, "all")) {
+        p->types_all = 1;
         for (uint32_t t = 0; t < nt; t++)
             p->tw[t] = t == 0 && nt == 1 ? 1.0
                                         : api->type_weight(p->host, t);
@@ -658,6 +685,7 @@ static const xs_plugin popular_plugin = {
     .recommend = pop_recommend,
     .explain = pop_explain,
     .observe = pop_observe,
+    .observe_types = pop_observe_types,
     .destroy = pop_destroy,
     .catalog = pop_catalog,
 };

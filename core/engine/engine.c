@@ -325,7 +325,7 @@ void xs_engine_info_get(const xs_engine *e, xs_engine_info *out)
     memset(out, 0, sizeof *out);
     out->customers = xs_store_customers(s);
     out->items = xs_dict_size(s->ds->items);
-    out->ingested = s->ingested;
+    out->ingested = s->ingested + s->ingested_other;
     out->events = s->ds->n_events + s->ingested;
     for (int sc = 0; sc < 2; sc++) {
         if (!s->cooc[sc])

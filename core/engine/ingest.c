@@ -18,6 +18,20 @@
  * takes the latest time of the data, resolved between steps 1 and 2 so the
  * journal holds the time applied and a replay gives the same weights.
  *
+ * Event types (xsell/dataset.h "Event types").  An event whose type is not
+ * the primary one (a view, a cart) joins no transaction and no history:
+ * it is appended to the data's other events (so a snapshot keeps it),
+ * counted into the cross-occurrence tables (xs_xocc_add: the customer's
+ * list, supports and pairs with its purchases) and handed to the plugins'
+ * observe_types(); its order is ignored, as at load.  A new type name is
+ * interned (XS_TYPES_MAX at most: past it the batch is refused naming the
+ * event, checked under the writer mutex) and the event_weights set so
+ * far apply to it.  Purchases join the cross tables too (xs_xocc_add with
+ * the customer's history before them), so after a batch the tables are
+ * those a load of the same events builds.  Data loaded without a type
+ * column gets its types and tables on the first event of another type
+ * (xs_store_use_types).
+ *
  * Transactions touched online are kept in a uthash map per scope (group id
  * -> sorted items, the store's live transactions), seeded from the built
  * transactions on first touch, so a later event of the same order pairs
@@ -53,6 +67,13 @@ static int check_id(const char *s, uint32_t len, size_t i, const char *what,
     return XS_OK;
 }
 
+/* Whether an event is of the primary type (no type, or its name). */
+static int primary(const xs_ingest_event *e)
+{
+    return !e->type || (e->type_len == sizeof XS_PRIMARY_TYPE - 1 &&
+                        !memcmp(e->type, XS_PRIMARY_TYPE, e->type_len));
+}
+
 static int validate(const xs_ingest_event *ev, size_t n, xs_error *err)
 {
     if (n > XS_INGEST_MAX)
@@ -73,6 +94,40 @@ static int validate(const xs_ingest_event *ev, size_t n, xs_error *err)
         if (!isnan(ev[i].price) && (!isfinite(ev[i].price) || ev[i].price < 0))
             return xs_error_set(err, XS_ERR_USAGE,
                                 "events[%zu].price: want a number >= 0", i);
+        if (ev[i].type && !xs_type_name_ok(ev[i].type, ev[i].type_len))
+            return xs_error_set(err, XS_ERR_USAGE,
+                                "events[%zu].type: not a type name (1 to %d "
+                                "bytes, no spaces, commas, '=' or '\"')", i,
+                                XS_TYPE_NAME_MAX);
+    }
+    return XS_OK;
+}
+
+/* Refuses a batch whose new type names would take the data past
+ * XS_TYPES_MAX types, naming the first event past it.  The caller keeps
+ * other writers out. */
+static int check_types(const xs_store *st, const xs_ingest_event *ev,
+                       size_t n, xs_error *err)
+{
+    const xs_dict *types = st->ds->types;
+    uint32_t have = types ? xs_dict_size(types) : 1;
+    uint32_t fresh = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (primary(&ev[i]) ||
+            (types && xs_dict_find(types, ev[i].type, ev[i].type_len) !=
+                          XS_NONE))
+            continue;
+        size_t j = 0; /* new: counted at its first event in the batch */
+        while (j < i && (primary(&ev[j]) || ev[j].type_len != ev[i].type_len ||
+                         memcmp(ev[j].type, ev[i].type, ev[i].type_len)))
+            j++;
+        if (j < i)
+            continue;
+        if (have + ++fresh > XS_TYPES_MAX)
+            return xs_error_set(err, XS_ERR_USAGE,
+                                "events[%zu].type: '%.*s' would be event type "
+                                "%u, more than %d", i, (int)ev[i].type_len,
+                                ev[i].type, have + fresh, XS_TYPES_MAX);
     }
     return XS_OK;
 }
@@ -244,7 +299,7 @@ static int check_orders(const xs_store *st, const xs_ingest_event *ev,
         return XS_OK;
     size_t m = 0;
     for (size_t i = 0; i < n; i++)
-        m += ev[i].order != NULL;
+        m += ev[i].order != NULL && primary(&ev[i]);
     if (m == 0)
         return XS_OK;
     const xs_ingest_event **ref = malloc(m * sizeof *ref);
@@ -252,7 +307,7 @@ static int check_orders(const xs_store *st, const xs_ingest_event *ev,
         return xs_error_set(err, XS_ERR_NOMEM, "out of memory");
     m = 0;
     for (size_t i = 0; i < n; i++)
-        if (ev[i].order)
+        if (ev[i].order && primary(&ev[i]))
             ref[m++] = &ev[i];
     qsort(ref, m, sizeof *ref, by_order_item);
     int rc = XS_OK;
@@ -300,8 +355,8 @@ static const xs_ingest_event *resolve_times(const xs_store *st,
     for (size_t i = 0; i < n; i++) {
         if (ev[i].ts == XS_TS_LATEST)
             unresolved++;
-        else if (ev[i].ts > latest)
-            latest = ev[i].ts;
+        else if (ev[i].ts > latest && primary(&ev[i]))
+            latest = ev[i].ts; /* the data's latest: purchases', as at load */
     }
     if (unresolved == 0)
         return ev;
@@ -315,13 +370,40 @@ static const xs_ingest_event *resolve_times(const xs_store *st,
     return *copy;
 }
 
+/* The type id of a non-primary event, interned (the weights set so far
+ * applied again to a new one).  0 or -1 (memory). */
+static int type_id(xs_store *st, const xs_ingest_event *e, uint32_t *t)
+{
+    uint32_t before = xs_dict_size(st->ds->types);
+    if (xs_dict_intern(st->ds->types, e->type, e->type_len, t))
+        return -1;
+    if (*t == before)
+        xs_store_types_changed(st);
+    return 0;
+}
+
+/* Counts d into the cross-occurrence tables (d's customer's purchases
+ * before it from the histories).  0 or -1 (memory). */
+static int xocc_event(xs_store *st, const xs_event *d)
+{
+    const xs_event *hist;
+    size_t n_hist;
+    if (xs_xocc_grow(st->xocc, xs_dict_size(st->ds->items),
+                     xs_dict_size(st->ds->types)))
+        return -1;
+    xs_history_get(&st->hist, d->customer, &hist, &n_hist);
+    return xs_xocc_add(st->xocc, d, hist, n_hist, st->max_basket);
+}
+
 int xs_engine_ingest(xs_engine *e, const xs_ingest_event *ev, size_t n,
                      xs_error *err)
 {
     int rc = validate(ev, n, err);
     if (rc)
         return rc;
-    xs_event *dense = malloc((n ? n : 1) * sizeof *dense);
+    /* purchases from dense[0], other types from dense[n] */
+    xs_event *dense = malloc((n ? 2 * n : 1) * sizeof *dense);
+    size_t np = 0, no = 0;
     inc_list inc[2] = {{0}};
     u32_list sup[2] = {{0}};
     uint64_t new_txns[2] = {0, 0};
@@ -329,7 +411,8 @@ int xs_engine_ingest(xs_engine *e, const xs_ingest_event *ev, size_t n,
         return xs_error_set(err, XS_ERR_NOMEM, "out of memory");
     pthread_mutex_lock(&e->writers); /* journal order = application order */
     xs_ingest_event *resolved = NULL;
-    if ((rc = check_orders(&e->store, ev, n, err)) == XS_OK &&
+    if ((rc = check_types(&e->store, ev, n, err)) == XS_OK &&
+        (rc = check_orders(&e->store, ev, n, err)) == XS_OK &&
         !(ev = resolve_times(&e->store, ev, n, &resolved)))
         rc = xs_error_set(err, XS_ERR_NOMEM, "out of memory");
     if (rc || (e->journal.ingest &&
@@ -344,14 +427,24 @@ int xs_engine_ingest(xs_engine *e, const xs_ingest_event *ev, size_t n,
     xs_dataset *ds = st->ds;
     rc = XS_OK;
     for (size_t i = 0; i < n && rc == XS_OK; i++) {
-        xs_event *d = &dense[i];
+        int prim = primary(&ev[i]);
+        xs_event *d = prim ? &dense[np] : &dense[n + no];
+        uint32_t t = 0;
         *d = (xs_event){XS_NONE, 0, XS_NONE, 0, ev[i].ts, ev[i].weight,
                         ev[i].price};
-        if (intern(ds->customers, ev[i].customer, ev[i].customer_len,
+        if ((!prim && (xs_store_use_types(st) || type_id(st, &ev[i], &t))) ||
+            intern(ds->customers, ev[i].customer, ev[i].customer_len,
                    &d->customer) ||
             intern(ds->items, ev[i].item, ev[i].item_len, &d->item)) {
             rc = XS_ERR_NOMEM;
             break;
+        }
+        if (!prim) { /* no order, no transaction, no history */
+            d->reserved = t;
+            if (xocc_event(st, d) || xs_dataset_push_other(ds, d))
+                rc = XS_ERR_NOMEM;
+            no++;
+            continue;
         }
         if (ev[i].order) {
             if (!ds->orders) { /* --baskets data: named orders follow lines */
@@ -378,10 +471,13 @@ int xs_engine_ingest(xs_engine *e, const xs_ingest_event *ev, size_t n,
                 break;
             }
         }
+        if (rc == XS_OK && st->xocc && xocc_event(st, d))
+            rc = XS_ERR_NOMEM;
         if (rc == XS_OK && xs_history_add(&st->hist, d))
             rc = XS_ERR_NOMEM;
         if (d->ts > st->latest_ts)
             st->latest_ts = d->ts;
+        np++;
     }
     /* Out of memory part way is the one failure left after validation.  The
      * counts are then not updated, but ids interned and the live
@@ -393,8 +489,11 @@ int xs_engine_ingest(xs_engine *e, const xs_ingest_event *ev, size_t n,
             rc = xs_cooc_update(st->cooc[s], n_items, sup[s].v, sup[s].n,
                                 inc[s].v, inc[s].n, new_txns[s], err);
     if (rc == XS_OK) {
-        st->ingested += n;
-        xs_registry_observe(&e->plugins, dense, n);
+        st->ingested += np;
+        st->ingested_other += no;
+        if (np || !no)
+            xs_registry_observe(&e->plugins, dense, np);
+        xs_registry_observe_types(&e->plugins, dense + n, no);
         xs_registry_prepare(&e->plugins, e->cfg.asks);
     }
     pthread_rwlock_unlock(&e->lock);

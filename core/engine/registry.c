@@ -132,6 +132,14 @@ void xs_registry_observe(xs_registry *r, const xs_event *ev, size_t n)
             r->v[i].so.table->observe(r->v[i].state, ev, n);
 }
 
+void xs_registry_observe_types(xs_registry *r, const xs_event *ev, size_t n)
+{
+    for (size_t i = 0; i < r->n && n; i++)
+        if (XS_PLUGIN_HAS(r->v[i].so.table, observe_types) &&
+            r->v[i].so.table->observe_types)
+            r->v[i].so.table->observe_types(r->v[i].state, ev, n);
+}
+
 void xs_registry_catalog(xs_registry *r, const uint32_t *items, size_t n)
 {
     for (size_t i = 0; i < r->n; i++)

@@ -62,6 +62,9 @@ int xs_registry_find(const xs_registry *r, const char *name);
  * catalog() with the changed items (those that have the hook).  The caller
  * then calls xs_registry_prepare, before any request can run. */
 void xs_registry_observe(xs_registry *r, const xs_event *ev, size_t n);
+/* The same for events of other types (observe_types(), where a plugin's
+ * table has it). */
+void xs_registry_observe_types(xs_registry *r, const xs_event *ev, size_t n);
 void xs_registry_catalog(xs_registry *r, const uint32_t *items, size_t n);
 
 /* Plugin i's monitoring figures (its optional stats() hook) into *out:

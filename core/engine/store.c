@@ -97,6 +97,7 @@ void xs_store_free(xs_store *s)
     }
     xs_history_free(&s->hist);
     xs_xocc_free(s->xocc);
+    free(s->weight_specs);
     xs_dataset_free(s->ds);
     xs_catalog_free(s->cat);
     memset(s, 0, sizeof *s);
@@ -128,7 +129,7 @@ const xs_cooc *xs_store_cooc(const xs_store *s, int scope)
                : NULL;
 }
 
-int xs_store_set_type_weights(xs_store *s, const char *spec, xs_error *err)
+static int apply_type_weights(xs_store *s, const char *spec, xs_error *err)
 {
     double w[XS_TYPES_MAX];
     memcpy(w, s->type_weight, sizeof w);
@@ -166,6 +167,46 @@ int xs_store_set_type_weights(xs_store *s, const char *spec, xs_error *err)
     }
     memcpy(s->type_weight, w, sizeof w);
     return XS_OK;
+}
+
+int xs_store_set_type_weights(xs_store *s, const char *spec, xs_error *err)
+{
+    int rc = apply_type_weights(s, spec, err);
+    if (rc || !*spec)
+        return rc;
+    size_t have = s->weight_specs ? strlen(s->weight_specs) : 0;
+    char *all = realloc(s->weight_specs, have + strlen(spec) + 2);
+    if (!all)
+        return xs_error_set(err, XS_ERR_NOMEM, "out of memory");
+    if (have)
+        all[have++] = ',';
+    strcpy(all + have, spec);
+    s->weight_specs = all;
+    return XS_OK;
+}
+
+void xs_store_types_changed(xs_store *s)
+{
+    if (s->weight_specs) /* checked when set: cannot fail */
+        apply_type_weights(s, s->weight_specs, NULL);
+}
+
+int xs_store_use_types(xs_store *s)
+{
+    if (s->xocc)
+        return 0;
+    if (xs_dataset_use_types(s->ds) ||
+        !(s->xocc = xs_xocc_empty(xs_dict_size(s->ds->items))))
+        return -1;
+    uint32_t nc = xs_store_customers(s);
+    for (uint32_t c = 0; c < nc; c++) {
+        const xs_event *ev;
+        size_t n;
+        if (xs_history_get(&s->hist, c, &ev, &n) &&
+            xs_xocc_add_buyer(s->xocc, ev, n, s->max_basket))
+            return -1;
+    }
+    return 0;
 }
 
 uint32_t xs_store_customers(const xs_store *s)

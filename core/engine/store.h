@@ -45,7 +45,8 @@ typedef struct xs_store {
     uint32_t max_basket;  /* items of a transaction that pair (> 0; see
                              "The bound" in xsell/engine.h) */
     size_t live_txn_bytes[2]; /* held by each scope's live transactions */
-    uint64_t ingested;    /* events added by ingest */
+    uint64_t ingested;    /* purchases added by ingest (to the histories) */
+    uint64_t ingested_other; /* events of other types added by ingest */
     uint64_t ingested_before; /* of the loaded events, those a snapshot
                                  image says were ingested before it */
     int64_t latest_ts;    /* latest event time, loaded or ingested */
@@ -54,6 +55,10 @@ typedef struct xs_store {
      * type, 0 for the others until event_weights says otherwise. */
     xs_xocc *xocc;
     double type_weight[XS_TYPES_MAX];
+    /* Every event_weights spec set, in order, ','-joined: applied again
+     * when ingest interns a new type, so a weight named before the type
+     * existed applies to it (as it would have at load). */
+    char *weight_specs;
 } xs_store;
 
 /* Takes ownership of ds and cat (cat may be NULL) even on failure; indexes
@@ -84,6 +89,12 @@ const xs_cooc *xs_store_cooc(const xs_store *s, int scope);
  * each weight a finite number >= 0; types not named keep their weight.
  * XS_ERR_USAGE naming the bad entry. */
 int xs_store_set_type_weights(xs_store *s, const char *spec, xs_error *err);
+/* Applies the specs set so far again (after a type was interned). */
+void xs_store_types_changed(xs_store *s);
+/* Gives a store whose data had no type column its types dictionary and
+ * cross-occurrence tables (buyers counted from the histories), for the
+ * first event of another type ingested.  0 or -1 (memory). */
+int xs_store_use_types(xs_store *s);
 
 /* Customers known: those of the data, and those ingest added. */
 uint32_t xs_store_customers(const xs_store *s);

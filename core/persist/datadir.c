@@ -218,10 +218,11 @@ static int journal_ingest(void *arg, const xs_ingest_event *ev, size_t n,
                           xs_error *err)
 {
     xs_datadir *d = arg;
-    if (xs_record_ingest(&d->buf, ev, n))
+    int typed = xs_record_ingest_typed(ev, n);
+    if (xs_record_ingest(&d->buf, ev, n, typed))
         return xs_error_set(err, XS_ERR_NOMEM, "out of memory");
-    int rc = xs_wal_append(d->wal, XS_WAL_INGEST, d->buf.p, d->buf.n, NULL,
-                           err);
+    int rc = xs_wal_append(d->wal, typed ? XS_WAL_INGEST_TYPED : XS_WAL_INGEST,
+                           d->buf.p, d->buf.n, NULL, err);
     if (rc == XS_OK)
         d->writes_since_save += n;
     return rc;
@@ -252,9 +253,10 @@ static int replay(void *arg, uint32_t type, uint64_t seq, const void *p,
     xs_datadir *d = arg;
     const char *why = NULL;
     int rc;
-    if (type == XS_WAL_INGEST) {
+    if (type == XS_WAL_INGEST || type == XS_WAL_INGEST_TYPED) {
         xs_ingest_event *ev;
-        long n = xs_record_read_ingest(p, len, &ev, &why);
+        long n = xs_record_read_ingest(p, len, type == XS_WAL_INGEST_TYPED,
+                                       &ev, &why);
         if (n < 0)
             goto bad;
         rc = xs_engine_ingest(d->engine, ev, (size_t)n, err);

@@ -47,18 +47,39 @@ static int put(xs_buf *b, const void *p, size_t n)
 static int put_u32(xs_buf *b, uint32_t v) { return put(b, &v, sizeof v); }
 static int put_f64(xs_buf *b, double v) { return put(b, &v, sizeof v); }
 
-int xs_record_ingest(xs_buf *b, const xs_ingest_event *ev, size_t n)
+/* An event's type as logged: NULL for the primary type. */
+static const char *type_of(const xs_ingest_event *e)
+{
+    if (!e->type || (e->type_len == sizeof XS_PRIMARY_TYPE - 1 &&
+                     !memcmp(e->type, XS_PRIMARY_TYPE, e->type_len)))
+        return NULL;
+    return e->type;
+}
+
+int xs_record_ingest_typed(const xs_ingest_event *ev, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (type_of(&ev[i]))
+            return 1;
+    return 0;
+}
+
+int xs_record_ingest(xs_buf *b, const xs_ingest_event *ev, size_t n,
+                     int typed)
 {
     b->n = 0;
     int bad = put_u32(b, (uint32_t)n);
     for (size_t i = 0; i < n && !bad; i++) {
         const xs_ingest_event *e = &ev[i];
+        const char *t = typed ? type_of(e) : NULL;
         bad = put_u32(b, e->customer_len) || put_u32(b, e->item_len) ||
               put_u32(b, e->order ? e->order_len : NONE_LEN) ||
+              (typed && put_u32(b, t ? e->type_len : NONE_LEN)) ||
               put(b, &e->ts, sizeof e->ts) || put_f64(b, e->weight) ||
               put_f64(b, e->price) || put(b, e->customer, e->customer_len) ||
               put(b, e->item, e->item_len) ||
-              (e->order && put(b, e->order, e->order_len));
+              (e->order && put(b, e->order, e->order_len)) ||
+              (t && put(b, t, e->type_len));
     }
     return bad ? -1 : 0;
 }
@@ -107,13 +128,13 @@ static const char *str(cur *c, uint32_t len)
     return s;
 }
 
-long xs_record_read_ingest(const void *p, size_t len, xs_ingest_event **out,
-                           const char **why)
+long xs_record_read_ingest(const void *p, size_t len, int typed,
+                           xs_ingest_event **out, const char **why)
 {
     cur c = {p, len};
     uint32_t n;
     *out = NULL;
-    if (get(&c, &n, sizeof n) || (size_t)n > len / 36) {
+    if (get(&c, &n, sizeof n) || (size_t)n > len / (typed ? 40 : 36)) {
         *why = "bad event count";
         return -1;
     }
@@ -123,13 +144,15 @@ long xs_record_read_ingest(const void *p, size_t len, xs_ingest_event **out,
         return -1;
     }
     for (uint32_t i = 0; i < n; i++) {
-        uint32_t l[3];
+        uint32_t l[4] = {0, 0, 0, NONE_LEN};
         xs_ingest_event *e = &ev[i];
-        if (get(&c, l, sizeof l) || get(&c, &e->ts, sizeof e->ts) ||
+        if (get(&c, l, (typed ? 4 : 3) * sizeof *l) ||
+            get(&c, &e->ts, sizeof e->ts) ||
             get(&c, &e->weight, sizeof e->weight) ||
             get(&c, &e->price, sizeof e->price) ||
             !(e->customer = str(&c, l[0])) || !(e->item = str(&c, l[1])) ||
-            (l[2] != NONE_LEN && !(e->order = str(&c, l[2])))) {
+            (l[2] != NONE_LEN && !(e->order = str(&c, l[2]))) ||
+            (l[3] != NONE_LEN && !(e->type = str(&c, l[3])))) {
             free(ev);
             *why = "an event cut short";
             return -1;
@@ -137,6 +160,7 @@ long xs_record_read_ingest(const void *p, size_t len, xs_ingest_event **out,
         e->customer_len = l[0];
         e->item_len = l[1];
         e->order_len = l[2] == NONE_LEN ? 0 : l[2];
+        e->type_len = l[3] == NONE_LEN ? 0 : l[3];
     }
     if (c.left) {
         free(ev);

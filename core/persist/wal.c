@@ -73,7 +73,7 @@ static int good_at(const unsigned char *p, uint64_t size, uint64_t off,
     memcpy(h, p + off, sizeof *h);
     return h->magic == MAGIC && h->len <= MAX_RECORD &&
            h->len <= size - off - HEADER &&
-           (h->type >= XS_WAL_INGEST && h->type <= XS_WAL_CATALOG2) &&
+           (h->type >= XS_WAL_INGEST && h->type <= XS_WAL_INGEST_TYPED) &&
            rec_crc(h, p + off + HEADER) == h->crc;
 }
 

@@ -28,8 +28,10 @@
 
 /* Record types.  XS_WAL_CATALOG is the catalog record as first written
  * (still read, never written now); XS_WAL_CATALOG2 adds deletion, hidden,
- * dates and properties (persist/records.h). */
-enum { XS_WAL_INGEST = 1, XS_WAL_CATALOG = 2, XS_WAL_CATALOG2 = 3 };
+ * dates and properties; XS_WAL_INGEST_TYPED is an ingest with event types
+ * (persist/records.h). */
+enum { XS_WAL_INGEST = 1, XS_WAL_CATALOG = 2, XS_WAL_CATALOG2 = 3,
+       XS_WAL_INGEST_TYPED = 4 };
 
 typedef struct xs_wal xs_wal;
 

@@ -74,22 +74,19 @@ static int read_event(xs_protocol *p, xs_mp *m, uint32_t i, xs_ingest_event *ev,
                 return xs_wire_fail(p, "bad_request",
                                     "events[%u].price: want a number", i);
         } else if (xs_mp_str_eq(key, klen, "type")) {
-            /* the primary type only, for now: the cross-occurrence tables
-             * are built at load (docs/protocol.md "ingest") */
-            const char *t;
-            uint32_t tlen;
+            /* any type name (docs/protocol.md "ingest"); nil: purchase.
+             * The string points into the request, which outlives the
+             * batch; the engine checks the name. */
             if (nil)
                 xs_mp_read_nil(m);
-            else if (xs_mp_read_str(m, &t, &tlen))
+            else if (xs_mp_read_str(m, &ev->type, &ev->type_len))
                 return xs_wire_fail(p, "bad_request",
                                     "events[%u].type: want a string", i);
-            else if (!xs_mp_str_eq(t, tlen, XS_PRIMARY_TYPE))
+            else if (!xs_type_name_ok(ev->type, ev->type_len))
                 return xs_wire_fail(p, "bad_request",
-                                    "events[%u].type: '%.*s' is not ingested "
-                                    "online (only '%s' is; other types load "
-                                    "from --events with a type column)", i,
-                                    (int)(tlen > 32 ? 32 : tlen), t,
-                                    XS_PRIMARY_TYPE);
+                                    "events[%u].type: not a type name (1 to "
+                                    "%d bytes, no spaces, commas, '=' or "
+                                    "'\"')", i, XS_TYPE_NAME_MAX);
         } else if (xs_mp_skip(m, XS_MAX_DEPTH)) {
             return xs_wire_fail(p, "bad_request", "events[%u]: malformed", i);
         }

@@ -41,6 +41,14 @@ typedef struct xs_ingest_event {
     int64_t ts;    /* unix seconds, or XS_TS_LATEST */
     double weight; /* >= 0 */
     double price;  /* >= 0, or NaN when unknown */
+    /* The event type's name (xsell/dataset.h "Event types"): NULL (or
+     * XS_PRIMARY_TYPE) a purchase; any other valid name an event of that
+     * type (interned on first use, at most XS_TYPES_MAX types in all),
+     * which feeds the cross-occurrence tables and the customer's other
+     * events, not the co-occurrence tables nor the history (its order is
+     * ignored, as at load). */
+    const char *type;
+    uint32_t type_len;
 } xs_ingest_event;
 
 /* An event time to be resolved by xs_engine_ingest: the latest event time

@@ -99,7 +99,8 @@ enum xs_log_level { XS_LOG_DEBUG = 0, XS_LOG_INFO, XS_LOG_WARN, XS_LOG_ERROR };
 /* One purchase (or rating) event.  `reserved` is the event's type id
  * (docs/plugins.md "Event types"): 0, the primary type (purchase), for
  * every event of history() and observe(); other types (view, cart, ...)
- * reach a plugin only through type_events() and the cross rows.  The
+ * reach a plugin only through type_events(), the cross rows and, when
+ * ingested online, the optional observe_types() hook.  The
  * field keeps its old name so the layout and older plugins are unchanged. */
 typedef struct xs_event {
     uint32_t customer; /* XS_NONE when unknown */
@@ -342,6 +343,13 @@ typedef struct xs_plugin {
      * thread, against read-only state.  Returns 0, or non-zero when it has
      * nothing to say. */
     int (*stats)(void *state, xs_evidence *out);
+
+    /* Optional.  New events of types other than the primary (views,
+     * carts: `reserved` is the type id, > 0), ingested online; already in
+     * the host's cross rows and type_events(), and type_count() counts a
+     * type first seen in them.  Called like observe() (observe() itself
+     * sees purchases only, as ever). */
+    int (*observe_types)(void *state, const xs_event *ev, size_t n);
 } xs_plugin;
 
 /* Whether a host API table has function `fn`: call newer host functions

@@ -119,7 +119,7 @@ static xs_ingest_event as_ingest(const gen_event *g)
     return (xs_ingest_event){g->customer, g->item, g->order,
                              (uint32_t)strlen(g->customer),
                              (uint32_t)strlen(g->item),
-                             (uint32_t)strlen(g->order), g->ts, 1.0, NAN};
+                             (uint32_t)strlen(g->order), g->ts, 1.0, NAN, NULL, 0};
 }
 
 /* The row of `name` in a as (neighbour name, count), compared with b's. */
@@ -316,7 +316,7 @@ static int ingest_order(xs_engine *e, const char *order, size_t n,
         ev[i] = (xs_ingest_event){"BIG", names[i], order, 3,
                                   (uint32_t)strlen(names[i]),
                                   (uint32_t)strlen(order), 1800000000, 1.0,
-                                  NAN};
+                                  NAN, NULL, 0};
     }
     int rc = xs_engine_ingest(e, ev, n, err);
     free(ev);
@@ -411,7 +411,7 @@ static void test_hot_row(void)
     for (int i = 0; i < N_ITEMS; i++) {
         snprintf(names[i], sizeof names[i], "I%02d", i);
         ev[i] = (xs_ingest_event){"HOT", names[i], "HOT0", 3, 3, 4,
-                                  1800000000, 1.0, NAN};
+                                  1800000000, 1.0, NAN, NULL, 0};
     }
     if (!CHECK_EQ(xs_engine_ingest(e, ev, N_ITEMS, &err), XS_OK))
         goto out;

@@ -45,12 +45,12 @@ static void writes(xs_engine *e, int round)
     snprintf(item, sizeof item, "new-item-%d", round);
     xs_ingest_event ev[4] = {
         {cust, "P000001", "O0000001", (uint32_t)strlen(cust), 7, 8,
-         1735800000, 1, 2.5},
+         1735800000, 1, 2.5, NULL, 0},
         {cust, item, "O0000001", (uint32_t)strlen(cust),
-         (uint32_t)strlen(item), 8, 1735800001, 2, NAN},
+         (uint32_t)strlen(item), 8, 1735800001, 2, NAN, NULL, 0},
         {"C001462", item, NULL, 7, (uint32_t)strlen(item), 0, 1735800002, 1,
-         1.0},
-        {"C001462", "P000002", "fresh-order", 7, 7, 11, 1735800003, 1, 1.0},
+         1.0, NULL, 0},
+        {"C001462", "P000002", "fresh-order", 7, 7, 11, 1735800003, 1, 1.0, NULL, 0},
     };
     xs_error err = {0};
     CHECK_EQ(xs_engine_ingest(e, ev, 4, &err), XS_OK);

@@ -134,7 +134,7 @@ static void test_versions(void)
     CHECK_MSG(r && n == 1 && r[0].score == 2.0, "newer: %d %s", rc, err.msg);
     /* an ingest prepares newer again, older never */
     xs_ingest_event ev = {"C000001", "P000001", NULL, 7, 7, 0,
-                          1735700000, 1, 1.0};
+                          1735700000, 1, 1.0, NULL, 0};
     CHECK_MSG(xs_engine_ingest(e, &ev, 1, &err) == XS_OK, "ingest: %s",
               err.msg);
     r = ask(e, ctx, "older", "P000251", NULL, 0, &n, &rc, &err);
@@ -169,7 +169,7 @@ static void test_prepare(void)
                       evidence(&r[0], "asks") == want_asks,
                   "kind %d: after create: %d %s", kind, rc, err.msg);
         xs_ingest_event ev = {"C000001", "P000001", NULL, 7, 7, 0,
-                              1735700000, 1, 1.0};
+                              1735700000, 1, 1.0, NULL, 0};
         CHECK(xs_engine_ingest(e, &ev, 1, &err) == XS_OK);
         r = ask(e, ctx, "testgood", NULL, "C001462", 1, &n, &rc, &err);
         CHECK_MSG(r && n > 0 && evidence(&r[0], "prepared") == 2 &&

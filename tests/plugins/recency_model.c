@@ -531,7 +531,7 @@ int ingest_batch(xs_engine *e)
                                   (uint32_t)strlen(rows[i].order),
                                   when(rows[i].date),
                                   rows[i].weight,
-                                  NAN};
+                                  NAN, NULL, 0};
     xs_error err = {0};
     int rc = xs_engine_ingest(e, ev, 6, &err);
     CHECK_MSG(rc == XS_OK, "ingest: %s", err.msg);

@@ -304,7 +304,7 @@ static xs_ingest_event event(const char *customer, const char *item,
                              int64_t ts)
 {
     return (xs_ingest_event){customer, item, NULL, (uint32_t)strlen(customer),
-                             (uint32_t)strlen(item), 0, ts, 1, NAN};
+                             (uint32_t)strlen(item), 0, ts, 1, NAN, NULL, 0};
 }
 
 static void test_observe(void)

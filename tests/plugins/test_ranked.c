@@ -163,7 +163,7 @@ static void ingest_same(xs_engine *a, xs_engine *b, uint64_t seed)
             ev[i] = (xs_ingest_event){"ranked-customer", name, order, 15,
                                       (uint32_t)strlen(name),
                                       (uint32_t)strlen(order), XS_TS_LATEST,
-                                      1.0, NAN};
+                                      1.0, NAN, NULL, 0};
         }
         xs_error err = {0};
         CHECK_MSG(xs_engine_ingest(a, ev, n, &err) == XS_OK, "ingest: %s",

@@ -507,7 +507,7 @@ static void test_exact_top_k(void)
                 ev[i] = (xs_ingest_event){ev_cust[i], ev_item[i], NULL,
                                           (uint32_t)strlen(ev_cust[i]),
                                           (uint32_t)strlen(ev_item[i]), 0,
-                                          1767225600 + i, 1, NAN};
+                                          1767225600 + i, 1, NAN, NULL, 0};
             }
             if (!CHECK_MSG(xs_engine_ingest(e, ev, 60, &err) == XS_OK,
                            "ingest: %s", err.msg))

@@ -139,16 +139,17 @@ static void test_sections(void)
 static void test_records(void)
 {
     xs_ingest_event ev[3] = {
-        {"c1", "i1", NULL, 2, 2, 0, 100, 1.0, 2.5},
-        {"cust\0two", "item-2", "o7", 8, 6, 2, -5, 3.0, 0.0},
-        {"c3", "i3", "", 2, 2, 0, 7, 0.5, 0.0},
+        {"c1", "i1", NULL, 2, 2, 0, 100, 1.0, 2.5, NULL, 0},
+        {"cust\0two", "item-2", "o7", 8, 6, 2, -5, 3.0, 0.0, NULL, 0},
+        {"c3", "i3", "", 2, 2, 0, 7, 0.5, 0.0, NULL, 0},
     };
     ev[2].price = __builtin_nan("");
     xs_buf b = {0};
-    CHECK_EQ(xs_record_ingest(&b, ev, 3), 0);
+    CHECK_EQ(xs_record_ingest_typed(ev, 3), 0);
+    CHECK_EQ(xs_record_ingest(&b, ev, 3, 0), 0);
     xs_ingest_event *got;
     const char *why = NULL;
-    CHECK_EQ(xs_record_read_ingest(b.p, b.n, &got, &why), 3);
+    CHECK_EQ(xs_record_read_ingest(b.p, b.n, 0, &got, &why), 3);
     for (int i = 0; i < 3; i++) {
         CHECK_EQU(got[i].customer_len, ev[i].customer_len);
         CHECK(!memcmp(got[i].customer, ev[i].customer, ev[i].customer_len));
@@ -160,8 +161,25 @@ static void test_records(void)
     CHECK(got[1].order && !memcmp(got[1].order, "o7", 2));
     CHECK(__builtin_isnan(got[2].price));
     free(got);
-    CHECK_EQ(xs_record_read_ingest(b.p, b.n - 1, &got, &why), -1);
+    CHECK_EQ(xs_record_read_ingest(b.p, b.n - 1, 0, &got, &why), -1);
     CHECK(why != NULL);
+
+    /* the typed form: a type name where given, none for the primary */
+    ev[0].type = "view";
+    ev[0].type_len = 4;
+    ev[1].type = "purchase";
+    ev[1].type_len = 8;
+    CHECK_EQ(xs_record_ingest_typed(ev, 3), 1);
+    CHECK_EQ(xs_record_ingest_typed(ev + 1, 2), 0);
+    CHECK_EQ(xs_record_ingest(&b, ev, 3, 1), 0);
+    CHECK_EQ(xs_record_read_ingest(b.p, b.n, 1, &got, &why), 3);
+    CHECK(got[0].type && got[0].type_len == 4 &&
+          !memcmp(got[0].type, "view", 4));
+    CHECK(got[1].type == NULL && got[2].type == NULL);
+    CHECK(got[1].order && !memcmp(got[1].order, "o7", 2));
+    CHECK_EQ(got[0].ts, 100);
+    free(got);
+    CHECK_EQ(xs_record_read_ingest(b.p, b.n - 1, 1, &got, &why), -1);
 
     xs_catalog_item it[2] = {
         {.item = "p1", .category = "wine", .title = "Red", .item_len = 2,
