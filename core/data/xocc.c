@@ -346,6 +346,8 @@ xs_xocc *xs_xocc_empty(uint32_t n_items)
 
 int xs_xocc_grow(xs_xocc *x, uint32_t n_items, uint32_t n_types)
 {
+    if (n_types > XS_TYPES_MAX || n_items == UINT32_MAX)
+        return -1;
     if (n_types > x->cap_types) {
         if (grow_zero(&x->t, x->cap_types, XS_TYPES_MAX, sizeof *x->t))
             return -1;
