@@ -19,7 +19,10 @@ On a generated store with views and carts (`xsell gen --views --carts
     all; past that the batch is refused whole, naming events[i].type; bad
     type names and non-string types are refused naming events[i].type;
   - a log written by a build before event types (tests/data/ingest/
-    wal-v1.log: two purchase batches) still replays.
+    wal-v1.log: two purchase batches) still replays;
+  - data loaded without a type column takes views online (the weight
+    named at start applies once the type exists), through replay and
+    save.
 """
 import os
 import shutil
@@ -256,6 +259,46 @@ try:
     ck.check(len(got[1]) > 0, "OLDC1 has a history from the old log")
     for g, w, what in zip(got, want, ("copurchase", "recency")):
         same(g, w, "old log replayed: " + what)
+
+    # data without a type column: the first view gives it types and cross
+    # tables (a weight named before the type existed applies), kept by
+    # the log and by the snapshot
+    ck.events_csv = lambda: os.path.join(ck.src, "examples", "data",
+                                         "events.csv")
+    untyped = ["--plugins", "copurchase,popular", "--plugin-opt",
+               "popular.types=all", "--event-weights", "view=0.5"]
+    udir = os.path.join(ck.tmp, "untyped")
+    srv = Server(ck, ["--data-dir", udir] + untyped, label="untyped")
+    c = ReqClient(ctx, srv.endpoint)
+    req = {"items": ["P000030"], "plugin": "copurchase", "k": 5}
+    pre = served(c, req)
+    evs = []
+    for k in range(30):
+        evs += [{"customer": "U%d" % k, "item": "P000030"},
+                {"customer": "U%d" % k, "item": "NEWV", "type": "view"}]
+    ingest(c, evs, "untyped")
+    post = served(c, req)
+    ck.check(not any(i == "NEWV" for i, _ in pre) and
+             any(i == "NEWV" for i, _ in post),
+             "untyped data: a weighted view moves copurchase: %r -> %r"
+             % (pre[:3], post[:3]))
+    pop = served(c, {"items": ["P000030"], "plugin": "popular", "k": 300})
+    c.close()
+    srv.kill()
+    srv = Server(ck, ["--data-dir", udir] + untyped, label="untyped-log")
+    c = ReqClient(ctx, srv.endpoint)
+    same(served(c, req), post, "untyped data, after replay")
+    r = c.call({"op": "save"})
+    ck.check(r.get("ok"), "save: %r" % r)
+    c.close()
+    srv.stop_and_check()
+    srv = Server(ck, ["--data-dir", udir] + untyped, label="untyped-saved")
+    c = ReqClient(ctx, srv.endpoint)
+    same(served(c, req), post, "untyped data, after save")
+    same(served(c, {"items": ["P000030"], "plugin": "popular", "k": 300}),
+         pop, "untyped data, popular after save")
+    c.close()
+    srv.stop_and_check()
 finally:
     ctx.destroy(linger=0)
 ck.finish()
