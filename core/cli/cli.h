@@ -108,6 +108,14 @@ int cli_load_options(const char *cmd, const cli_data *d, xs_load_options *lo,
  * the first ones named for --on-bad-line warn; returns). */
 void cli_load_report(const char *cmd, const char *path, const cli_data *d,
                      const xs_load_report *report);
+/* An events file (with --columns and d's messy-input options, the load
+ * reported on stderr) and, when catalog is not NULL, its catalog, for the
+ * commands with data options of their own (segment, clv): CLI_OK with
+ * *cols, *ds and *cat (NULL without catalog) owned by the caller, or an exit
+ * code after printing, nothing left to free. */
+int cli_events_load(const char *cmd, const cli_data *d, const char *events,
+                    const char *columns, const char *catalog,
+                    xs_columns *cols, xs_dataset **ds, xs_catalog **cat);
 /* --max-basket as a number (0 when not given: the engine's default);
  * CLI_OK or CLI_USAGE after printing. */
 int cli_max_basket(const char *cmd, const cli_data *d, uint32_t *out);

@@ -394,30 +394,13 @@ int cmd_clv(int argc, char **argv)
                         "--until");
 
     xs_error err = {0};
-    xs_columns cols = {0};
-    if (columns && xs_columns_parse(&cols, columns, &err)) {
-        xs_columns_free(&cols);
-        return cli_fail(CMD, cli_exit_code(err.code), "%s", err.msg);
-    }
-    xs_load_options lo = {.threads = 0}; /* one per online processor */
-    xs_load_report load_report;
-    int lrc = cli_load_options(CMD, &d, &lo, &load_report);
-    if (lrc) {
-        xs_columns_free(&cols);
+    xs_columns cols;
+    xs_dataset *ds;
+    xs_catalog *cat;
+    int lrc = cli_events_load(CMD, &d, events, columns, catalog, &cols, &ds,
+                              &cat);
+    if (lrc)
         return lrc;
-    }
-    xs_dataset *ds = xs_dataset_load_events_opts(events, &cols, &lo, &err);
-    if (!ds) {
-        xs_columns_free(&cols);
-        return cli_fail(CMD, CLI_RUNTIME, "%s", err.msg);
-    }
-    cli_load_report(CMD, events, &d, &load_report);
-    xs_catalog *cat = NULL;
-    if (catalog && !(cat = xs_catalog_load(catalog, ds->items, &err))) {
-        xs_dataset_free(ds);
-        xs_columns_free(&cols);
-        return cli_fail(CMD, CLI_RUNTIME, "%s", err.msg);
-    }
     cfg.timestamp_column = cols.timestamp;
     cfg.price_column = cols.price;
     xs_clv *res = NULL;

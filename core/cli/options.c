@@ -180,6 +180,39 @@ void cli_load_report(const char *cmd, const char *path, const cli_data *d,
                 r->returns_unmatched == 1 ? "it" : "them");
 }
 
+int cli_events_load(const char *cmd, const cli_data *d, const char *events,
+                    const char *columns, const char *catalog,
+                    xs_columns *cols, xs_dataset **ds, xs_catalog **cat)
+{
+    xs_error err = {0};
+    *cols = (xs_columns){0};
+    *ds = NULL;
+    *cat = NULL;
+    if (columns && xs_columns_parse(cols, columns, &err)) {
+        xs_columns_free(cols);
+        return cli_fail(cmd, cli_exit_code(err.code), "%s", err.msg);
+    }
+    xs_load_options lo = {.threads = 0}; /* one per online processor */
+    xs_load_report report;
+    int rc = cli_load_options(cmd, d, &lo, &report);
+    if (rc) {
+        xs_columns_free(cols);
+        return rc;
+    }
+    if (!(*ds = xs_dataset_load_events_opts(events, cols, &lo, &err))) {
+        xs_columns_free(cols);
+        return cli_fail(cmd, CLI_RUNTIME, "%s", err.msg);
+    }
+    cli_load_report(cmd, events, d, &report);
+    if (catalog && !(*cat = xs_catalog_load(catalog, (*ds)->items, &err))) {
+        xs_dataset_free(*ds);
+        *ds = NULL;
+        xs_columns_free(cols);
+        return cli_fail(cmd, CLI_RUNTIME, "%s", err.msg);
+    }
+    return CLI_OK;
+}
+
 int cli_max_basket(const char *cmd, const cli_data *d, uint32_t *out)
 {
     long v = 0;
