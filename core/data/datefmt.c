@@ -13,18 +13,7 @@
 #include <time.h>
 
 #include "data/datefmt.h"
-
-/* Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's
- * days_from_civil, as util/parse.c). */
-static int64_t days_from_civil(int64_t y, int m, int d)
-{
-    y -= m <= 2;
-    const int64_t era = (y >= 0 ? y : y - 399) / 400;
-    const int64_t yoe = y - era * 400;
-    const int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-    const int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    return era * 146097 + doe - 719468;
-}
+#include "xsell/plugin_util.h" /* xs_days_from_civil */
 
 int xs_parse_date_format(const char *s, const char *fmt, int64_t *out)
 {
@@ -39,7 +28,7 @@ int xs_parse_date_format(const char *s, const char *fmt, int64_t *out)
     if (*end || tm.tm_mon < 0 || tm.tm_mon > 11 || tm.tm_mday < 1 ||
         tm.tm_mday > 31)
         return -1;
-    *out = days_from_civil((int64_t)tm.tm_year + 1900, tm.tm_mon + 1,
+    *out = xs_days_from_civil((int64_t)tm.tm_year + 1900, tm.tm_mon + 1,
                            tm.tm_mday) * 86400 +
            (int64_t)tm.tm_hour * 3600 + tm.tm_min * 60 + tm.tm_sec;
     return 0;

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "xsell/parse.h"
+#include "xsell/plugin_util.h" /* xs_days_from_civil */
 
 int xs_parse_double(const char *s, size_t len, double *out)
 {
@@ -30,18 +31,6 @@ int xs_parse_double(const char *s, size_t len, double *out)
         return -1;
     *out = v;
     return 0;
-}
-
-/* Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's
- * days_from_civil). */
-static int64_t days_from_civil(int64_t y, int m, int d)
-{
-    y -= m <= 2;
-    const int64_t era = (y >= 0 ? y : y - 399) / 400;
-    const int64_t yoe = y - era * 400;
-    const int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-    const int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    return era * 146097 + doe - 719468;
 }
 
 static int days_in_month(int64_t y, int m)
@@ -121,7 +110,7 @@ static int parse_iso(const char *s, size_t len, int64_t *out)
     }
     if (p != end)
         return -1;
-    *out = days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + sec -
+    *out = xs_days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + sec -
            offset;
     return 0;
 }
