@@ -103,32 +103,31 @@ void xs_dataset_free(xs_dataset *ds)
     free(ds);
 }
 
-int xs_dataset_push(xs_dataset *ds, const xs_event *ev)
+/* Appends ev to the array *v of *n events (room for *cap, doubled from
+ * first when full); 0 or -1 (memory: the array as it was). */
+static int append_event(xs_event **v, size_t *n, size_t *cap, size_t first,
+                        const xs_event *ev)
 {
-    if (ds->n_events == ds->cap_events) {
-        size_t cap = ds->cap_events ? ds->cap_events * 2 : 4096;
-        xs_event *e = realloc(ds->events, cap * sizeof *e);
+    if (*n == *cap) {
+        size_t c = *cap ? *cap * 2 : first;
+        xs_event *e = realloc(*v, c * sizeof *e);
         if (!e)
             return -1;
-        ds->events = e;
-        ds->cap_events = cap;
+        *v = e;
+        *cap = c;
     }
-    ds->events[ds->n_events++] = *ev;
+    (*v)[(*n)++] = *ev;
     return 0;
+}
+
+int xs_dataset_push(xs_dataset *ds, const xs_event *ev)
+{
+    return append_event(&ds->events, &ds->n_events, &ds->cap_events, 4096, ev);
 }
 
 int xs_dataset_push_other(xs_dataset *ds, const xs_event *ev)
 {
-    if (ds->n_other == ds->cap_other) {
-        size_t cap = ds->cap_other ? ds->cap_other * 2 : 1024;
-        xs_event *e = realloc(ds->other, cap * sizeof *e);
-        if (!e)
-            return -1;
-        ds->other = e;
-        ds->cap_other = cap;
-    }
-    ds->other[ds->n_other++] = *ev;
-    return 0;
+    return append_event(&ds->other, &ds->n_other, &ds->cap_other, 1024, ev);
 }
 
 int xs_dataset_use_types(xs_dataset *ds)
