@@ -228,6 +228,12 @@ xs_xocc *xs_xocc_build(const xs_dataset *ds, uint32_t max_basket,
     x->start = os; /* start[c] .. start[c + 1] after the grouping's fill */
     x->n_cust = n_cust;
     os = NULL;
+    goto done;
+nomem:
+    xs_xocc_free(x);
+    x = NULL;
+    xs_error_set(err, XS_ERR_NOMEM, "cross-occurrence tables: out of memory");
+done:
     free(key);
     free(stamp);
     free(pbuf);
@@ -237,18 +243,6 @@ xs_xocc *xs_xocc_build(const xs_dataset *ds, uint32_t max_basket,
     free(os);
     free(oi);
     return x;
-nomem:
-    free(key);
-    free(stamp);
-    free(pbuf);
-    free(obuf);
-    free(ps);
-    free(pi);
-    free(os);
-    free(oi);
-    xs_xocc_free(x);
-    xs_error_set(err, XS_ERR_NOMEM, "cross-occurrence tables: out of memory");
-    return NULL;
 }
 
 int xs_xocc_row(const xs_xocc *x, uint32_t type, uint32_t item, xs_row *out)
